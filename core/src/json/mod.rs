@@ -1,0 +1,16 @@
+//! Python-compatible JSON decoding.
+//!
+//! The reference consumer hands each object body, as bytes, to Python's
+//! `json.loads`. What counts as JSON here is therefore Python's definition:
+//! encoding sniffing (BOM, UTF-16, UTF-32), `NaN`/`Infinity` literals,
+//! duplicate keys resolved last-wins, arbitrary-precision integers. Where
+//! Python raises something other than `JSONDecodeError` (undecodable bytes,
+//! over-long integers, runaway nesting) the reference run aborts; here those
+//! are ordinary errors with their own [`JsonErrorKind`].
+
+mod parse;
+mod text;
+mod value;
+
+pub use parse::{JsonError, JsonErrorKind, MAX_DEPTH, MAX_INT_DIGITS, decode};
+pub use value::{Int, Object, Str, Value};

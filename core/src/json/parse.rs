@@ -1,0 +1,568 @@
+//! An iterative JSON parser with the grammar and error messages of CPython's
+//! C scanner (`json.loads`), including its extensions: `NaN`, `Infinity`,
+//! `-Infinity`, duplicate keys, and integers of any length up to Python's
+//! 4300-digit conversion limit. It never recurses, so nesting depth cannot
+//! overflow the stack; a depth limit stands in for Python's RecursionError.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::text::{self, Text};
+use super::value::{Int, Object, Str, Value};
+
+/// Python refuses to convert integer literals longer than this
+/// (`sys.get_int_max_str_digits()`), raising `ValueError` mid-parse.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// Containers nested deeper than this are refused. CPython's scanner hits
+/// its recursion limit a little below 1000 levels.
+pub const MAX_DEPTH: usize = 1000;
+
+/// What went wrong while turning bytes into a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonErrorKind {
+    /// Not JSON by Python's grammar (`json.JSONDecodeError`).
+    Syntax,
+    /// The bytes do not decode in the sniffed encoding.
+    Encoding,
+    /// An integer literal longer than Python will convert.
+    IntegerTooLong,
+    /// Nesting deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+/// A decode failure with a position in the decoded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub kind: JsonErrorKind,
+    /// Python's message text for syntax errors, ours for the others.
+    pub message: &'static str,
+    /// 1-based line and column, 0-based character index (as Python counts).
+    pub line: usize,
+    pub column: usize,
+    pub char_index: usize,
+    /// For encoding errors: the encoding and the offending byte offset.
+    pub encoding: Option<(&'static str, usize)>,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.encoding {
+            Some((enc, at)) => write!(f, "{}: cannot decode as {enc} at byte {at}", self.message),
+            None => write!(
+                f,
+                "{}: line {} column {} (char {})",
+                self.message, self.line, self.column, self.char_index
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for JsonError {}
+
+/// Decode a whole document from raw file bytes, exactly as the reference
+/// consumer's `json.loads(body_bytes)` would accept or reject it.
+pub fn decode(bytes: &[u8]) -> Result<Value, JsonError> {
+    let text = text::decode(bytes).map_err(|e| JsonError {
+        kind: JsonErrorKind::Encoding,
+        message: e.reason,
+        line: 0,
+        column: 0,
+        char_index: 0,
+        encoding: Some((e.encoding, e.byte_offset)),
+    })?;
+    Parser::new(&text).document()
+}
+
+enum Frame {
+    Array(Vec<Value>),
+    Object(Object, Option<Str>),
+}
+
+struct Parser<'t> {
+    src: &'t str,
+    bytes: &'t [u8],
+    surrogates: &'t [usize],
+    pos: usize,
+}
+
+impl<'t> Parser<'t> {
+    fn new(text: &'t Text<'t>) -> Self {
+        Parser {
+            src: &text.text,
+            bytes: text.text.as_bytes(),
+            surrogates: &text.surrogates,
+            pos: 0,
+        }
+    }
+
+    fn err_at(&self, kind: JsonErrorKind, message: &'static str, at: usize) -> JsonError {
+        let at = at.min(self.src.len());
+        // Positions are byte offsets at char boundaries by construction.
+        let before = self.src.get(..at).unwrap_or(self.src);
+        let char_index = before.chars().count();
+        let line = before.matches('\n').count() + 1;
+        let column = match before.rfind('\n') {
+            Some(nl) => before[nl + 1..].chars().count() + 1,
+            None => char_index + 1,
+        };
+        JsonError {
+            kind,
+            message,
+            line,
+            column,
+            char_index,
+            encoding: None,
+        }
+    }
+
+    fn syntax(&self, message: &'static str) -> JsonError {
+        self.err_at(JsonErrorKind::Syntax, message, self.pos)
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn document(mut self) -> Result<Value, JsonError> {
+        self.skip_ws();
+        let mut stack: Vec<Frame> = Vec::new();
+        'value: loop {
+            // Parse one value, or open a container and go round again.
+            let mut value = match self.peek() {
+                Some(b'{') => {
+                    self.open(&mut stack, Frame::Object(Object::new(), None))?;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        stack.pop();
+                        Value::Object(Object::new())
+                    } else {
+                        let key = self.object_key()?;
+                        if let Some(Frame::Object(_, pending)) = stack.last_mut() {
+                            *pending = Some(key);
+                        }
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.open(&mut stack, Frame::Array(Vec::new()))?;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        stack.pop();
+                        Value::Array(Vec::new())
+                    } else {
+                        continue 'value;
+                    }
+                }
+                _ => self.scalar()?,
+            };
+            // Attach the finished value to its container; close containers
+            // whose last member this was.
+            loop {
+                match stack.last_mut() {
+                    None => {
+                        self.skip_ws();
+                        if self.pos != self.bytes.len() {
+                            return Err(self.syntax("Extra data"));
+                        }
+                        return Ok(value);
+                    }
+                    Some(Frame::Array(items)) => {
+                        items.push(value);
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                self.skip_ws();
+                                continue 'value;
+                            }
+                            Some(b']') => {
+                                self.pos += 1;
+                                value = match stack.pop() {
+                                    Some(Frame::Array(items)) => Value::Array(items),
+                                    _ => return Err(self.syntax(INTERNAL)),
+                                };
+                            }
+                            _ => return Err(self.syntax("Expecting ',' delimiter")),
+                        }
+                    }
+                    Some(Frame::Object(obj, pending)) => {
+                        if let Some(key) = pending.take() {
+                            obj.push(key, value);
+                        }
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                self.skip_ws();
+                                let key = self.object_key()?;
+                                if let Some(Frame::Object(_, pending)) = stack.last_mut() {
+                                    *pending = Some(key);
+                                }
+                                continue 'value;
+                            }
+                            Some(b'}') => {
+                                self.pos += 1;
+                                value = match stack.pop() {
+                                    Some(Frame::Object(o, _)) => Value::Object(o),
+                                    _ => return Err(self.syntax(INTERNAL)),
+                                };
+                            }
+                            _ => return Err(self.syntax("Expecting ',' delimiter")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, stack: &mut Vec<Frame>, frame: Frame) -> Result<(), JsonError> {
+        if stack.len() >= MAX_DEPTH {
+            return Err(self.err_at(
+                JsonErrorKind::TooDeep,
+                "Nesting deeper than 1000 levels",
+                self.pos,
+            ));
+        }
+        stack.push(frame);
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// `"key" ws ':' ws`, leaving the cursor on the value.
+    fn object_key(&mut self) -> Result<Str, JsonError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax("Expecting property name enclosed in double quotes"));
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.syntax("Expecting ':' delimiter"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(key)
+    }
+
+    fn scalar(&mut self) -> Result<Value, JsonError> {
+        let rest = &self.bytes[self.pos..];
+        let literal = |word: &[u8]| rest.starts_with(word);
+        let v = match self.peek() {
+            Some(b'"') => return Ok(Value::Str(self.string()?)),
+            Some(b'n') if literal(b"null") => (Value::Null, 4),
+            Some(b't') if literal(b"true") => (Value::Bool(true), 4),
+            Some(b'f') if literal(b"false") => (Value::Bool(false), 5),
+            Some(b'N') if literal(b"NaN") => (Value::Float(f64::NAN), 3),
+            Some(b'I') if literal(b"Infinity") => (Value::Float(f64::INFINITY), 8),
+            Some(b'-') if literal(b"-Infinity") => (Value::Float(f64::NEG_INFINITY), 9),
+            Some(b'-' | b'0'..=b'9') => return self.number(),
+            _ => return Err(self.syntax("Expecting value")),
+        };
+        self.pos += v.1;
+        Ok(v.0)
+    }
+
+    fn number(&mut self) -> Result<Value, JsonError> {
+        let start = self.pos;
+        let b = self.bytes;
+        let mut i = self.pos;
+        let negative = b.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let int_start = i;
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = b.get(i) {
+                    i += 1;
+                }
+            }
+            _ => return Err(self.syntax("Expecting value")),
+        }
+        let int_end = i;
+        let mut is_float = false;
+        if b.get(i) == Some(&b'.') && matches!(b.get(i + 1), Some(b'0'..=b'9')) {
+            is_float = true;
+            i += 2;
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            let mut j = i + 1;
+            if matches!(b.get(j), Some(b'+' | b'-')) {
+                j += 1;
+            }
+            if matches!(b.get(j), Some(b'0'..=b'9')) {
+                is_float = true;
+                while let Some(b'0'..=b'9') = b.get(j) {
+                    j += 1;
+                }
+                i = j;
+            }
+        }
+        self.pos = i;
+        let literal = &self.src[start..i];
+        if is_float {
+            // Rust's float parsing is correctly rounded, like Python's, and
+            // also overflows to infinity rather than failing.
+            let f = literal.parse::<f64>().unwrap_or(f64::NAN);
+            return Ok(Value::Float(f));
+        }
+        let digits = &self.src[int_start..int_end];
+        if digits.len() > MAX_INT_DIGITS {
+            return Err(self.err_at(
+                JsonErrorKind::IntegerTooLong,
+                "Integer literal longer than 4300 digits",
+                start,
+            ));
+        }
+        Ok(Value::Int(match literal.parse::<i64>() {
+            Ok(v) => Int::Small(v),
+            Err(_) => Int::Big {
+                negative,
+                digits: String::from(digits),
+            },
+        }))
+    }
+
+    /// A string starting at the opening quote.
+    fn string(&mut self) -> Result<Str, JsonError> {
+        let open = self.pos;
+        self.pos += 1;
+        let b = self.bytes;
+        let mut out: Option<String> = None;
+        let mut chunk_start = self.pos;
+        let mut unpaired = false;
+        loop {
+            let Some(&c) = b.get(self.pos) else {
+                return Err(self.err_at(
+                    JsonErrorKind::Syntax,
+                    "Unterminated string starting at",
+                    open,
+                ));
+            };
+            match c {
+                b'"' => {
+                    let raw = &self.src[chunk_start..self.pos];
+                    let text = match out.take() {
+                        Some(mut s) => {
+                            s.push_str(raw);
+                            s
+                        }
+                        None => String::from(raw),
+                    };
+                    if self.has_surrogate_between(open, self.pos) {
+                        unpaired = true;
+                    }
+                    self.pos += 1;
+                    return Ok(Str {
+                        text,
+                        unpaired_surrogate: unpaired,
+                    });
+                }
+                b'\\' => {
+                    let buf = out.get_or_insert_with(String::new);
+                    buf.push_str(&self.src[chunk_start..self.pos]);
+                    let esc_at = self.pos;
+                    let Some(&e) = b.get(self.pos + 1) else {
+                        return Err(self.err_at(
+                            JsonErrorKind::Syntax,
+                            "Unterminated string starting at",
+                            open,
+                        ));
+                    };
+                    self.pos += 2;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4(esc_at)?;
+                            if (0xD800..=0xDBFF).contains(&hi)
+                                && b.get(self.pos) == Some(&b'\\')
+                                && b.get(self.pos + 1) == Some(&b'u')
+                            {
+                                let save = self.pos;
+                                self.pos += 2;
+                                let lo = self.hex4(save)?;
+                                if (0xDC00..=0xDFFF).contains(&lo) {
+                                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                                    char::from_u32(cp).unwrap_or('\u{FFFD}')
+                                } else {
+                                    // Python keeps both units; the first is unpaired.
+                                    self.pos = save;
+                                    unpaired = true;
+                                    '\u{FFFD}'
+                                }
+                            } else if (0xD800..=0xDFFF).contains(&hi) {
+                                unpaired = true;
+                                '\u{FFFD}'
+                            } else {
+                                char::from_u32(hi).unwrap_or('\u{FFFD}')
+                            }
+                        }
+                        _ => {
+                            return Err(self.err_at(
+                                JsonErrorKind::Syntax,
+                                "Invalid \\escape",
+                                esc_at,
+                            ));
+                        }
+                    };
+                    buf.push(ch);
+                    chunk_start = self.pos;
+                }
+                0x00..=0x1F => {
+                    return Err(self.syntax("Invalid control character at"));
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    fn hex4(&mut self, esc_at: usize) -> Result<u32, JsonError> {
+        let digits = self.bytes.get(self.pos..self.pos + 4);
+        let value = digits.and_then(|d| {
+            d.iter().try_fold(0u32, |acc, &h| {
+                let v = (h as char).to_digit(16)?;
+                Some(acc * 16 + v)
+            })
+        });
+        match value {
+            Some(v) => {
+                self.pos += 4;
+                Ok(v)
+            }
+            None => Err(self.err_at(JsonErrorKind::Syntax, "Invalid \\uXXXX escape", esc_at)),
+        }
+    }
+
+    fn has_surrogate_between(&self, from: usize, to: usize) -> bool {
+        let i = self.surrogates.partition_point(|&p| p < from);
+        self.surrogates.get(i).is_some_and(|&p| p < to)
+    }
+}
+
+/// The stack discipline pairs every pop with the frame kind just matched;
+/// this message would only appear through a bug in the parser itself, and
+/// is an error rather than a panic so that no input can abort a run.
+const INTERNAL: &str = "Internal parser error";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Value {
+        decode(s.as_bytes()).unwrap()
+    }
+    fn err(s: &str) -> JsonError {
+        decode(s.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn scalars_and_python_literals() {
+        assert_eq!(ok("null"), Value::Null);
+        assert_eq!(ok(" true "), Value::Bool(true));
+        assert!(matches!(ok("NaN"), Value::Float(f) if f.is_nan()));
+        assert_eq!(ok("-Infinity"), Value::Float(f64::NEG_INFINITY));
+        assert_eq!(ok("1e400"), Value::Float(f64::INFINITY));
+        assert_eq!(ok("-0"), Value::Int(Int::Small(0)));
+        assert_eq!(ok("42.0"), Value::Float(42.0));
+        assert_eq!(
+            ok("123456789012345678901234567890"),
+            Value::Int(Int::Big {
+                negative: false,
+                digits: "123456789012345678901234567890".into()
+            })
+        );
+    }
+
+    #[test]
+    fn python_error_messages() {
+        assert_eq!(err("").message, "Expecting value");
+        assert_eq!(
+            err("{'a':1}").message,
+            "Expecting property name enclosed in double quotes"
+        );
+        assert_eq!(err("{\"a\" 1}").message, "Expecting ':' delimiter");
+        assert_eq!(err("[1 2]").message, "Expecting ',' delimiter");
+        assert_eq!(
+            err("{\"a\":1,}").message,
+            "Expecting property name enclosed in double quotes"
+        );
+        assert_eq!(err("[1,]").message, "Expecting value");
+        assert_eq!(err("{} x").message, "Extra data");
+        assert_eq!(err("\"a\tb\"").message, "Invalid control character at");
+        assert_eq!(err("\"\\x\"").message, "Invalid \\escape");
+        assert_eq!(err("\"abc").message, "Unterminated string starting at");
+        assert_eq!(err("01").message, "Extra data");
+        assert_eq!(err("1.").message, "Extra data");
+        assert_eq!(err("\u{a0}{}").message, "Expecting value");
+        let e = err("{\n  \"a\": x}");
+        assert_eq!((e.line, e.column, e.char_index), (2, 8, 9));
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let Value::Object(o) = ok(r#"{"a":1,"b":2,"a":3}"#) else {
+            panic!()
+        };
+        assert_eq!(o.get("a"), Some(&Value::Int(Int::Small(3))));
+        let keys: Vec<&str> = o.keys().iter().map(|k| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+    }
+
+    #[test]
+    fn escapes_and_surrogates() {
+        let Value::Str(s) = ok(r#""\ud83d\ude00 \u00e9\n""#) else {
+            panic!()
+        };
+        assert_eq!(s.text, "😀 é\n");
+        assert!(!s.unpaired_surrogate);
+        let Value::Str(s) = ok(r#""a\ud800b""#) else {
+            panic!()
+        };
+        assert!(s.unpaired_surrogate);
+        let Value::Str(s) = ok(r#""\udc00""#) else {
+            panic!()
+        };
+        assert!(s.unpaired_surrogate);
+    }
+
+    #[test]
+    fn limits() {
+        let long = "1".repeat(MAX_INT_DIGITS + 1);
+        assert_eq!(err(&long).kind, JsonErrorKind::IntegerTooLong);
+        assert!(decode("1".repeat(MAX_INT_DIGITS).as_bytes()).is_ok());
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(err(&deep).kind, JsonErrorKind::TooDeep);
+        let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(decode(fine.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn bom_is_skipped_once() {
+        assert!(decode(b"\xEF\xBB\xBF{}").is_ok());
+        assert_eq!(
+            decode("\u{feff}\u{feff}{}".as_bytes()).unwrap_err().message,
+            "Expecting value"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The Python object model that `json.loads` produces, as far as validation
+//! needs it: arbitrary-precision integers, non-finite floats, strings that
+//! may carry unpaired surrogates, and objects whose duplicate keys resolve
+//! last-wins.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A decoded JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(Int),
+    /// Any number with a fraction or exponent, and `NaN` / `Infinity`.
+    Float(f64),
+    Str(Str),
+    Array(Vec<Value>),
+    Object(Object),
+}
+
+/// An integer literal. Python integers have no size limit; the ones that do
+/// not fit `i64` keep their decimal digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Int {
+    Small(i64),
+    Big { negative: bool, digits: String },
+}
+
+/// A JSON string. `unpaired_surrogate` is set when the text held a lone
+/// UTF-16 surrogate, which is replaced by U+FFFD in `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    pub text: String,
+    pub unpaired_surrogate: bool,
+}
+
+impl Str {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A JSON object in document order. Duplicate keys are all kept; lookups see
+/// the last one, which is what a Python `dict` built by `json.loads` holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object {
+    entries: Vec<(Str, Value)>,
+}
+
+impl Object {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn push(&mut self, key: Str, value: Value) {
+        self.entries.push((key, value));
+    }
+
+    /// The value of the last occurrence of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| !k.unpaired_surrogate && k.text == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Each distinct key once, in the position of its first occurrence (as a
+    /// Python dict orders them).
+    pub fn keys(&self) -> Vec<&Str> {
+        let mut seen = alloc::collections::BTreeSet::new();
+        self.entries
+            .iter()
+            .filter(|(k, _)| seen.insert((k.text.as_str(), k.unpaired_surrogate)))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Value {
+    /// A short name of the JSON type, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+}

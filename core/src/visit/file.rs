@@ -1,0 +1,70 @@
+//! The per-file report every front prints: verdict, normalised event,
+//! errors, and the file-name findings.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::key;
+use super::model::VisitEvent;
+use super::rules::validate;
+use crate::report::{Issue, write_issues, write_json_str};
+
+/// Everything we know about one event file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: Option<String>,
+    /// The verdict on the content alone.
+    pub valid: bool,
+    pub event: Option<VisitEvent>,
+    pub errors: Vec<Issue>,
+    /// Present when a name starting with `log-` was checked.
+    pub name_findings: Option<Vec<Issue>>,
+}
+
+/// Validate `bytes`; when `name` (a path or S3 key) is given and its file
+/// name starts with `log-`, also check the name against the content.
+pub fn check_file(name: Option<&str>, bytes: &[u8]) -> FileReport {
+    let validation = validate(bytes);
+    let name_findings = name
+        .filter(|n| key::basename(n).starts_with("log-"))
+        .map(|n| key::check(n, &validation.parsed));
+    FileReport {
+        path: name.map(String::from),
+        valid: validation.event.is_some(),
+        event: validation.event,
+        errors: validation.errors,
+        name_findings,
+    }
+}
+
+impl FileReport {
+    /// One JSON object, the same bytes on every target:
+    /// `{"path","valid","event"?,"errors","name_findings"?}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(512);
+        self.write_json(&mut out);
+        out
+    }
+
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        if let Some(p) = &self.path {
+            out.push_str("\"path\":");
+            write_json_str(out, p);
+            out.push(',');
+        }
+        out.push_str("\"valid\":");
+        out.push_str(if self.valid { "true" } else { "false" });
+        if let Some(e) = &self.event {
+            out.push_str(",\"event\":");
+            e.write_json(out);
+        }
+        out.push_str(",\"errors\":");
+        write_issues(out, &self.errors);
+        if let Some(f) = &self.name_findings {
+            out.push_str(",\"name_findings\":");
+            write_issues(out, f);
+        }
+        out.push('}');
+    }
+}

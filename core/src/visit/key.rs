@@ -1,0 +1,502 @@
+//! Event file names (S3 keys): parsing, the reference's filter, and the
+//! cross-check of a name against the content of its file.
+//!
+//! Producers name files
+//! `{env}/log-{action}-{YYYYMMDD-HHMMSS}-{adcid}-{project}-{ptid}-{visit_date}.json`
+//! (older ones ended in a visit number instead of the date). The reference
+//! consumer keeps a key only if it matches one regular expression and
+//! ignores every other key without a trace; [`reference_skip_reason`] says
+//! why it would have ignored one.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::model::{Action, VisitEvent};
+use super::rules::Parsed;
+use crate::report::{Code, Issue, excerpt};
+use crate::unicode::{is_digit, is_word};
+
+/// The last path segment of a key.
+pub fn basename(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+/// How a name ends: the current visit-date form or the older visit-number one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameSuffix<'a> {
+    VisitDate(&'a str),
+    VisitNumber(&'a str),
+}
+
+/// The parts of an event file name, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventName<'a> {
+    pub action: &'a str,
+    /// `YYYYMMDD-HHMMSS`, the producer's wall-clock time.
+    pub stamp: &'a str,
+    /// Digits (maybe signed) or the text `None`.
+    pub adcid: &'a str,
+    /// `{project}-{ptid}`: both may contain `-`, so only their join is
+    /// unambiguous.
+    pub project_and_ptid: &'a str,
+    pub suffix: NameSuffix<'a>,
+}
+
+impl EventName<'_> {
+    /// The text after the last `-` of `project_and_ptid`: the ptid when the
+    /// ptid itself has no hyphen.
+    pub fn ptid_guess(&self) -> &str {
+        self.project_and_ptid.rsplit('-').next().unwrap_or("")
+    }
+}
+
+/// Why a key is not an event file name we can parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameProblem {
+    pub reason: &'static str,
+}
+
+fn ascii_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Parse the file name of `key` (its last path segment).
+pub fn parse_name(key: &str) -> Result<EventName<'_>, NameProblem> {
+    let name = basename(key);
+    let Some(stem) = name.strip_suffix(".json") else {
+        let reason = if name.to_ascii_lowercase().ends_with(".json") {
+            "the extension must be lower-case `.json`"
+        } else {
+            "not a `.json` file"
+        };
+        return Err(NameProblem { reason });
+    };
+    let Some(rest) = stem.strip_prefix("log-") else {
+        return Err(NameProblem {
+            reason: "the name does not start with `log-`",
+        });
+    };
+    // `-YYYYMMDD-HHMMSS-` marks the end of the action.
+    let b = rest.as_bytes();
+    let stamp_at = (1..b.len()).find(|&i| {
+        b.len() >= i + 17
+            && b[i] == b'-'
+            && b[i + 1..i + 9].iter().all(u8::is_ascii_digit)
+            && b[i + 9] == b'-'
+            && b[i + 10..i + 16].iter().all(u8::is_ascii_digit)
+            && b[i + 16] == b'-'
+    });
+    let Some(i) = stamp_at else {
+        return Err(NameProblem {
+            reason: "no `-YYYYMMDD-HHMMSS-` timestamp after the action",
+        });
+    };
+    let action = &rest[..i];
+    let stamp = &rest[i + 1..i + 16];
+    let after = &rest[i + 17..];
+    let (adcid, after) = if let Some(r) = after.strip_prefix("None-") {
+        ("None", r)
+    } else {
+        let neg = usize::from(after.starts_with('-'));
+        let end = after[neg..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(after.len(), |e| e + neg);
+        if end == neg || !after[end..].starts_with('-') {
+            return Err(NameProblem {
+                reason: "no numeric ADCID after the timestamp",
+            });
+        }
+        (&after[..end], &after[end + 1..])
+    };
+    let tail_len = 11; // "-YYYY-MM-DD"
+    let (middle, suffix) = match after
+        .len()
+        .checked_sub(tail_len)
+        .map(|k| (&after[..k], &after[k..]))
+    {
+        Some((middle, tail))
+            if !middle.is_empty()
+                && tail.starts_with('-')
+                && ascii_digits(&tail[1..5])
+                && &tail[5..6] == "-"
+                && ascii_digits(&tail[6..8])
+                && &tail[8..9] == "-"
+                && ascii_digits(&tail[9..11]) =>
+        {
+            (middle, NameSuffix::VisitDate(&tail[1..]))
+        }
+        _ => match after.rfind('-') {
+            Some(k) if k > 0 => (&after[..k], NameSuffix::VisitNumber(&after[k + 1..])),
+            _ => {
+                return Err(NameProblem {
+                    reason: "missing the project, ptid and visit parts",
+                });
+            }
+        },
+    };
+    Ok(EventName {
+        action,
+        stamp,
+        adcid,
+        project_and_ptid: middle,
+        suffix,
+    })
+}
+
+/// Whether the reference consumer's pattern (Python `re.match`)
+/// `^.*log-(submit|pass-qc|not-pass-qc|delete)-\d{8}-\d{6}-\d+-[\w\-]+-[\w]+-\d{4}-\d{2}-\d{2}\.json$`
+/// accepts `key`. `\d` and `\w` are Unicode-aware there, `.` stops at a
+/// newline and `$` also matches before a final newline.
+pub fn reference_matches(key: &str) -> bool {
+    let mut ends = alloc::vec![key.len()];
+    if key.ends_with('\n') {
+        ends.push(key.len() - 1);
+    }
+    let first_newline = key.find('\n').unwrap_or(key.len());
+    key.match_indices("log-")
+        .take_while(|(i, _)| *i <= first_newline)
+        .any(|(i, _)| {
+            ends.iter()
+                .any(|&end| end >= i + 4 && body_matches(&key[i + 4..end]))
+        })
+}
+
+fn body_matches(body: &str) -> bool {
+    let Some(body) = body.strip_suffix(".json") else {
+        return false;
+    };
+    let chars: Vec<char> = body.chars().collect();
+    // Fixed tail: -dddd-dd-dd
+    let n = chars.len();
+    if n < 11 {
+        return false;
+    }
+    let tail = &chars[n - 11..];
+    let tail_ok = tail.iter().enumerate().all(|(i, &c)| match i {
+        0 | 5 | 8 => c == '-',
+        _ => is_digit(c),
+    });
+    if !tail_ok {
+        return false;
+    }
+    let head = &chars[..n - 11];
+    ["submit", "pass-qc", "not-pass-qc", "delete"]
+        .iter()
+        .any(|action| {
+            let a: Vec<char> = action.chars().collect();
+            head.len() > a.len()
+                && head[..a.len()] == a[..]
+                && head[a.len()] == '-'
+                && after_action(&head[a.len() + 1..])
+        })
+}
+
+/// `\d{8}-\d{6}-\d+-[\w\-]+-[\w]+` over the whole slice.
+fn after_action(s: &[char]) -> bool {
+    if s.len() < 16 || !s[..8].iter().all(|&c| is_digit(c)) || s[8] != '-' {
+        return false;
+    }
+    if !s[9..15].iter().all(|&c| is_digit(c)) || s[15] != '-' {
+        return false;
+    }
+    let r = &s[16..];
+    let digits = r.iter().take_while(|&&c| is_digit(c)).count();
+    if digits == 0 || r.get(digits) != Some(&'-') {
+        return false;
+    }
+    // `[\w-]+-\w+`: word chars and hyphens, a last hyphen with at least one
+    // character on each side.
+    let e = &r[digits + 1..];
+    if !e.iter().all(|&c| c == '-' || is_word(c)) {
+        return false;
+    }
+    match e.iter().rposition(|&c| c == '-') {
+        Some(k) => k >= 1 && k + 1 < e.len(),
+        None => false,
+    }
+}
+
+/// Why the reference would silently ignore `key`, or `None` if it reads it.
+pub fn reference_skip_reason(key: &str) -> Option<String> {
+    if reference_matches(key) {
+        return None;
+    }
+    let reason = match parse_name(key) {
+        Err(p)
+            if !basename(key).starts_with("log-")
+                && key.contains("log-")
+                && p.reason.contains("log-") =>
+        {
+            String::from("does not match the reference's file-name pattern")
+        }
+        Err(p) => String::from(p.reason),
+        Ok(n) => {
+            if Action::parse(n.action).is_none() {
+                format!(
+                    "action `{}` is not one of submit, pass-qc, not-pass-qc, delete",
+                    excerpt(n.action)
+                )
+            } else if n.adcid == "None" || n.adcid.starts_with('-') {
+                format!("the ADCID part is `{}`, not a plain number", n.adcid)
+            } else if let NameSuffix::VisitNumber(v) = n.suffix {
+                format!(
+                    "it ends in a visit number (`{}`) instead of a visit date: the older naming form, which the reference stopped reading in 1.0.1",
+                    excerpt(v)
+                )
+            } else if n.project_and_ptid.ends_with('-') {
+                String::from("the ptid part is empty")
+            } else if !n.project_and_ptid.chars().all(|c| c == '-' || is_word(c)) {
+                String::from(
+                    "the project or ptid part has characters other than letters, digits, `_` and `-`",
+                )
+            } else {
+                String::from("does not match the reference's file-name pattern")
+            }
+        }
+    };
+    Some(reason)
+}
+
+/// Whether the pipeline treats `key` as an event file: a `log-*.json`
+/// name, or anything the reference would have read.
+pub fn is_event_candidate(key: &str) -> bool {
+    let name = basename(key);
+    (name.starts_with("log-") && name.ends_with(".json")) || reference_matches(key)
+}
+
+fn sanitize_project(label: &str) -> String {
+    label.replace(['/', '\\'], "-")
+}
+
+/// The producer's file name for a (normalised, hence UTC) event.
+pub fn event_file_name(e: &VisitEvent) -> String {
+    format!(
+        "log-{}-{}-{}-{}-{}-{}.json",
+        e.action.as_str(),
+        e.timestamp.name_stamp(),
+        e.pipeline_adcid,
+        sanitize_project(&e.project_label),
+        e.ptid,
+        e.visit_date
+    )
+}
+
+fn mismatch(part: &str, label: &str, in_name: &str, in_content: &str) -> Issue {
+    Issue::new(
+        format!("name.{part}"),
+        Code::NameMismatch,
+        format!(
+            "the file name says {label} is \"{}\" but the content says \"{}\"",
+            excerpt(in_name),
+            excerpt(in_content)
+        ),
+    )
+}
+
+/// Findings about `key` for a file whose content parsed into `parsed`.
+/// Only names starting with `log-` are checked.
+pub(crate) fn check(key: &str, parsed: &Parsed) -> Vec<Issue> {
+    let mut out = Vec::new();
+    if !basename(key).starts_with("log-") {
+        return out;
+    }
+    let name = match parse_name(key) {
+        Ok(n) => n,
+        Err(p) => {
+            out.push(Issue::new(
+                "name",
+                Code::NameUnparsed,
+                format!(
+                    "the file name is not in the event naming form: {}",
+                    p.reason
+                ),
+            ));
+            if let Some(why) = reference_skip_reason(key) {
+                out.push(skip_issue(&why));
+            }
+            return out;
+        }
+    };
+    if let Some(why) = reference_skip_reason(key) {
+        out.push(skip_issue(&why));
+    }
+    if let Some(a) = parsed.action
+        && a.as_str() != name.action
+    {
+        out.push(mismatch("action", "the action", name.action, a.as_str()));
+    }
+    if let Some(ts) = &parsed.timestamp
+        && ts.wall_stamp != name.stamp
+    {
+        out.push(mismatch(
+            "timestamp",
+            "the time (YYYYMMDD-HHMMSS, as written)",
+            name.stamp,
+            &ts.wall_stamp,
+        ));
+    }
+    if let Some(adcid) = parsed.pipeline_adcid {
+        let content = adcid.to_string();
+        if content != name.adcid {
+            out.push(mismatch(
+                "pipeline_adcid",
+                "the ADCID",
+                name.adcid,
+                &content,
+            ));
+        }
+    }
+    if let (Some(project), Some(ptid)) = (&parsed.project_label, &parsed.ptid) {
+        let project = sanitize_project(project);
+        let expected = format!("{project}-{ptid}");
+        if name.project_and_ptid != expected {
+            let tail = format!("-{ptid}");
+            let head = format!("{project}-");
+            if name.project_and_ptid.ends_with(&tail) {
+                let in_name = &name.project_and_ptid[..name.project_and_ptid.len() - tail.len()];
+                out.push(mismatch("project_label", "the project", in_name, &project));
+            } else if let Some(in_name) = name.project_and_ptid.strip_prefix(&head) {
+                out.push(mismatch("ptid", "the ptid", in_name, ptid));
+            } else {
+                out.push(mismatch(
+                    "project_label",
+                    "the project and ptid",
+                    name.project_and_ptid,
+                    &expected,
+                ));
+            }
+        }
+    }
+    match name.suffix {
+        NameSuffix::VisitDate(d) => {
+            if let Some(vd) = &parsed.visit_date
+                && vd != d
+            {
+                out.push(mismatch("visit_date", "the visit date", d, vd));
+            }
+        }
+        NameSuffix::VisitNumber(n) => {
+            if let Some(vn) = &parsed.visit_number {
+                let content = vn.as_deref().unwrap_or("None");
+                if content != n {
+                    out.push(mismatch("visit_number", "the visit number", n, content));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn skip_issue(why: &str) -> Issue {
+    Issue::new(
+        "name",
+        Code::NameReferenceSkip,
+        format!("the reference consumer would silently never read this file: {why}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CURRENT: &str = "prod/log-submit-20240115-100000-42-ingest-form-110001-2024-01-15.json";
+
+    #[test]
+    fn parses_both_forms() {
+        let n = parse_name(CURRENT).unwrap();
+        assert_eq!(n.action, "submit");
+        assert_eq!(n.stamp, "20240115-100000");
+        assert_eq!(n.adcid, "42");
+        assert_eq!(n.project_and_ptid, "ingest-form-110001");
+        assert_eq!(n.suffix, NameSuffix::VisitDate("2024-01-15"));
+        let old =
+            parse_name("dev/log-not-pass-qc-20251201-080000-7-ingest-form-AB-12-01.json").unwrap();
+        assert_eq!(old.action, "not-pass-qc");
+        assert_eq!(old.suffix, NameSuffix::VisitNumber("01"));
+        assert_eq!(old.project_and_ptid, "ingest-form-AB-12");
+        let none = parse_name("log-submit-20251201-080000-7-ingest-form-X1-None.json").unwrap();
+        assert_eq!(none.suffix, NameSuffix::VisitNumber("None"));
+    }
+
+    #[test]
+    fn reference_regex_table() {
+        // The verified rows of the spec's table.
+        let base = "prod/log-submit-20240115-100000-42-ingest-form-110001-2024-01-15.json";
+        assert!(reference_matches(base));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-110001-01.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-110001-None.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-duplicate-submit-20240115-100000-42-ingest-form-110001-2024-01-15.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-None-ingest-form-110001-2024-01-15.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form--2024-01-15.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-1.0-2024-01-15.json"
+        ));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-1!0-2024-01-15.json"
+        ));
+        assert!(reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-AB-12-2024-01-15.json"
+        ));
+        assert!(reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-ÄBC-2024-01-15.json"
+        ));
+        assert!(reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-1-２０２４-01-15.json"
+        ));
+        assert!(reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-1-2024-02-30.json"
+        ));
+        assert!(reference_matches(&format!("{base}\n")));
+        assert!(!reference_matches(
+            "prod/log-submit-20240115-100000-42-ingest-form-110001-2024-01-15.JSON"
+        ));
+        assert!(reference_matches(
+            "prod/catalog-submit-20240115-100000-42-ingest-form-110001-2024-01-15.json"
+        ));
+    }
+
+    #[test]
+    fn skip_reasons_name_the_cause() {
+        let r =
+            reference_skip_reason("prod/log-submit-20240115-100000-42-ingest-form-110001-01.json")
+                .unwrap();
+        assert!(r.contains("visit number"), "{r}");
+        let r = reference_skip_reason(
+            "prod/log-duplicate-submit-20240115-100000-42-p-1-2024-01-15.json",
+        )
+        .unwrap();
+        assert!(r.contains("duplicate-submit"), "{r}");
+        let r = reference_skip_reason(
+            "prod/log-submit-20240115-100000-42-ingest-form--2024-01-15.json",
+        )
+        .unwrap();
+        assert!(r.contains("empty"), "{r}");
+        assert!(reference_skip_reason(CURRENT).is_none());
+        assert!(
+            reference_skip_reason("prod/x.JSON")
+                .unwrap()
+                .contains("lower-case")
+        );
+    }
+
+    #[test]
+    fn candidates() {
+        assert!(is_event_candidate(CURRENT));
+        assert!(is_event_candidate("prod/log-duplicate-submit-x.json"));
+        assert!(!is_event_candidate(
+            "prod/checkpoints/processing_state.json"
+        ));
+        assert!(!is_event_candidate("prod/log-submit-x.parquet"));
+    }
+}

@@ -1,0 +1,818 @@
+//! Field rules for visit events, in the reference's lax (Python-mode)
+//! semantics, plus the deliberate, stricter rules of `docs/differences.md`.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::model::{Action, Datatype, VisitEvent};
+use super::timestamp::{self, ParsedTimestamp, TimestampError};
+use crate::json::{self, Int, JsonErrorKind, Object, Str, Value};
+use crate::report::{Code, Issue, excerpt};
+use crate::unicode;
+
+/// The outcome of validating one document.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// Present exactly when `errors` is empty.
+    pub event: Option<VisitEvent>,
+    pub errors: Vec<Issue>,
+    /// Whatever fields parsed, valid or not overall: the file-name check
+    /// compares against these.
+    pub(crate) parsed: Parsed,
+}
+
+impl Validation {
+    pub fn is_valid(&self) -> bool {
+        self.event.is_some()
+    }
+}
+
+/// Field values that passed their own checks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parsed {
+    pub(crate) action: Option<Action>,
+    pub(crate) pipeline_adcid: Option<i64>,
+    pub(crate) project_label: Option<String>,
+    pub(crate) ptid: Option<String>,
+    pub(crate) visit_date: Option<String>,
+    pub(crate) visit_number: Option<Option<String>>,
+    pub(crate) timestamp: Option<ParsedTimestamp>,
+}
+
+const KNOWN: [&str; 15] = VisitEvent::FIELDS;
+
+/// Validate raw file bytes.
+pub fn validate(bytes: &[u8]) -> Validation {
+    match json::decode(bytes) {
+        Ok(value) => validate_value(&value),
+        Err(e) => {
+            let code = match e.kind {
+                JsonErrorKind::Syntax => Code::JsonInvalid,
+                JsonErrorKind::Encoding => Code::JsonEncoding,
+                JsonErrorKind::IntegerTooLong => Code::JsonIntegerTooLong,
+                JsonErrorKind::TooDeep => Code::JsonTooDeep,
+            };
+            let message = match code {
+                Code::JsonInvalid => format!("not valid JSON: {e}"),
+                _ => format!("cannot be read as JSON: {e}"),
+            };
+            Validation {
+                event: None,
+                errors: alloc::vec![Issue::new("__json__", code, message)],
+                parsed: Parsed::default(),
+            }
+        }
+    }
+}
+
+/// Validate an already decoded document.
+pub fn validate_value(value: &Value) -> Validation {
+    let Value::Object(obj) = value else {
+        return Validation {
+            event: None,
+            errors: alloc::vec![Issue::new(
+                "__root__",
+                Code::ModelType,
+                format!("the file must hold one JSON object, not {}", value.kind()),
+            )],
+            parsed: Parsed::default(),
+        };
+    };
+    let mut v = Checker {
+        obj,
+        errors: Vec::new(),
+        reference_errors: 0,
+        parsed: Parsed::default(),
+    };
+
+    let action = v
+        .literal("action", &Action::ALL.map(Action::as_str))
+        .and_then(Action::parse);
+    v.parsed.action = action;
+    let study = match obj.get("study") {
+        None => Some(String::from("adrc")),
+        Some(_) => v.string("study", StrRule::Plain),
+    };
+    let study = study.and_then(|s| v.study_path_safe(s));
+    let adcid = v.adcid();
+    let project_label = v.string("project_label", StrRule::Plain);
+    v.parsed.project_label = project_label.clone();
+    let center_label = v.string("center_label", StrRule::Plain);
+    let gear_name = v.string("gear_name", StrRule::Plain);
+    let ptid = v.string("ptid", StrRule::Ptid);
+    v.parsed.ptid = ptid.clone();
+    let naccid = v.optional_string("naccid");
+    let visit_date = v.string("visit_date", StrRule::VisitDate);
+    v.parsed.visit_date = visit_date.clone();
+    let visit_number = v.optional_string("visit_number");
+    v.parsed.visit_number = visit_number.clone();
+    let datatype = v
+        .literal("datatype", &Datatype::ALL.map(Datatype::as_str))
+        .and_then(Datatype::parse);
+    let module = v.optional_string("module");
+    let packet = v.optional_string("packet");
+    let modality = v.optional_string("modality");
+    let timestamp = v.timestamp();
+    v.parsed.timestamp = timestamp.clone();
+
+    for key in obj.keys() {
+        if !key.unpaired_surrogate && KNOWN.contains(&key.as_str()) {
+            continue;
+        }
+        v.push(Issue::new(
+            key.as_str(),
+            Code::ExtraForbidden,
+            format!(
+                "unknown field `{}`: extra fields are not allowed",
+                excerpt(key.as_str())
+            ),
+        ));
+    }
+
+    // The datatype rule runs when every field passed the reference's own
+    // checks, whether or not one of our stricter rules failed.
+    if v.reference_errors == 0
+        && let (Some(datatype), Some(module), Some(modality)) = (datatype, &module, &modality)
+    {
+        v.datatype_rule(datatype, module.as_deref(), modality.as_deref());
+    }
+
+    let Checker { errors, parsed, .. } = v;
+    let event = if errors.is_empty() {
+        match (
+            action,
+            study,
+            adcid,
+            project_label,
+            center_label,
+            gear_name,
+            ptid,
+            visit_date,
+            datatype,
+            timestamp,
+        ) {
+            (
+                Some(action),
+                Some(study),
+                Some(adcid),
+                Some(project_label),
+                Some(center_label),
+                Some(gear_name),
+                Some(ptid),
+                Some(visit_date),
+                Some(datatype),
+                Some(ts),
+            ) => i32::try_from(adcid).ok().map(|pipeline_adcid| VisitEvent {
+                action,
+                study,
+                pipeline_adcid,
+                project_label,
+                center_label,
+                gear_name,
+                ptid,
+                naccid: naccid.flatten(),
+                visit_date,
+                visit_number: visit_number.flatten(),
+                datatype,
+                module: module.flatten(),
+                packet: packet.flatten(),
+                modality: modality.flatten(),
+                timestamp: ts.utc,
+            }),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Validation {
+        event,
+        errors,
+        parsed,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StrRule {
+    Plain,
+    Ptid,
+    VisitDate,
+}
+
+struct Checker<'a> {
+    obj: &'a Object,
+    errors: Vec<Issue>,
+    /// Errors the reference would also report (not our stricter rules).
+    reference_errors: usize,
+    parsed: Parsed,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, issue: Issue) {
+        if !issue.code.is_deliberate_difference() {
+            self.reference_errors += 1;
+        }
+        self.errors.push(issue);
+    }
+
+    fn fail(&mut self, field: &str, code: Code, message: String) {
+        self.push(Issue::new(field, code, message));
+    }
+
+    fn missing(&mut self, field: &str) {
+        self.fail(
+            field,
+            Code::Missing,
+            format!("`{field}` is required but missing"),
+        );
+    }
+
+    fn literal<'s>(&mut self, field: &str, allowed: &[&'s str]) -> Option<&'s str> {
+        let Some(value) = self.obj.get(field) else {
+            self.missing(field);
+            return None;
+        };
+        if let Value::Str(s) = value
+            && !s.unpaired_surrogate
+            && let Some(hit) = allowed.iter().find(|a| **a == s.text)
+        {
+            return Some(hit);
+        }
+        let hint = match value {
+            Value::Str(s) if allowed.contains(&s.text.trim()) => {
+                " (remove the surrounding whitespace)"
+            }
+            _ => "",
+        };
+        self.fail(
+            field,
+            Code::LiteralError,
+            format!(
+                "`{field}` must be one of {}; got {}{hint}",
+                allowed.join(", "),
+                show(value)
+            ),
+        );
+        None
+    }
+
+    /// A required string field: type, encoding, strip, then the rule.
+    fn string(&mut self, field: &str, rule: StrRule) -> Option<String> {
+        let Some(value) = self.obj.get(field) else {
+            self.missing(field);
+            return None;
+        };
+        let s = self.as_text(field, value)?;
+        self.constrain(field, s, rule)
+    }
+
+    /// An optional string field: absent or null is `Some(None)`.
+    fn optional_string(&mut self, field: &str) -> Option<Option<String>> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Some(None),
+            Some(value) => {
+                let s = self.as_text(field, value)?;
+                Some(Some(String::from(s.text.trim())))
+            }
+        }
+    }
+
+    fn as_text<'v>(&mut self, field: &str, value: &'v Value) -> Option<&'v Str> {
+        match value {
+            Value::Str(s) if s.unpaired_surrogate => {
+                self.fail(
+                    field,
+                    Code::StringUnicode,
+                    format!(
+                        "`{field}` contains an unpaired UTF-16 surrogate, which is not valid text"
+                    ),
+                );
+                None
+            }
+            Value::Str(s) => Some(s),
+            other => {
+                self.fail(
+                    field,
+                    Code::StringType,
+                    format!("`{field}` must be a string, not {}", show(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn constrain(&mut self, field: &str, s: &Str, rule: StrRule) -> Option<String> {
+        let text = s.text.trim();
+        match rule {
+            StrRule::Plain => Some(String::from(text)),
+            StrRule::Ptid => {
+                let n = text.chars().count();
+                if n > 10 {
+                    self.fail(
+                        field,
+                        Code::StringTooLong,
+                        format!(
+                            "`ptid` must be at most 10 characters; \"{}\" has {n}",
+                            excerpt(text)
+                        ),
+                    );
+                    None
+                } else if n == 0 || !text.chars().all(|c| ('!'..='~').contains(&c)) {
+                    let why = if n == 0 {
+                        "it is empty"
+                    } else if text.chars().any(char::is_whitespace) {
+                        "it contains whitespace"
+                    } else {
+                        "it contains characters outside printable ASCII"
+                    };
+                    self.fail(
+                        field,
+                        Code::StringPatternMismatch,
+                        format!(
+                            "`ptid` must be 1 to 10 printable ASCII characters, but {why}: {}",
+                            show_text(text)
+                        ),
+                    );
+                    None
+                } else {
+                    Some(String::from(text))
+                }
+            }
+            StrRule::VisitDate => {
+                if !reference_date_pattern(text) {
+                    self.fail(
+                        field,
+                        Code::StringPatternMismatch,
+                        format!(
+                            "`visit_date` must look like YYYY-MM-DD; got {}",
+                            show_text(text)
+                        ),
+                    );
+                    return None;
+                }
+                if !is_calendar_date(text) {
+                    self.fail(
+                        field,
+                        Code::DateNotCalendar,
+                        format!(
+                            "`visit_date` {} is not a real calendar date in ASCII digits",
+                            show_text(text)
+                        ),
+                    );
+                    // The reference would have accepted it; keep it for the
+                    // file-name comparison.
+                    return Some(String::from(text));
+                }
+                Some(String::from(text))
+            }
+        }
+    }
+
+    fn study_path_safe(&mut self, study: String) -> Option<String> {
+        let bad = study.is_empty() || study == "." || study == ".." || study.contains(['/', '\\']);
+        if bad {
+            self.fail(
+                "study",
+                Code::StudyNotPathSafe,
+                format!(
+                    "`study` becomes a folder of the checkpoint key, so it must be non-empty and free of `/` and `\\`; got {}",
+                    show_text(&study)
+                ),
+            );
+            return None;
+        }
+        Some(study)
+    }
+
+    fn adcid(&mut self) -> Option<i64> {
+        const F: &str = "pipeline_adcid";
+        let Some(value) = self.obj.get(F) else {
+            self.missing(F);
+            return None;
+        };
+        let parsed: Result<IntValue, (Code, String)> = match value {
+            Value::Int(Int::Small(i)) => Ok(IntValue::Small(*i)),
+            Value::Int(Int::Big { .. }) => Ok(IntValue::Big),
+            Value::Bool(b) => {
+                self.fail(
+                    F,
+                    Code::BoolNotInt,
+                    format!("`pipeline_adcid` must be a number, not the boolean {b}"),
+                );
+                return None;
+            }
+            Value::Float(f) => float_as_int(*f),
+            Value::Str(s) if s.unpaired_surrogate => Err((
+                Code::IntParsing,
+                String::from("`pipeline_adcid` is not a whole number"),
+            )),
+            Value::Str(s) => str_as_int(&s.text),
+            other => Err((
+                Code::IntType,
+                format!(
+                    "`pipeline_adcid` must be a whole number, not {}",
+                    show(other)
+                ),
+            )),
+        };
+        match parsed {
+            Ok(IntValue::Small(i)) if i32::try_from(i).is_ok() => {
+                self.parsed.pipeline_adcid = Some(i);
+                Some(i)
+            }
+            Ok(_) => {
+                self.fail(
+                    F,
+                    Code::Int32Range,
+                    format!(
+                        "`pipeline_adcid` {} does not fit the checkpoint's 32-bit column ({}..={})",
+                        show(value),
+                        i32::MIN,
+                        i32::MAX
+                    ),
+                );
+                None
+            }
+            Err((code, message)) => {
+                self.fail(F, code, message);
+                None
+            }
+        }
+    }
+
+    fn timestamp(&mut self) -> Option<ParsedTimestamp> {
+        const F: &str = "timestamp";
+        let Some(value) = self.obj.get(F) else {
+            self.missing(F);
+            return None;
+        };
+        let result = match value {
+            Value::Str(s) if s.unpaired_surrogate => Err(TimestampError::FromDateParsing(
+                "input is not a valid datetime or date",
+            )),
+            Value::Str(s) => timestamp::parse_str(&s.text),
+            Value::Int(Int::Small(i)) => timestamp::parse_int(*i),
+            Value::Int(Int::Big { .. }) => Err(TimestampError::Parsing("timestamp out of range")),
+            Value::Float(f) => timestamp::parse_float(*f),
+            _ => Err(TimestampError::Type),
+        };
+        match result {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let (code, message) = match e {
+                    TimestampError::Type => (
+                        Code::DatetimeType,
+                        format!(
+                            "`timestamp` must be a date-time string or a Unix time, not {}",
+                            show(value)
+                        ),
+                    ),
+                    TimestampError::Parsing(why) => (
+                        Code::DatetimeParsing,
+                        format!("`timestamp` {} is not usable: {why}", show(value)),
+                    ),
+                    TimestampError::FromDateParsing(_) => (
+                        Code::DatetimeFromDateParsing,
+                        format!(
+                            "`timestamp` {} is not a date-time: expected e.g. 2024-01-15T10:00:00Z, 2024-01-15 10:00:00-05:00 or a Unix time",
+                            show(value)
+                        ),
+                    ),
+                    TimestampError::UtcOverflow => (
+                        Code::DatetimeUtcOverflow,
+                        format!(
+                            "`timestamp` {} falls outside years 1 to 9999 once converted to UTC",
+                            show(value)
+                        ),
+                    ),
+                };
+                self.fail(F, code, message);
+                None
+            }
+        }
+    }
+
+    fn datatype_rule(&mut self, datatype: Datatype, module: Option<&str>, modality: Option<&str>) {
+        let problem = if datatype == Datatype::Form {
+            if module.is_none() {
+                Some(String::from("`module` is required when `datatype` is form"))
+            } else {
+                modality.map(|m| {
+                    format!(
+                        "`modality` must be absent when `datatype` is form; got \"{}\"",
+                        excerpt(m)
+                    )
+                })
+            }
+        } else {
+            module.map(|m| {
+                format!(
+                    "`module` is only allowed when `datatype` is form; this event is {} with module \"{}\"",
+                    datatype.as_str(),
+                    excerpt(m)
+                )
+            })
+        };
+        if let Some(message) = problem {
+            self.fail("__root__", Code::ValueError, message);
+        }
+    }
+}
+
+enum IntValue {
+    Small(i64),
+    Big,
+}
+
+/// pydantic's float-to-int: finite, no fraction, inside the i64 range.
+fn float_as_int(f: f64) -> Result<IntValue, (Code, String)> {
+    if !f.is_finite() {
+        return Err((
+            Code::FiniteNumber,
+            format!("`pipeline_adcid` must be a finite number, got {f}"),
+        ));
+    }
+    if f % 1.0 != 0.0 {
+        return Err((
+            Code::IntFromFloat,
+            format!("`pipeline_adcid` must be a whole number, got {f}"),
+        ));
+    }
+    if (i64::MIN as f64) < f && f < (i64::MAX as f64) {
+        Ok(IntValue::Small(f as i64))
+    } else {
+        Err((
+            Code::IntParsingSize,
+            format!("`pipeline_adcid` {f} is too large"),
+        ))
+    }
+}
+
+/// pydantic's lax string-to-int: a JSON-style integer as is; otherwise
+/// trimmed, one `+`/`-`, leading zeros, an all-zero fraction and single
+/// underscores between digits are tolerated.
+fn str_as_int(raw: &str) -> Result<IntValue, (Code, String)> {
+    let not_int = || {
+        (
+            Code::IntParsing,
+            format!(
+                "`pipeline_adcid` must be a whole number; got \"{}\"",
+                excerpt(raw)
+            ),
+        )
+    };
+    match json_int(raw) {
+        JsonInt::Ok(v) => return Ok(v),
+        JsonInt::TooLong => {
+            return Err((
+                Code::IntParsingSize,
+                String::from("`pipeline_adcid` has more than 4300 digits"),
+            ));
+        }
+        JsonInt::Invalid => {}
+    }
+    let cleaned = clean_int_str(raw).ok_or_else(not_int)?;
+    match json_int(&cleaned) {
+        JsonInt::Ok(v) => Ok(v),
+        _ => Err(not_int()),
+    }
+}
+
+enum JsonInt {
+    Ok(IntValue),
+    TooLong,
+    Invalid,
+}
+
+/// `-?(0|[1-9][0-9]*)` and nothing else.
+fn json_int(s: &str) -> JsonInt {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let well_formed = match digits.as_bytes() {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !well_formed {
+        return JsonInt::Invalid;
+    }
+    if digits.len() > json::MAX_INT_DIGITS {
+        return JsonInt::TooLong;
+    }
+    match s.parse::<i64>() {
+        Ok(v) => JsonInt::Ok(IntValue::Small(v)),
+        Err(_) => JsonInt::Ok(IntValue::Big),
+    }
+}
+
+fn clean_int_str(raw: &str) -> Option<String> {
+    let before = raw.len();
+    let mut s = raw.trim();
+    if let Some(rest) = s.strip_prefix('+') {
+        if rest.starts_with('-') {
+            return None;
+        }
+        s = rest;
+    }
+    let mut negative = false;
+    if let Some(rest) = s.strip_prefix('-') {
+        if rest.starts_with(['-', '+']) {
+            return None;
+        }
+        negative = true;
+        s = rest;
+    }
+    s = strip_leading_zeros(s)?;
+    if let Some(dot) = s.find('.') {
+        let frac = &s[dot + 1..];
+        if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
+            s = &s[..dot];
+        }
+    }
+    let sign = if negative { "-" } else { "" };
+    if s.contains('_') && !s.starts_with('_') && !s.ends_with('_') && !s.contains("__") {
+        return Some(format!("{sign}{}", s.replace('_', "")));
+    }
+    if s.len() == before {
+        return None;
+    }
+    Some(format!("{sign}{s}"))
+}
+
+fn strip_leading_zeros(s: &str) -> Option<&str> {
+    let mut it = s.char_indices();
+    match it.next() {
+        Some((_, '0')) => {}
+        Some((_, c)) if c.is_ascii_digit() || c == '-' => return Some(s),
+        _ => return None,
+    }
+    for (i, c) in it {
+        match c {
+            '0' | '_' => {}
+            '1'..='9' | '-' => return Some(&s[i..]),
+            // Keep the zero (or underscore) before the dot.
+            '.' => return Some(&s[i - 1..]),
+            _ => return None,
+        }
+    }
+    Some(&s[s.len() - 1..])
+}
+
+/// The reference's `^\d{4}-\d{2}-\d{2}$` with Unicode `\d`.
+fn reference_date_pattern(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().take(11).collect();
+    chars.len() == 10
+        && chars.iter().enumerate().all(|(i, &c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                unicode::is_digit(c)
+            }
+        })
+}
+
+/// ASCII `YYYY-MM-DD` naming a real day in years 1..=9999.
+fn is_calendar_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || !s.is_ascii() {
+        return false;
+    }
+    let num = |r: core::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok());
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            y >= 1 && chrono::NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
+        }
+        _ => false,
+    }
+}
+
+/// A value as it would appear in JSON, shortened, for messages.
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => String::from("null"),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(Int::Small(i)) => i.to_string(),
+        Value::Int(Int::Big { negative, digits }) => {
+            let sign = if *negative { "-" } else { "" };
+            if digits.len() > 24 {
+                format!("{sign}{}… ({} digits)", &digits[..20], digits.len())
+            } else {
+                format!("{sign}{digits}")
+            }
+        }
+        Value::Float(f) if f.is_nan() => String::from("NaN"),
+        Value::Float(f) if f.is_infinite() => {
+            String::from(if *f > 0.0 { "Infinity" } else { "-Infinity" })
+        }
+        Value::Float(f) => format!("{f}"),
+        Value::Str(s) => show_text(&s.text),
+        Value::Array(_) => String::from("an array"),
+        Value::Object(_) => String::from("an object"),
+    }
+}
+
+fn show_text(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in excerpt(s).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            c if c.is_control() || (c.is_whitespace() && c != ' ') => {
+                let _ =
+                    core::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adcid(raw: &str) -> Result<i64, String> {
+        match str_as_int(raw) {
+            Ok(IntValue::Small(i)) => Ok(i),
+            Ok(IntValue::Big) => Err(String::from("big")),
+            Err((c, _)) => Err(String::from(c.as_str())),
+        }
+    }
+
+    #[test]
+    fn lax_int_strings() {
+        for (s, v) in [
+            ("42", 42),
+            (" +42.0 ", 42),
+            ("042", 42),
+            ("4_2", 42),
+            ("1_000", 1000),
+            ("42.00", 42),
+            ("-0", 0),
+            ("-042", -42),
+            ("00", 0),
+            ("0_0", 0),
+            ("00.0", 0),
+            ("4_2.0", 42),
+            ("+0_1", 1),
+            ("\u{a0}42", 42),
+        ] {
+            assert_eq!(adcid(s), Ok(v), "{s:?}");
+        }
+        for s in [
+            "42.5",
+            "42.",
+            ".0",
+            "1e3",
+            "0x2a",
+            "_1",
+            "1__0",
+            "4 2",
+            "",
+            "٤٢",
+            "+-1",
+            "0_.0",
+            "4_2_",
+            "-_1",
+            "1.",
+            "+",
+            "-",
+            "1_0.0_0",
+            "42\u{200b}",
+        ] {
+            assert_eq!(adcid(s), Err(String::from("int_parsing")), "{s:?}");
+        }
+        assert_eq!(
+            adcid("999999999999999999999999999999"),
+            Err(String::from("big"))
+        );
+    }
+
+    #[test]
+    fn floats_to_int() {
+        assert!(matches!(float_as_int(42.0), Ok(IntValue::Small(42))));
+        assert!(matches!(float_as_int(-0.0), Ok(IntValue::Small(0))));
+        assert_eq!(
+            float_as_int(42.5).err().map(|e| e.0),
+            Some(Code::IntFromFloat)
+        );
+        assert_eq!(
+            float_as_int(9.3e18).err().map(|e| e.0),
+            Some(Code::IntParsingSize)
+        );
+        assert_eq!(
+            float_as_int(f64::NAN).err().map(|e| e.0),
+            Some(Code::FiniteNumber)
+        );
+    }
+
+    #[test]
+    fn date_patterns() {
+        assert!(reference_date_pattern("２０２４-０１-０１"));
+        assert!(!is_calendar_date("２０２４-０１-０１"));
+        assert!(reference_date_pattern("2024-02-30"));
+        assert!(!is_calendar_date("2024-02-30"));
+        assert!(!is_calendar_date("0000-01-01"));
+        assert!(is_calendar_date("2024-02-29"));
+        assert!(!reference_date_pattern("2024-1-15"));
+    }
+}

@@ -1,0 +1,531 @@
+//! Event timestamps: parsing with the reference's (pydantic/speedate) rules,
+//! UTC normalisation, and the normalised text form.
+//!
+//! Accepted: RFC 3339-like strings (`T`, `t`, space or `_` between date and
+//! time; seconds and a `.`/`,` fraction optional; `Z`, `z`, `±HH:MM`, `±HHMM`
+//! or U+2212 minus offsets below 24 h), a bare `YYYY-MM-DD`, and Unix times as
+//! numeric strings or JSON numbers (milliseconds when the magnitude exceeds
+//! 2e10). The arithmetic below reproduces the reference's, rounding quirks
+//! included, because the normalised value is what gets merged and stored.
+
+use alloc::string::String;
+use core::fmt::Write;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::fmath::{abs, floor, round, trunc};
+
+/// Magnitudes above this are milliseconds, at or below it seconds.
+const MS_WATERSHED: i64 = 20_000_000_000;
+/// 0000-01-01T00:00:00 and 9999-12-31T23:59:59 as Unix seconds.
+const UNIX_0000: i64 = -62_167_219_200;
+const UNIX_9999: i64 = 253_402_300_799;
+/// 0001-01-01T00:00:00, the first instant a Python datetime can hold.
+const UNIX_0001: i64 = -62_135_596_800;
+
+/// A UTC instant with microsecond precision, between years 1 and 9999.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    micros: i64,
+}
+
+impl Timestamp {
+    /// `None` outside 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999Z.
+    pub fn from_micros(micros: i64) -> Option<Self> {
+        let secs = micros.div_euclid(1_000_000);
+        (UNIX_0001..=UNIX_9999)
+            .contains(&secs)
+            .then_some(Timestamp { micros })
+    }
+
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    pub fn micros(self) -> i64 {
+        self.micros
+    }
+
+    /// Calendar fields in UTC: (year, month, day, hour, minute, second, micro).
+    pub fn civil(self) -> (i32, u32, u32, u32, u32, u32, u32) {
+        let secs = self.micros.div_euclid(1_000_000);
+        let micro = self.micros.rem_euclid(1_000_000) as u32;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400) as u32;
+        let date =
+            NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).unwrap_or(NaiveDate::MIN);
+        (
+            date.year(),
+            date.month(),
+            date.day(),
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60,
+            micro,
+        )
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, microseconds only when non-zero: the
+    /// reference's normalised form.
+    pub fn to_rfc3339(self) -> String {
+        let (y, mo, d, h, mi, s, us) = self.civil();
+        let mut out = String::with_capacity(27);
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        if us != 0 {
+            let _ = write!(out, ".{us:06}");
+        }
+        out.push('Z');
+        out
+    }
+
+    /// `YYYYMMDD-HHMMSS` in UTC, the file-name form for a UTC event.
+    pub fn name_stamp(self) -> String {
+        let (y, mo, d, h, mi, s, _) = self.civil();
+        let mut out = String::with_capacity(15);
+        let _ = write!(out, "{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}");
+        out
+    }
+}
+
+/// Why a value is not a timestamp, in the reference's three error kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimestampError {
+    /// Not a string or number at all (`datetime_type`).
+    Type,
+    /// A number, or a parsed value, that is out of range (`datetime_parsing`).
+    Parsing(&'static str),
+    /// A string that is neither a datetime nor a date (`datetime_from_date_parsing`).
+    FromDateParsing(&'static str),
+    /// Valid where it was written, but outside years 1..=9999 once converted
+    /// to UTC. The reference crashes here (an uncaught `OverflowError`).
+    UtcOverflow,
+}
+
+/// A parsed timestamp: the UTC instant and the wall-clock `YYYYMMDD-HHMMSS`
+/// it was written in, which is what producers put in file names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedTimestamp {
+    pub utc: Timestamp,
+    pub wall_stamp: String,
+}
+
+/// Date, time of day and offset before normalisation.
+struct Local {
+    year: u16,
+    month: u8,
+    day: u8,
+    second_of_day: u32,
+    micro: u32,
+    offset: Option<i32>,
+}
+
+impl Local {
+    fn finish(self) -> Result<ParsedTimestamp, TimestampError> {
+        if self.year == 0 {
+            return Err(TimestampError::Parsing("year 0 is out of range"));
+        }
+        let days = days_from_civil(self.year as i64, self.month as u32, self.day as u32);
+        let local_secs = days * 86_400 + self.second_of_day as i64;
+        let utc_secs = local_secs - self.offset.unwrap_or(0) as i64;
+        if !(UNIX_0001..=UNIX_9999).contains(&utc_secs) {
+            return Err(TimestampError::UtcOverflow);
+        }
+        let micros = utc_secs * 1_000_000 + self.micro as i64;
+        let sod = self.second_of_day;
+        let mut wall_stamp = String::with_capacity(15);
+        let _ = write!(
+            wall_stamp,
+            "{:04}{:02}{:02}-{:02}{:02}{:02}",
+            self.year,
+            self.month,
+            self.day,
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        );
+        Ok(ParsedTimestamp {
+            utc: Timestamp { micros },
+            wall_stamp,
+        })
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (u16, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month, day)
+}
+
+/// Parse a JSON string value.
+pub(crate) fn parse_str(s: &str) -> Result<ParsedTimestamp, TimestampError> {
+    let b = s.as_bytes();
+    if let Ok(local) = rfc3339(b) {
+        return local.finish();
+    }
+    match number_text(b) {
+        Number::Int(i) => {
+            if let Ok(local) = from_unix(i, 0) {
+                return local.finish();
+            }
+        }
+        Number::Float(f) => {
+            let in_ms = abs(f) > MS_WATERSHED as f64;
+            let normalized = if in_ms { f / 1000.0 } else { f };
+            let seconds = floor(normalized) as i64;
+            let micros = round((normalized - seconds as f64) * 1_000_000.0) as u32;
+            if let Ok(local) = from_unix(seconds, micros) {
+                return local.finish();
+            }
+        }
+        Number::Neither => {}
+    }
+    // Lax mode's last resort: a bare date at midnight.
+    match date(b) {
+        Some((year, month, day)) if b.len() == 10 => Local {
+            year,
+            month,
+            day,
+            second_of_day: 0,
+            micro: 0,
+            offset: None,
+        }
+        .finish(),
+        _ => Err(TimestampError::FromDateParsing(
+            "input is not a valid datetime or date",
+        )),
+    }
+}
+
+/// Parse a JSON integer.
+pub(crate) fn parse_int(i: i64) -> Result<ParsedTimestamp, TimestampError> {
+    from_unix(i, 0)
+        .map_err(|_| TimestampError::Parsing("timestamp out of range"))?
+        .finish()
+}
+
+/// Parse a JSON float.
+pub(crate) fn parse_float(f: f64) -> Result<ParsedTimestamp, TimestampError> {
+    if !f.is_finite() {
+        return Err(TimestampError::Parsing(
+            "NaN and infinite values are not permitted",
+        ));
+    }
+    // The reference takes the floor for the seconds and the magnitude of the
+    // fraction for the sub-second part (so -1.25 lands on -1.75), scaled as
+    // milliseconds when the value is a millisecond timestamp.
+    let seconds = floor(f) as i64;
+    let frac = abs(f - trunc(f));
+    let micros = if abs(f) > MS_WATERSHED as f64 {
+        frac * 1_000.0
+    } else {
+        frac * 1_000_000.0
+    };
+    from_unix(seconds, round(micros) as u32)
+        .map_err(|_| TimestampError::Parsing("timestamp out of range"))?
+        .finish()
+}
+
+/// Unix seconds (or milliseconds past the watershed) plus extra microseconds.
+fn from_unix(timestamp: i64, extra_micros: u32) -> Result<Local, ()> {
+    let abs = timestamp.checked_abs().ok_or(())?;
+    let (mut second, micro) = if abs > MS_WATERSHED {
+        let mut s = timestamp / 1000;
+        let mut us = (timestamp % 1000) * 1000;
+        if us < 0 {
+            s -= 1;
+            us += 1_000_000;
+        }
+        (s, us as u32)
+    } else {
+        (timestamp, 0)
+    };
+    let mut total = extra_micros.checked_add(micro).ok_or(())?;
+    if total >= 1_000_000 {
+        second = second.checked_add((total / 1_000_000) as i64).ok_or(())?;
+        total %= 1_000_000;
+    }
+    if !(UNIX_0000..=UNIX_9999).contains(&second) {
+        return Err(());
+    }
+    let (year, month, day) = civil_from_days(second.div_euclid(86_400));
+    Ok(Local {
+        year,
+        month,
+        day,
+        second_of_day: second.rem_euclid(86_400) as u32,
+        micro: total,
+        offset: Some(0),
+    })
+}
+
+enum Number {
+    Int(i64),
+    Float(f64),
+    Neither,
+}
+
+/// A numeric string: `[+-]digits` (fits i64), or anything with a `.` that
+/// reads as a decimal float (`1.`, `.5`, `1.5e9`).
+fn number_text(b: &[u8]) -> Number {
+    if b.contains(&b'.') {
+        let Ok(s) = core::str::from_utf8(b) else {
+            return Number::Neither;
+        };
+        let ok_chars = s
+            .bytes()
+            .all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
+        return match s.parse::<f64>() {
+            Ok(f) if ok_chars && f.is_finite() => Number::Float(f),
+            _ => Number::Neither,
+        };
+    }
+    let (neg, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        return Number::Neither;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Number::Neither;
+        }
+        v = match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as i64))
+        {
+            Some(v) => v,
+            None => return Number::Neither,
+        };
+    }
+    Number::Int(if neg { -v } else { v })
+}
+
+fn digit(b: &[u8], i: usize) -> Option<u32> {
+    b.get(i)
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| (c - b'0') as u32)
+}
+
+fn two(b: &[u8], i: usize) -> Option<u32> {
+    Some(digit(b, i)? * 10 + digit(b, i + 1)?)
+}
+
+/// `YYYY-MM-DD` at the start of `b`, calendar-checked.
+fn date(b: &[u8]) -> Option<(u16, u8, u8)> {
+    let year = two(b, 0)? * 100 + two(b, 2)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let month = two(b, 5)?;
+    let day = two(b, 8)?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let max = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=max)
+        .contains(&day)
+        .then_some((year as u16, month as u8, day as u8))
+}
+
+fn rfc3339(b: &[u8]) -> Result<Local, ()> {
+    let (year, month, day) = date(b).ok_or(())?;
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ' | b'_')) {
+        return Err(());
+    }
+    let hour = two(b, 11).ok_or(())?;
+    if b.get(13) != Some(&b':') {
+        return Err(());
+    }
+    let minute = two(b, 14).ok_or(())?;
+    if hour > 23 || minute > 59 {
+        return Err(());
+    }
+    let mut pos = 16;
+    let mut second = 0;
+    let mut micro = 0u32;
+    if b.get(pos) == Some(&b':') {
+        second = two(b, pos + 1).ok_or(())?;
+        if second > 59 {
+            return Err(());
+        }
+        pos += 3;
+        if matches!(b.get(pos), Some(b'.' | b',')) {
+            pos += 1;
+            let mut n = 0;
+            while let Some(d) = digit(b, pos + n) {
+                // Digits past the sixth are dropped, not rounded.
+                if n < 6 {
+                    micro = micro * 10 + d;
+                }
+                n += 1;
+            }
+            if n == 0 {
+                return Err(());
+            }
+            if n < 6 {
+                micro *= 10u32.pow(6 - n as u32);
+            }
+            pos += n;
+        }
+    }
+    let mut offset = None;
+    if let Some(&c) = b.get(pos) {
+        pos += 1;
+        if c == b'Z' || c == b'z' {
+            offset = Some(0);
+        } else {
+            let sign = match c {
+                b'+' => 1,
+                b'-' => -1,
+                // U+2212 MINUS SIGN, as UTF-8.
+                0xE2 if b.get(pos) == Some(&0x88) && b.get(pos + 1) == Some(&0x92) => {
+                    pos += 2;
+                    -1
+                }
+                _ => return Err(()),
+            };
+            let hh = two(b, pos).ok_or(())? as i32;
+            let mm = match b.get(pos + 2) {
+                Some(b':') => {
+                    pos += 3;
+                    two(b, pos).ok_or(())?
+                }
+                Some(c) if c.is_ascii_digit() => {
+                    pos += 2;
+                    two(b, pos).ok_or(())?
+                }
+                _ => return Err(()),
+            } as i32;
+            if mm >= 60 {
+                return Err(());
+            }
+            let value = sign * (hh * 3600 + mm * 60);
+            if value.abs() >= 86_400 {
+                return Err(());
+            }
+            offset = Some(value);
+            pos += 2;
+        }
+    }
+    if pos != b.len() {
+        return Err(());
+    }
+    Ok(Local {
+        year,
+        month,
+        day,
+        second_of_day: hour * 3600 + minute * 60 + second,
+        micro,
+        offset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        parse_str(s)
+            .map(|p| p.utc.to_rfc3339())
+            .unwrap_or_else(|e| alloc::format!("{e:?}"))
+    }
+
+    #[test]
+    fn strings_normalise_to_utc() {
+        assert_eq!(norm("2024-01-15T10:00:00-05:00"), "2024-01-15T15:00:00Z");
+        assert_eq!(norm("2024-01-15T10:00:00+23:59"), "2024-01-14T10:01:00Z");
+        assert_eq!(
+            norm("2024-01-15 10:00:00.1234567"),
+            "2024-01-15T10:00:00.123456Z"
+        );
+        assert_eq!(norm("2024-01-15_10:00"), "2024-01-15T10:00:00Z");
+        assert_eq!(
+            norm("2024-01-15T10:00:00\u{2212}05:00"),
+            "2024-01-15T15:00:00Z"
+        );
+        assert_eq!(norm("2024-01-15"), "2024-01-15T00:00:00Z");
+        assert_eq!(norm("1705312800123"), "2024-01-15T10:00:00.123000Z");
+        assert_eq!(norm("-1.25"), "1969-12-31T23:59:58.750000Z");
+        assert_eq!(norm("253402300799999.5"), "1978-01-11T21:31:41.798512Z");
+    }
+
+    #[test]
+    fn rejects_what_the_reference_rejects() {
+        for bad in [
+            "2024-01-15T10:00:00+05",
+            "2024-01-15T24:00:00",
+            "2024-01-15T10:00:60",
+            "2024-02-30T00:00:00",
+            " 2024-01-15T10:00:00",
+            "20240115T100000Z",
+            "1e9",
+            "1_705_312_800",
+            "2024-01-15T10:00:00+24:00",
+        ] {
+            assert!(
+                matches!(parse_str(bad), Err(TimestampError::FromDateParsing(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse_str("0000-01-01T00:00:00"),
+            Err(TimestampError::Parsing(_))
+        ));
+        assert_eq!(
+            parse_str("9999-12-31T23:59:59-01:00"),
+            Err(TimestampError::UtcOverflow)
+        );
+    }
+
+    #[test]
+    fn numbers_follow_the_reference_arithmetic() {
+        let f = |x: f64| parse_float(x).map(|p| p.utc.to_rfc3339());
+        assert_eq!(f(-1.25).unwrap(), "1969-12-31T23:59:58.250000Z");
+        assert_eq!(f(-20_000_000_001.5).unwrap(), "1969-05-14T12:26:39.998500Z");
+        assert_eq!(f(20_000_000_000.5).unwrap(), "2603-10-11T11:33:20.000500Z");
+        assert_eq!(f(1_705_312_800.999_999_6).unwrap(), "2024-01-15T10:00:01Z");
+        assert!(f(f64::NAN).is_err());
+        assert!(parse_int(300_000_000_000_000).is_err());
+        assert_eq!(
+            parse_int(-62_135_596_800_000).unwrap().utc.to_rfc3339(),
+            "0001-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn wall_stamp_keeps_the_written_zone() {
+        let p = parse_str("2024-01-15T10:00:00-05:00").unwrap();
+        assert_eq!(p.wall_stamp, "20240115-100000");
+        assert_eq!(p.utc.name_stamp(), "20240115-150000");
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-719_162i64, -1, 0, 1, 19_737, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y as i64, m as u32, d as u32), days);
+        }
+    }
+}

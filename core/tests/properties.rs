@@ -1,0 +1,138 @@
+//! Property tests: no input panics, normalisation is a fixed point, and
+//! file names round-trip.
+
+use eventlog_core::visit::key::{NameSuffix, event_file_name, parse_name};
+use eventlog_core::visit::{Action, Datatype, Timestamp, VisitEvent, check_file, validate};
+use proptest::prelude::*;
+
+fn arb_text(max: usize) -> impl Strategy<Value = String> {
+    // Printable text without surrounding whitespace (which normalisation
+    // would strip), including non-ASCII.
+    proptest::string::string_regex(&format!("[A-Za-z0-9_.:/() éÄ漢-]{{0,{max}}}"))
+        .unwrap()
+        .prop_map(|s| s.trim().to_string())
+}
+
+fn arb_event() -> impl Strategy<Value = VisitEvent> {
+    let ids = (
+        prop::sample::select(Action::ALL.to_vec()),
+        "[a-z]{1,8}",
+        any::<i32>(),
+        arb_text(30),
+        arb_text(20),
+        arb_text(20),
+        "[!-~]{1,10}",
+        prop::option::of(arb_text(12)),
+    );
+    let rest = (
+        (1u32..=9999, 1u32..=12, 1u32..=28),
+        prop::option::of(arb_text(4)),
+        prop::sample::select(Datatype::ALL.to_vec()),
+        prop::option::of(arb_text(8)),
+        prop::option::of(arb_text(4)),
+        prop::option::of("[A-Z]{2}"),
+        -62_135_596_800_000_000i64..=253_402_300_799_999_999i64,
+    );
+    (ids, rest).prop_map(
+        |(
+            (action, study, adcid, project, center, gear, ptid, naccid),
+            ((y, m, d), vn, datatype, module, packet, modality, micros),
+        )| {
+            let (module, modality) = if datatype == Datatype::Form {
+                (Some(module.unwrap_or_default()), None)
+            } else {
+                (None, modality)
+            };
+            VisitEvent {
+                action,
+                study,
+                pipeline_adcid: adcid,
+                project_label: project,
+                center_label: center,
+                gear_name: gear,
+                ptid,
+                naccid,
+                visit_date: format!("{y:04}-{m:02}-{d:02}"),
+                visit_number: vn,
+                datatype,
+                module,
+                packet,
+                modality,
+                timestamp: Timestamp::from_micros(micros).unwrap(),
+            }
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let report = check_file(Some("prod/log-submit-20240115-100000-42-p-1-2024-01-15.json"), &bytes);
+        prop_assert_eq!(report.valid, report.event.is_some());
+        prop_assert_eq!(report.valid, report.errors.is_empty());
+    }
+
+    #[test]
+    fn json_shaped_input_never_panics(text in r#"[{}\[\]",:0-9a-zA-Z\\ .eE+\-\n\t_]{0,200}"#) {
+        let v = validate(text.as_bytes());
+        prop_assert_eq!(v.event.is_some(), v.errors.is_empty());
+    }
+
+    #[test]
+    fn mutated_events_never_panic(e in arb_event(), cut in 0usize..400, junk in "[\\x00-\\x7f]{0,8}") {
+        let text = e.to_json();
+        let mut cut = cut.min(text.len());
+        while !text.is_char_boundary(cut) { cut -= 1; }
+        let mutated = format!("{}{}{}", &text[..cut], junk, &text[cut..]);
+        let v = validate(mutated.as_bytes());
+        prop_assert_eq!(v.event.is_some(), v.errors.is_empty());
+    }
+
+    #[test]
+    fn normalised_json_revalidates_to_the_same_event(e in arb_event()) {
+        let text = e.to_json();
+        let again = validate(text.as_bytes());
+        prop_assert!(again.errors.is_empty(), "{:?} for {}", again.errors, text);
+        prop_assert_eq!(again.event.as_ref(), Some(&e));
+        prop_assert_eq!(again.event.unwrap().to_json(), text);
+    }
+
+    #[test]
+    fn event_names_parse_back(e in arb_event()) {
+        // The producer does not sanitise the ptid, and the consumer allows
+        // `/` in it: such a name has an extra path segment, by construction.
+        prop_assume!(!e.ptid.contains('/'));
+        let name = event_file_name(&e);
+        let key = format!("prod/{name}");
+        let parts = parse_name(&key).unwrap();
+        prop_assert_eq!(parts.action, e.action.as_str());
+        prop_assert_eq!(parts.stamp, e.timestamp.name_stamp());
+        prop_assert_eq!(parts.adcid, e.pipeline_adcid.to_string());
+        prop_assert_eq!(parts.project_and_ptid, format!("{}-{}", e.project_label.replace(['/', '\\'], "-"), e.ptid));
+        prop_assert_eq!(parts.suffix, NameSuffix::VisitDate(&e.visit_date));
+        // And the name agrees with the content it was built from.
+        let report = check_file(Some(&key), e.to_json().as_bytes());
+        let findings: Vec<_> = report.name_findings.unwrap_or_default().into_iter()
+            .filter(|f| f.code != eventlog_core::Code::NameReferenceSkip).collect();
+        prop_assert!(findings.is_empty(), "{:?}", findings);
+    }
+}
+
+#[test]
+fn the_ten_sample_files_validate_and_match_their_names() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/visit-events/files");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let key = format!("prod/{}", path.file_name().unwrap().to_str().unwrap());
+        let report = check_file(Some(&key), &std::fs::read(&path).unwrap());
+        assert!(report.valid, "{key}: {:?}", report.errors);
+        assert!(parse_name(&key).is_ok(), "{key}");
+        assert_eq!(report.name_findings.as_deref(), Some(&[][..]), "{key}");
+        n += 1;
+    }
+    assert_eq!(n, 10);
+}
