@@ -42,6 +42,8 @@ pub enum Code {
     DateNotCalendar,
     // Grouping.
     StudyNotPathSafe,
+    /// The file could not be read at all (I/O, permissions, size limit).
+    Unreadable,
     // File-name checks.
     NameMismatch,
     NameUnparsed,
@@ -56,7 +58,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 34] = [
+    pub const ALL: [Code; 35] = [
         Code::JsonInvalid,
         Code::JsonEncoding,
         Code::JsonIntegerTooLong,
@@ -83,6 +85,7 @@ impl Code {
         Code::DatetimeUtcOverflow,
         Code::DateNotCalendar,
         Code::StudyNotPathSafe,
+        Code::Unreadable,
         Code::NameMismatch,
         Code::NameUnparsed,
         Code::NameReferenceSkip,
@@ -121,6 +124,7 @@ impl Code {
             Code::DatetimeUtcOverflow => "datetime_utc_overflow",
             Code::DateNotCalendar => "date_not_calendar",
             Code::StudyNotPathSafe => "study_not_path_safe",
+            Code::Unreadable => "unreadable",
             Code::NameMismatch => "name_mismatch",
             Code::NameUnparsed => "name_unparsed",
             Code::NameReferenceSkip => "name_reference_skip",

@@ -1,0 +1,180 @@
+//! `eventlog validate PATH...`
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use eventlog::walk;
+use eventlog_core::Issue;
+use eventlog_core::report::{write_issues, write_json_str};
+use eventlog_core::visit::{FileReport, check_file};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A line per file, problems indented below it, a summary at the end.
+    Text,
+    /// One JSON object per file (JSON Lines): path, valid, event, errors, name_findings.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Files, or directories to search recursively for *.json files.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let (files, walk_errors) = walk::json_files(&args.paths);
+    let stdout = std::io::stdout();
+    let color = args.format == Format::Text
+        && stdout.is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut counts = Counts::default();
+
+    for e in &walk_errors {
+        counts.io_errors += 1;
+        emit_unreadable(
+            &mut out,
+            args.format,
+            &e.path.display().to_string(),
+            &e.source.to_string(),
+            color,
+        );
+    }
+    for path in &files {
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let report = check_file(Some(&shown), &bytes);
+                counts.add(&report);
+                match args.format {
+                    Format::Json => {
+                        let _ = writeln!(out, "{}", report.to_json());
+                    }
+                    Format::Text => write_text(&mut out, &report, color),
+                }
+            }
+            Err(e) => {
+                counts.io_errors += 1;
+                emit_unreadable(&mut out, args.format, &shown, &e.to_string(), color);
+            }
+        }
+    }
+    if args.format == Format::Text {
+        let _ = writeln!(
+            out,
+            "{} file(s): {} valid, {} invalid{}{}",
+            counts.valid + counts.invalid + counts.io_errors,
+            counts.valid,
+            counts.invalid,
+            if counts.io_errors > 0 {
+                format!(", {} unreadable", counts.io_errors)
+            } else {
+                String::new()
+            },
+            if counts.name_findings > 0 {
+                format!(", {} with file-name findings", counts.name_findings)
+            } else {
+                String::new()
+            },
+        );
+    }
+    let _ = out.flush();
+    if counts.io_errors > 0 || (files.is_empty() && walk_errors.is_empty()) {
+        if files.is_empty() && walk_errors.is_empty() {
+            eprintln!("eventlog validate: no .json files found under the given paths");
+        }
+        ExitCode::from(2)
+    } else if counts.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    valid: usize,
+    invalid: usize,
+    io_errors: usize,
+    name_findings: usize,
+}
+
+impl Counts {
+    fn add(&mut self, r: &FileReport) {
+        if r.valid {
+            self.valid += 1;
+        } else {
+            self.invalid += 1;
+        }
+        if r.name_findings.as_ref().is_some_and(|f| !f.is_empty()) {
+            self.name_findings += 1;
+        }
+    }
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_text(out: &mut impl Write, r: &FileReport, color: bool) {
+    let path = r.path.as_deref().unwrap_or("-");
+    let mark = if r.valid {
+        paint(color, "32", "ok     ")
+    } else {
+        paint(color, "31", "INVALID")
+    };
+    let _ = writeln!(out, "{mark} {path}");
+    for e in &r.errors {
+        write_issue(out, e, color, "31");
+    }
+    for f in r.name_findings.iter().flatten() {
+        write_issue(out, f, color, "33");
+    }
+}
+
+fn write_issue(out: &mut impl Write, i: &Issue, color: bool, tint: &str) {
+    let _ = writeln!(
+        out,
+        "        {}: {} [{}]",
+        paint(color, tint, &i.field),
+        i.message,
+        i.code
+    );
+}
+
+fn emit_unreadable(out: &mut impl Write, format: Format, path: &str, why: &str, color: bool) {
+    match format {
+        Format::Json => {
+            let mut line = String::from("{\"path\":");
+            write_json_str(&mut line, path);
+            line.push_str(",\"valid\":false,\"errors\":");
+            write_issues(
+                &mut line,
+                &[Issue::new(
+                    "__file__",
+                    eventlog_core::Code::Unreadable,
+                    format!("cannot read the file: {why}"),
+                )],
+            );
+            line.push('}');
+            let _ = writeln!(out, "{line}");
+        }
+        Format::Text => {
+            let _ = writeln!(
+                out,
+                "{} {path}\n        cannot read the file: {why}",
+                paint(color, "31", "UNREADABLE")
+            );
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts what the tests need on
+# 127.0.0.1, runs every check, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh >/dev/null
+step() { printf '\n== test: %s\n' "$*" >&2; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets -q -- -D warnings
+
+step "core builds without std for a no_std target, and for wasm32-unknown-unknown"
+cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
+cargo build -q -p eventlog-core --target wasm32-unknown-unknown
+
+step "workspace tests"
+cargo build -q --workspace --bins
+cargo test -q --workspace
+
+step "all checks passed"

@@ -1,0 +1,143 @@
+//! `eventlog validate` through the real binary.
+
+use eventlog_tests::{eventlog, json_lines, stdout, testdata};
+use serde_json::Value;
+
+#[test]
+fn sample_files_are_valid_with_clean_names() {
+    let dir = testdata("visit-events/files");
+    let out = eventlog(&["validate", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 10);
+    for l in &lines {
+        assert_eq!(l["valid"], Value::Bool(true), "{l}");
+        assert_eq!(l["errors"], Value::Array(vec![]));
+        assert_eq!(l["name_findings"], Value::Array(vec![]), "{l}");
+        let event = l["event"].as_object().unwrap();
+        let keys: Vec<&str> = event.keys().map(String::as_str).collect();
+        // serde_json sorts keys; the order itself is checked on raw text below.
+        assert_eq!(keys.len(), 15);
+    }
+    // Field order in the raw line is the reference's declaration order.
+    let first = stdout(&out).lines().next().unwrap().to_string();
+    let order = [
+        "\"action\"",
+        "\"study\"",
+        "\"pipeline_adcid\"",
+        "\"project_label\"",
+        "\"center_label\"",
+        "\"gear_name\"",
+        "\"ptid\"",
+        "\"naccid\"",
+        "\"visit_date\"",
+        "\"visit_number\"",
+        "\"datatype\"",
+        "\"module\"",
+        "\"packet\"",
+        "\"modality\"",
+        "\"timestamp\"",
+    ];
+    let event_at = first.find("\"event\":").unwrap();
+    let pos: Vec<usize> = order
+        .iter()
+        .map(|k| event_at + first[event_at..].find(k).unwrap())
+        .collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{first}");
+}
+
+#[test]
+fn invalid_files_exit_1_and_name_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(testdata(
+        "visit-events/files/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json",
+    ))
+    .unwrap();
+    std::fs::write(dir.path().join("event.json"), &good).unwrap();
+    // Valid content, but the name disagrees on ADCID and ptid.
+    std::fs::write(
+        dir.path()
+            .join("log-submit-20250318-202250-41-ingest-form-999-2025-03-03.json"),
+        &good,
+    )
+    .unwrap();
+    let bad = String::from_utf8(good)
+        .unwrap()
+        .replace("\"pipeline_adcid\":42", "\"pipeline_adcid\":\"4 2\"");
+    std::fs::create_dir(dir.path().join("nested")).unwrap();
+    std::fs::write(dir.path().join("nested/bad.json"), bad).unwrap();
+    std::fs::write(dir.path().join("nested/notes.txt"), "ignored").unwrap();
+
+    let out = eventlog(&["validate", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    let by_name = |n: &str| {
+        lines
+            .iter()
+            .find(|l| l["path"].as_str().unwrap().ends_with(n))
+            .unwrap()
+            .clone()
+    };
+    let plain = by_name("/event.json");
+    assert_eq!(plain["valid"], Value::Bool(true));
+    assert!(
+        plain.get("name_findings").is_none(),
+        "names not starting with log- are not checked"
+    );
+    let named = by_name("-2025-03-03.json");
+    assert_eq!(
+        named["valid"],
+        Value::Bool(true),
+        "name findings never change the verdict"
+    );
+    let fields: Vec<&str> = named["name_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name.pipeline_adcid", "name.ptid"]);
+    let bad = by_name("bad.json");
+    assert_eq!(bad["valid"], Value::Bool(false));
+    assert!(bad.get("event").is_none());
+    assert_eq!(bad["errors"][0]["field"], "pipeline_adcid");
+    assert_eq!(bad["errors"][0]["code"], "int_parsing");
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4 2")
+    );
+
+    let text = eventlog(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(text.status.code(), Some(1));
+    let t = stdout(&text);
+    assert!(
+        t.contains("INVALID")
+            && t.contains("pipeline_adcid")
+            && t.contains("3 file(s): 2 valid, 1 invalid"),
+        "{t}"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(eventlog(&["validate"]).status.code(), Some(2));
+    assert_eq!(
+        eventlog(&["validate", "--format", "xml", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let missing = eventlog(&["validate", "--format", "json", "/nonexistent/eventlog-test"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let lines = json_lines(&missing);
+    assert_eq!(lines[0]["errors"][0]["code"], "unreadable");
+    assert_eq!(eventlog(&["--version"]).status.code(), Some(0));
+}
