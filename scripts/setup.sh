@@ -4,6 +4,7 @@
 # Tools outside cargo live under $EVENTLOG_TOOLS (default ~/.cache/eventlog),
 # so a clean clone on the same machine reuses them.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
 mkdir -p "$TOOLS"
@@ -16,5 +17,16 @@ for t in wasm32-unknown-unknown wasm32v1-none; do
 done
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+
+log "python tools venv ($TOOLS/venv): polars, duckdb, pyarrow"
+VENV="$TOOLS/venv"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+want="$(cat scripts/python-requirements.txt)"
+if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$want" ]; then
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$VENV/bin/pip" install -q -r scripts/python-requirements.txt
+  printf '%s' "$want" > "$VENV/.installed"
+fi
 
 echo "$TOOLS"

@@ -5,4 +5,18 @@
 //! and loading xAPI statements into ClickHouse; plus the `eventlog` CLI and
 //! the Lambda binaries that drive them.
 
+pub mod checkpoint;
+pub mod commit;
+pub mod config;
+pub mod crash;
+pub mod fetch;
+pub mod group;
+pub mod ledger;
+pub mod location;
+pub mod merge;
+pub mod plan;
+pub mod progress;
+pub mod run;
+pub mod store;
+pub mod summary;
 pub mod walk;

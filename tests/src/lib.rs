@@ -1,6 +1,10 @@
 //! Shared harness for the end-to-end tests: locating the built binaries,
 //! running them, and test data paths.
 
+pub mod backend;
+pub mod rows;
+pub mod scenarios;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

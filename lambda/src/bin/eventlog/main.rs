@@ -1,5 +1,6 @@
 //! `eventlog`: validate event files by hand, build checkpoints, load xAPI.
 
+mod checkpoint;
 mod validate;
 
 use std::process::ExitCode;
@@ -22,6 +23,9 @@ enum Command {
     /// Check visit-event files with the consumer's rules (exit 0 all valid,
     /// 1 some invalid, 2 usage or I/O error).
     Validate(validate::Args),
+    /// Merge new event files into parquet checkpoints, exactly once per file
+    /// version (exit 0 success, 1 partial, 2 failure or bad configuration).
+    Checkpoint(checkpoint::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +43,20 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Checkpoint(args) => {
+            init_logging();
+            checkpoint::run_cmd(args)
+        }
     }
+}
+
+/// Warnings and errors on stderr; `EVENTLOG_LOG` (e.g. `info`, `debug`)
+/// for more.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EVENTLOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

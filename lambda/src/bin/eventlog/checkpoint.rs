@@ -1,0 +1,224 @@
+//! `eventlog checkpoint`: merge new event files into parquet checkpoints.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use eventlog::config::{RunSettings, Template};
+use eventlog::location::{AnyStore, Location, overlap_exclusions};
+use eventlog::progress::{Progress, Silent};
+use eventlog::run::{RunOptions, new_run_id, run};
+use eventlog::summary::RunStatus;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where the event files are: a directory (the embedded default) or s3://bucket/prefix.
+    #[arg(long, env = "EVENTLOG_SOURCE")]
+    source: Option<String>,
+    /// Where the checkpoints, the ledger and the errors files go: a directory or s3://bucket/prefix.
+    #[arg(long, env = "EVENTLOG_CHECKPOINTS")]
+    checkpoints: Option<String>,
+    /// Checkpoint key under the checkpoint root; must contain {study} and {datatype}.
+    #[arg(long, env = "EVENTLOG_TEMPLATE")]
+    template: Option<String>,
+    /// Objects read at once.
+    #[arg(long, env = "EVENTLOG_CONCURRENCY")]
+    concurrency: Option<usize>,
+    /// Objects larger than this many bytes are reported and not read.
+    #[arg(long, env = "EVENTLOG_MAX_OBJECT_BYTES")]
+    max_object_bytes: Option<u64>,
+    /// A TOML file with any of: source, checkpoints, template, concurrency,
+    /// max_object_bytes, group_parallelism, max_commit_attempts. Flags and
+    /// environment variables take precedence.
+    #[arg(long, env = "EVENTLOG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Print the run summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but errors; the exit code tells the outcome.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    source: Option<String>,
+    checkpoints: Option<String>,
+    template: Option<String>,
+    concurrency: Option<usize>,
+    max_object_bytes: Option<u64>,
+    group_parallelism: Option<usize>,
+    max_commit_attempts: Option<u32>,
+}
+
+pub fn run_cmd(args: Args) -> ExitCode {
+    match prepare(&args) {
+        Ok((source, checkpoints, settings)) => execute(&args, source, checkpoints, settings),
+        Err(msg) => {
+            eprintln!("eventlog checkpoint: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), String> {
+    let file: FileConfig = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let defaults = RunSettings::default();
+    let settings = RunSettings {
+        template: args
+            .template
+            .clone()
+            .or(file.template)
+            .unwrap_or_else(|| Template::DEFAULT.to_string()),
+        concurrency: args
+            .concurrency
+            .or(file.concurrency)
+            .unwrap_or(defaults.concurrency),
+        max_object_bytes: args
+            .max_object_bytes
+            .or(file.max_object_bytes)
+            .unwrap_or(defaults.max_object_bytes),
+        group_parallelism: file.group_parallelism.unwrap_or(defaults.group_parallelism),
+        max_commit_attempts: file
+            .max_commit_attempts
+            .unwrap_or(defaults.max_commit_attempts),
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = settings.check() {
+        problems.push(e.0);
+    }
+    let source = args
+        .source
+        .clone()
+        .or(file.source)
+        .ok_or("--source (or EVENTLOG_SOURCE, or `source` in the config file) is required");
+    let checkpoints = args.checkpoints.clone().or(file.checkpoints).ok_or(
+        "--checkpoints (or EVENTLOG_CHECKPOINTS, or `checkpoints` in the config file) is required",
+    );
+    let source = source
+        .map_err(String::from)
+        .and_then(|s| Location::parse(&s).map_err(|e| format!("source {e}")));
+    let checkpoints = checkpoints
+        .map_err(String::from)
+        .and_then(|s| Location::parse(&s).map_err(|e| format!("checkpoints {e}")));
+    if let Err(e) = &source {
+        problems.push(e.clone());
+    }
+    if let Err(e) = &checkpoints {
+        problems.push(e.clone());
+    }
+    if let Ok(Location::Local(p)) = &source
+        && !p.is_dir()
+    {
+        problems.push(format!("source {} is not a directory", p.display()));
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok((source?, checkpoints?, settings))
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.0.reset();
+        match total {
+            Some(t) => {
+                self.0.set_length(t);
+                self.0.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg:>9} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+            }
+            None => {
+                self.0
+                    .set_style(indicatif::ProgressStyle::default_spinner());
+                self.0.enable_steady_tick(Duration::from_millis(120));
+            }
+        }
+        self.0.set_message(name.to_string());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn execute(
+    args: &Args,
+    source: Location,
+    checkpoints: Location,
+    settings: RunSettings,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("eventlog checkpoint: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let exclude = overlap_exclusions(&source, &checkpoints);
+    let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let progress: Box<dyn Progress> = if show_bar {
+        Box::new(Bar(indicatif::ProgressBar::new_spinner()))
+    } else {
+        Box::new(Silent)
+    };
+    let result = runtime.block_on(async {
+        let (src, src_prefix) = AnyStore::open(&source)?;
+        let (dst, dst_prefix) = AnyStore::open(&checkpoints)?;
+        let opts = RunOptions {
+            settings,
+            run_id: new_run_id(),
+            deadline: None,
+        };
+        Ok::<_, Box<dyn std::error::Error>>(
+            run(
+                &src,
+                &src_prefix,
+                &dst,
+                &dst_prefix,
+                &exclude,
+                &opts,
+                progress.as_ref(),
+            )
+            .await?,
+        )
+    });
+    progress.finish();
+    match result {
+        Ok(summary) => {
+            if args.json {
+                println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+            } else if !args.quiet {
+                print!("{}", summary.to_text());
+            }
+            match summary.status {
+                RunStatus::Success => ExitCode::SUCCESS,
+                RunStatus::Partial => ExitCode::from(1),
+                RunStatus::Failure => ExitCode::from(2),
+            }
+        }
+        Err(e) => {
+            eprintln!("eventlog checkpoint: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

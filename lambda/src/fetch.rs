@@ -1,0 +1,109 @@
+//! Reading and validating the planned objects with bounded concurrency.
+
+use std::time::Instant;
+
+use eventlog_core::Issue;
+use eventlog_core::visit::{FileReport, check_file};
+use futures::StreamExt;
+
+use crate::progress::Progress;
+use crate::store::{ObjectMeta, ObjectStore, StoreError};
+
+/// What reading one object produced.
+#[derive(Debug)]
+pub enum Fetched {
+    /// Read and checked (valid or not).
+    Checked {
+        sha256: String,
+        report: Box<FileReport>,
+    },
+    /// Bigger than the limit: reported, never loaded.
+    TooLarge { message: String },
+    /// Could not be read this time; not recorded, so the next run retries.
+    Unreadable { message: String },
+}
+
+pub struct FetchResult {
+    pub meta: ObjectMeta,
+    pub location: String,
+    pub fetched: Fetched,
+}
+
+/// Read `objects` at most `concurrency` at a time. Stops starting new reads
+/// once `deadline` has passed; the objects not started are returned apart.
+pub async fn fetch_all(
+    store: &impl ObjectStore,
+    objects: Vec<ObjectMeta>,
+    concurrency: usize,
+    max_bytes: u64,
+    deadline: Option<Instant>,
+    progress: &dyn Progress,
+) -> (Vec<FetchResult>, Vec<ObjectMeta>) {
+    let deferred = std::sync::Mutex::new(Vec::new());
+    let results: Vec<Option<FetchResult>> = futures::stream::iter(objects)
+        .map(|meta| {
+            let deferred = &deferred;
+            async move {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    deferred
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(meta);
+                    return None;
+                }
+                let location = store.locate(&meta.key);
+                let fetched = if meta.size > max_bytes {
+                    Fetched::TooLarge {
+                        message: format!(
+                            "{} bytes is over the {max_bytes}-byte limit; not read",
+                            meta.size
+                        ),
+                    }
+                } else {
+                    match store.get(&meta.key, max_bytes).await {
+                        Ok(Some(obj)) => {
+                            let sha256 = crate::store::sha256_hex(&obj.bytes);
+                            let report = check_file(Some(&meta.key), &obj.bytes);
+                            Fetched::Checked {
+                                sha256,
+                                report: Box::new(report),
+                            }
+                        }
+                        Ok(None) => Fetched::Unreadable {
+                            message: String::from("listed, but gone when read"),
+                        },
+                        Err(StoreError::TooLarge { size, limit, .. }) => Fetched::TooLarge {
+                            message: format!(
+                                "{size} bytes is over the {limit}-byte limit; not read"
+                            ),
+                        },
+                        Err(e) => Fetched::Unreadable {
+                            message: e.to_string(),
+                        },
+                    }
+                };
+                progress.advance(1);
+                Some(FetchResult {
+                    meta,
+                    location,
+                    fetched,
+                })
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut results: Vec<FetchResult> = results.into_iter().flatten().collect();
+    results.sort_by(|a, b| a.meta.key.cmp(&b.meta.key));
+    (
+        results,
+        deferred.into_inner().unwrap_or_else(|p| p.into_inner()),
+    )
+}
+
+/// The first error of a report, for the ledger's detail column.
+pub fn first_error(errors: &[Issue]) -> Option<String> {
+    errors
+        .first()
+        .map(|e| format!("{}: {} [{}]", e.field, e.message, e.code))
+}

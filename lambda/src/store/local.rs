@@ -1,0 +1,422 @@
+//! A local directory as an object store (the embedded default).
+//!
+//! Keys are paths relative to the root with `/` separators. Writes go to a
+//! temporary file in the same filesystem, then, under an exclusive lock on a
+//! sibling `.lock` file, the current content is compared with the version
+//! the writer read and the temporary file is renamed over the target.
+//! Versions of written objects are SHA-256 content hashes, so the check is
+//! exact whatever the clock or the filesystem's timestamp resolution.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
+
+use super::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
+
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        for part in key.split('/').filter(|s| !s.is_empty()) {
+            p.push(part);
+        }
+        p
+    }
+}
+
+/// A listing fingerprint: changes whenever the file is rewritten, without
+/// reading it. `ctime` cannot be set by users, unlike `mtime`.
+fn fingerprint(meta: &fs::Metadata) -> Version {
+    Version(format!(
+        "{}-{}.{}-{}",
+        meta.size(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+        meta.ino()
+    ))
+}
+
+fn hash_file(file: &mut File) -> std::io::Result<Version> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(Version(hex::encode(hasher.finalize())))
+}
+
+fn not_found(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound
+}
+
+impl LocalStore {
+    fn list_blocking(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let start = self.path(prefix);
+        let mut out = Vec::new();
+        if !start.exists() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&start).follow_links(false) {
+            let entry = entry.map_err(|e| {
+                let at = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| start.display().to_string());
+                StoreError::io(at, e)
+            })?;
+            let ft = entry.file_type();
+            if !(ft.is_file() || ft.is_symlink()) {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            let key = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            // A dangling symlink is still listed: reading it then fails and
+            // is reported, instead of the file silently vanishing.
+            let meta = fs::metadata(entry.path()).or_else(|_| fs::symlink_metadata(entry.path()));
+            let meta = meta.map_err(|e| StoreError::io(entry.path().display(), e))?;
+            let modified_micros = meta.modified().ok().and_then(|t| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_micros() as i64)
+            });
+            out.push(ObjectMeta {
+                key,
+                size: meta.len(),
+                version: fingerprint(&meta),
+                modified_micros,
+            });
+        }
+        Ok(out)
+    }
+
+    fn get_blocking(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
+        let path = self.path(key);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if not_found(&e) && fs::symlink_metadata(&path).is_err() => return Ok(None),
+            Err(e) => return Err(StoreError::io(path.display(), e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        if meta.len() > limit {
+            return Err(StoreError::TooLarge {
+                location: path.display().to_string(),
+                size: meta.len(),
+                limit,
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&mut file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge {
+                location: path.display().to_string(),
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        let version = Version(super::sha256_hex(&bytes));
+        Ok(Some(Object { bytes, version }))
+    }
+
+    fn get_to_file_blocking(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
+        let path = self.path(key);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(StoreError::io(path.display(), e)),
+        };
+        // Hash and copy through the same open handle: the inode cannot be
+        // swapped underneath between the two.
+        let mut out = File::create(dest).map_err(|e| StoreError::io(dest.display(), e))?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|e| StoreError::io(path.display(), e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|e| StoreError::io(dest.display(), e))?;
+        }
+        out.sync_all()
+            .map_err(|e| StoreError::io(dest.display(), e))?;
+        Ok(Some(Version(hex::encode(hasher.finalize()))))
+    }
+
+    fn put_blocking(
+        &self,
+        key: &str,
+        body: Body,
+        condition: Condition,
+    ) -> Result<Version, StoreError> {
+        let target = self.path(key);
+        let dir = target
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(dir.display(), e))?;
+        // Stage the new content next to the target (same filesystem).
+        let mut staged = tempfile::Builder::new()
+            .prefix(".eventlog-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| StoreError::io(dir.display(), e))?;
+        let version = match body {
+            Body::Bytes(bytes) => {
+                staged
+                    .write_all(&bytes)
+                    .map_err(|e| StoreError::io(staged.path().display(), e))?;
+                Version(super::sha256_hex(&bytes))
+            }
+            Body::File(src) => {
+                let mut f = File::open(&src).map_err(|e| StoreError::io(src.display(), e))?;
+                let mut hasher = sha2::Sha256::new();
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = f
+                        .read(&mut buf)
+                        .map_err(|e| StoreError::io(src.display(), e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                    staged
+                        .write_all(&buf[..n])
+                        .map_err(|e| StoreError::io(staged.path().display(), e))?;
+                }
+                Version(hex::encode(hasher.finalize()))
+            }
+        };
+        // Temp files are created 0600; a checkpoint keeps the mode of the
+        // file it replaces, or gets the usual 0644.
+        let mode = fs::metadata(&target)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| {
+                use std::os::unix::fs::PermissionsExt;
+                fs::Permissions::from_mode(0o644)
+            });
+        staged
+            .as_file()
+            .set_permissions(mode)
+            .map_err(|e| StoreError::io(staged.path().display(), e))?;
+        staged
+            .as_file()
+            .sync_all()
+            .map_err(|e| StoreError::io(staged.path().display(), e))?;
+
+        let lock_path = lock_path(&target);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(lock_path.display(), e))?;
+        lock.lock()
+            .map_err(|e| StoreError::io(lock_path.display(), e))?;
+        let current = match File::open(&target) {
+            Ok(mut f) => Some(hash_file(&mut f).map_err(|e| StoreError::io(target.display(), e))?),
+            Err(e) if not_found(&e) => None,
+            Err(e) => return Err(StoreError::io(target.display(), e)),
+        };
+        let holds = match (&condition, &current) {
+            (Condition::IfAbsent, None) => true,
+            (Condition::IfMatch(want), Some(have)) => want == have,
+            _ => false,
+        };
+        if !holds {
+            return Err(StoreError::PreconditionFailed {
+                location: target.display().to_string(),
+            });
+        }
+        staged
+            .persist(&target)
+            .map_err(|e| StoreError::io(target.display(), e.error))?;
+        // Make the rename itself durable before reporting success.
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        drop(lock);
+        Ok(version)
+    }
+}
+
+fn lock_path(target: &Path) -> PathBuf {
+    // Hidden, so globs like `*/*/*.parquet` and directory listings stay clean.
+    let mut name = std::ffi::OsString::from(".");
+    name.push(target.file_name().unwrap_or_default());
+    name.push(".lock");
+    target.with_file_name(name)
+}
+
+impl ObjectStore for LocalStore {
+    fn locate(&self, key: &str) -> String {
+        self.path(key).display().to_string()
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let me = self.clone();
+        let prefix = prefix.to_string();
+        blocking(move || me.list_blocking(&prefix)).await
+    }
+
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
+        let me = self.clone();
+        let key = key.to_string();
+        blocking(move || me.get_blocking(&key, limit)).await
+    }
+
+    async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
+        let me = self.clone();
+        let key = key.to_string();
+        let dest = dest.to_path_buf();
+        blocking(move || me.get_to_file_blocking(&key, &dest)).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        body: Body,
+        condition: Condition,
+    ) -> Result<Version, StoreError> {
+        let me = self.clone();
+        let key = key.to_string();
+        blocking(move || me.put_blocking(&key, body, condition)).await
+    }
+
+    fn scratch_dir(&self) -> PathBuf {
+        std::env::temp_dir()
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(StoreError::io("local store", format!("worker failed: {e}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn conditional_puts() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let s = LocalStore::new(dir.path());
+            let v1 = s
+                .put("a/b.bin", Body::Bytes(b"one".to_vec()), Condition::IfAbsent)
+                .await
+                .unwrap();
+            assert!(
+                s.put("a/b.bin", Body::Bytes(b"x".to_vec()), Condition::IfAbsent)
+                    .await
+                    .unwrap_err()
+                    .is_precondition()
+            );
+            let stale = Condition::IfMatch(Version("nope".into()));
+            assert!(
+                s.put("a/b.bin", Body::Bytes(b"x".to_vec()), stale)
+                    .await
+                    .unwrap_err()
+                    .is_precondition()
+            );
+            let v2 = s
+                .put(
+                    "a/b.bin",
+                    Body::Bytes(b"two".to_vec()),
+                    Condition::IfMatch(v1.clone()),
+                )
+                .await
+                .unwrap();
+            assert_ne!(v1, v2);
+            let got = s.get("a/b.bin", 100).await.unwrap().unwrap();
+            assert_eq!(got.bytes, b"two");
+            assert_eq!(got.version, v2);
+            assert!(s.get("a/missing", 100).await.unwrap().is_none());
+            assert!(matches!(
+                s.get("a/b.bin", 2).await,
+                Err(StoreError::TooLarge { .. })
+            ));
+            let keys: Vec<String> = s
+                .list("")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.key)
+                .collect();
+            assert!(keys.contains(&"a/b.bin".to_string()));
+        });
+    }
+
+    #[test]
+    fn racing_writers_one_wins() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let s = LocalStore::new(dir.path());
+            let base = s
+                .put("k", Body::Bytes(b"base".to_vec()), Condition::IfAbsent)
+                .await
+                .unwrap();
+            let mut tasks = Vec::new();
+            for i in 0..16 {
+                let s = s.clone();
+                let base = base.clone();
+                tasks.push(tokio::spawn(async move {
+                    s.put(
+                        "k",
+                        Body::Bytes(format!("w{i}").into_bytes()),
+                        Condition::IfMatch(base),
+                    )
+                    .await
+                    .is_ok()
+                }));
+            }
+            let mut wins = 0;
+            for t in tasks {
+                wins += usize::from(t.await.unwrap());
+            }
+            assert_eq!(wins, 1);
+        });
+    }
+}
