@@ -17,7 +17,14 @@ step "core builds without std for a no_std target, and for wasm32-unknown-unknow
 cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
 cargo build -q -p eventlog-core --target wasm32-unknown-unknown
 
-step "workspace tests"
+step "terraform fmt"
+terraform -chdir=lambda fmt -check -diff
+
+step "workspace tests (with the local S3 server)"
+# shellcheck source=scripts/servers.sh
+. scripts/servers.sh
+start_s3
+export EVENTLOG_PYTHON="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/venv/bin/python"
 cargo build -q --workspace --bins
 cargo test -q --workspace
 

@@ -76,7 +76,7 @@ fn valid_template(value: &str, _: &()) -> garde::Result {
 }
 
 /// Settings of a checkpoint run that do not depend on where data lives.
-#[derive(Debug, Clone, Validate, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Validate, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSettings {
     /// Checkpoint key template under the checkpoint root.

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::store::local::LocalStore;
+use crate::store::s3::S3Store;
 use crate::store::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
 
 /// A parsed `--source` / `--checkpoints` value.
@@ -37,41 +38,53 @@ impl Location {
 #[derive(Debug, Clone)]
 pub enum AnyStore {
     Local(LocalStore),
+    S3(S3Store),
 }
 
 impl AnyStore {
-    /// The store for a location and the key prefix inside it.
-    pub fn open(loc: &Location) -> Result<(AnyStore, String), StoreError> {
+    /// The store for a location and the key prefix inside it. S3 locations
+    /// need the process's one S3 client.
+    pub fn open(
+        loc: &Location,
+        s3: Option<&aws_sdk_s3::Client>,
+    ) -> Result<(AnyStore, String), StoreError> {
         match loc {
             Location::Local(path) => Ok((AnyStore::Local(LocalStore::new(path)), String::new())),
-            Location::S3 { bucket, .. } => Err(StoreError::Config {
-                location: format!("s3://{bucket}"),
-                message: "S3 locations are not supported by this build".into(),
-            }),
+            Location::S3 { bucket, prefix } => match s3 {
+                Some(c) => Ok((
+                    AnyStore::S3(S3Store::new(c.clone(), bucket)),
+                    prefix.clone(),
+                )),
+                None => Err(StoreError::Config {
+                    location: format!("s3://{bucket}"),
+                    message: "no S3 client configured".into(),
+                }),
+            },
         }
     }
+}
+
+macro_rules! each {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Local($s) => $e,
+            AnyStore::S3($s) => $e,
+        }
+    };
 }
 
 impl ObjectStore for AnyStore {
     fn locate(&self, key: &str) -> String {
-        match self {
-            AnyStore::Local(s) => s.locate(key),
-        }
+        each!(self, s => s.locate(key))
     }
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-        match self {
-            AnyStore::Local(s) => s.list(prefix).await,
-        }
+        each!(self, s => s.list(prefix).await)
     }
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
-        match self {
-            AnyStore::Local(s) => s.get(key, limit).await,
-        }
+        each!(self, s => s.get(key, limit).await)
     }
     async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
-        match self {
-            AnyStore::Local(s) => s.get_to_file(key, dest).await,
-        }
+        each!(self, s => s.get_to_file(key, dest).await)
     }
     async fn put(
         &self,
@@ -79,14 +92,10 @@ impl ObjectStore for AnyStore {
         body: Body,
         condition: Condition,
     ) -> Result<Version, StoreError> {
-        match self {
-            AnyStore::Local(s) => s.put(key, body, condition).await,
-        }
+        each!(self, s => s.put(key, body, condition).await)
     }
     fn scratch_dir(&self) -> PathBuf {
-        match self {
-            AnyStore::Local(s) => s.scratch_dir(),
-        }
+        each!(self, s => s.scratch_dir())
     }
 }
 

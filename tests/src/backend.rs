@@ -18,6 +18,11 @@ pub trait Backend {
     fn env(&self) -> Vec<(String, String)>;
     /// Put a source object (key relative to the source root).
     fn put_source(&self, key: &str, bytes: &[u8]);
+    /// The key the pipeline records for a source object (ledger, errors
+    /// files): relative to the source root locally, the full key on S3.
+    fn recorded_key(&self, rel: &str) -> String {
+        rel.to_string()
+    }
     /// An object that cannot be read, if the backend can make one.
     fn put_unreadable(&self, key: &str) -> bool;
     /// Checkpoint objects: key (relative to the checkpoint root) to bytes.

@@ -2,11 +2,25 @@
 //! running them, and test data paths.
 
 pub mod backend;
+pub mod infra;
 pub mod rows;
+pub mod s3;
 pub mod scenarios;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The pipeline's named crash points, in run order.
+pub const CRASH_POINTS: [&str; 8] = [
+    "listed",
+    "planned",
+    "fetched",
+    "merged",
+    "group-committed",
+    "groups-committed",
+    "errors-written",
+    "ledger-committed",
+];
 
 /// The repository root.
 pub fn repo() -> PathBuf {

@@ -6,6 +6,7 @@
 //! both (see `tests/`).
 
 pub mod local;
+pub mod s3;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

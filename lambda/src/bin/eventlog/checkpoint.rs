@@ -13,7 +13,9 @@ use eventlog::summary::RunStatus;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Where the event files are: a directory (the embedded default) or s3://bucket/prefix.
+    /// Where the event files are: a directory (the embedded default) or
+    /// s3://bucket/prefix (credentials and region from the standard AWS
+    /// chain; EVENTLOG_S3_ENDPOINT for an S3-compatible server).
     #[arg(long, env = "EVENTLOG_SOURCE")]
     source: Option<String>,
     /// Where the checkpoints, the ledger and the errors files go: a directory or s3://bucket/prefix.
@@ -182,8 +184,15 @@ fn execute(
         Box::new(Silent)
     };
     let result = runtime.block_on(async {
-        let (src, src_prefix) = AnyStore::open(&source)?;
-        let (dst, dst_prefix) = AnyStore::open(&checkpoints)?;
+        let needs_s3 =
+            matches!(source, Location::S3 { .. }) || matches!(checkpoints, Location::S3 { .. });
+        let s3 = if needs_s3 {
+            Some(eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await)
+        } else {
+            None
+        };
+        let (src, src_prefix) = AnyStore::open(&source, s3.as_ref())?;
+        let (dst, dst_prefix) = AnyStore::open(&checkpoints, s3.as_ref())?;
         let opts = RunOptions {
             settings,
             run_id: new_run_id(),

@@ -1,0 +1,237 @@
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40"
+    }
+  }
+}
+
+locals {
+  checkpoint_bucket = var.checkpoint_bucket != "" ? var.checkpoint_bucket : var.source_bucket
+  # Everything the function writes lives under the template's fixed prefix.
+  checkpoint_prefix = split("{", var.checkpoint_key_template)[0]
+  service           = var.function_name
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.function_name}-role"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+# Least privilege: read and list the event files; read, list and write
+# (conditionally, never delete) under the checkpoint prefix; write its own logs.
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ListEvents"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.source_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.source_prefix}*"]
+    }
+  }
+  statement {
+    sid       = "ReadEvents"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${var.source_bucket}/${var.source_prefix}*"]
+  }
+  # ListBucket lets a missing checkpoint read as 404 (start fresh) rather
+  # than 403, which the function rightly treats as an error.
+  statement {
+    sid       = "ListCheckpoints"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${local.checkpoint_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.checkpoint_prefix}*"]
+    }
+  }
+  statement {
+    sid       = "ReadWriteCheckpoints"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["arn:aws:s3:::${local.checkpoint_bucket}/${local.checkpoint_prefix}*"]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.function_name}-access"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = var.function_name
+  role                           = aws_iam_role.this.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_mb
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrency
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
+  environment {
+    variables = {
+      SOURCE_BUCKET           = var.source_bucket
+      PREFIX                  = var.source_prefix
+      CHECKPOINT_BUCKET       = local.checkpoint_bucket
+      CHECKPOINT_KEY_TEMPLATE = var.checkpoint_key_template
+      LOG_LEVEL               = var.log_level
+      POWERTOOLS_SERVICE_NAME = local.service
+    }
+  }
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+  depends_on = [aws_iam_role_policy.this]
+  tags       = var.tags
+}
+
+# Schedule.
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count               = var.schedule_expression == "" ? 0 : 1
+  name                = "${var.function_name}-schedule"
+  schedule_expression = var.schedule_expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.schedule_expression == "" ? 0 : 1
+  rule  = aws_cloudwatch_event_rule.schedule[0].name
+  arn   = aws_lambda_function.this.arn
+}
+
+resource "aws_lambda_permission" "schedule" {
+  count         = var.schedule_expression == "" ? 0 : 1
+  statement_id  = "AllowSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
+}
+
+# Optional: run on every new event file.
+resource "aws_lambda_permission" "s3" {
+  count          = var.enable_s3_trigger ? 1 : 0
+  statement_id   = "AllowS3"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = "arn:aws:s3:::${var.source_bucket}"
+  source_account = data.aws_caller_identity.current.account_id
+}
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_s3_bucket_notification" "events" {
+  count  = var.enable_s3_trigger ? 1 : 0
+  bucket = var.source_bucket
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.this.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = var.source_prefix
+    filter_suffix       = ".json"
+  }
+  depends_on = [aws_lambda_permission.s3]
+}
+
+# Alarms.
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = "${var.function_name}-errors"
+  alarm_description   = "A run failed: nothing could be committed, or the source or ledger could not be read."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "duration" {
+  alarm_name          = "${var.function_name}-duration"
+  alarm_description   = "Runs use more than 80% of the timeout: raise the timeout or run more often."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  extended_statistic  = "p90"
+  period              = 900
+  evaluation_periods  = 1
+  threshold           = var.timeout_seconds * 1000 * 0.8
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "failed_events_ratio" {
+  alarm_name          = "${var.function_name}-failed-events-ratio"
+  alarm_description   = "More than the threshold fraction of event files read failed validation; see the run's errors file under _eventlog/errors/."
+  evaluation_periods  = 1
+  threshold           = var.failed_events_ratio_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "ratio"
+    expression  = "IF((ok + failed) > 0, failed / (ok + failed), 0)"
+    label       = "Failed events ratio"
+    return_data = true
+  }
+  metric_query {
+    id = "failed"
+    metric {
+      namespace   = "EventLogCheckpoint"
+      metric_name = "EventsFailed"
+      dimensions  = { service = local.service }
+      period      = 3600
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "ok"
+    metric {
+      namespace   = "EventLogCheckpoint"
+      metric_name = "NewEventsProcessed"
+      dimensions  = { service = local.service }
+      period      = 3600
+      stat        = "Sum"
+    }
+  }
+}

@@ -1,0 +1,134 @@
+//! The checkpoint Lambda (`bootstrap` for the `provided.al2023` runtime).
+//!
+//! One S3 client for the life of the execution environment; per invocation:
+//! resolve the configuration (400 if it is bad), run the pipeline within
+//! the time left (minus a margin for merging and committing), log the
+//! summary and CloudWatch EMF metrics, and return the response. A run that
+//! could commit nothing, or could not list or read its state, fails the
+//! invocation so the Lambda's Errors metric and alarms fire.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use eventlog::lambda_fn::{BadConfig, Invocation, bad_config_response, response};
+use eventlog::metrics::emf_lines;
+use eventlog::progress::Silent;
+use eventlog::run::{RunOptions, run};
+use eventlog::store::s3::{S3Config, S3Store, client};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use tracing::Instrument;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Stop reading new files when this much time is left: at least 30 s, or a
+/// fifth of the invocation's budget, for merging and committing.
+fn margin(total: Duration) -> Duration {
+    let fifth = total / 5;
+    let configured = env("TIME_BUDGET_MARGIN_MS")
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    configured.unwrap_or_else(|| fifth.max(Duration::from_secs(30)))
+}
+
+async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let (payload, ctx) = event.into_parts();
+    let inv = match Invocation::resolve(&payload, &env) {
+        Ok(i) => i,
+        Err(BadConfig(msg)) => {
+            tracing::warn!(error = %msg, "bad configuration");
+            return Ok(bad_config_response(&BadConfig(msg)));
+        }
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let left = Duration::from_millis(ctx.deadline.saturating_sub(now_ms));
+    let deadline = Instant::now() + left.saturating_sub(margin(left));
+    let source = S3Store::new(s3.clone(), &inv.source_bucket);
+    let sink = S3Store::new(s3.clone(), &inv.checkpoint_bucket);
+    let opts = RunOptions {
+        settings: inv.settings.clone(),
+        run_id: ctx.request_id.clone(),
+        deadline: Some(deadline),
+    };
+    tracing::info!(source = %format!("s3://{}/{}", inv.source_bucket, inv.prefix), checkpoint_path = %inv.checkpoint_path(), "run starting");
+    let summary = match run(
+        &source,
+        &inv.prefix,
+        &sink,
+        "",
+        &inv.exclusions(),
+        &opts,
+        &Silent,
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "run failed before committing anything");
+            return Err(e.into());
+        }
+    };
+    let service = env("POWERTOOLS_SERVICE_NAME")
+        .or_else(|| env("AWS_LAMBDA_FUNCTION_NAME"))
+        .unwrap_or_else(|| "event-log-checkpoint".into());
+    for line in emf_lines(&summary, &service, now_ms as i64) {
+        println!("{line}");
+    }
+    tracing::info!(
+        status = ?summary.status,
+        listed = summary.listed,
+        new_objects = summary.new_objects,
+        valid_events = summary.valid_events,
+        invalid = summary.invalid,
+        unreadable = summary.unreadable,
+        filtered = summary.filtered,
+        deferred = summary.deferred,
+        events_added = summary.events_added,
+        groups = summary.groups.len(),
+        duration_ms = summary.duration_ms,
+        "run finished"
+    );
+    match response(&inv, &summary) {
+        Some(body) => Ok(body),
+        None => {
+            let failed: Vec<String> = summary
+                .groups
+                .iter()
+                .filter_map(|g| {
+                    g.error
+                        .as_ref()
+                        .map(|e| format!("{}/{}: {e}", g.study, g.datatype))
+                })
+                .chain(summary.ledger.error.clone())
+                .collect();
+            Err(format!("nothing could be committed: {}", failed.join("; ")).into())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let level = env("LOG_LEVEL")
+        .unwrap_or_else(|| "info".into())
+        .to_lowercase();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+            "warn,eventlog={level},bootstrap={level}"
+        )))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+    let s3 = client(&S3Config::from_env()).await;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let s3 = &s3;
+        async move { handle(s3, event).await }.instrument(span)
+    }))
+    .await
+}

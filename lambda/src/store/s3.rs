@@ -1,0 +1,326 @@
+//! S3 (or an S3-compatible server) as an object store.
+//!
+//! One client for the whole run, path-style addressing and an endpoint
+//! override for local servers, the SDK's standard retry (throttling, 5xx,
+//! timeouts) with more attempts than the default, and conditional writes:
+//! `If-None-Match: *` for new objects, `If-Match: <etag>` for replacements.
+//! A 412 (or a 409 conditional-request conflict) is a lost race, reported
+//! as [`StoreError::PreconditionFailed`] so the caller re-reads and retries.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use tokio::io::AsyncWriteExt;
+
+use super::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
+
+/// How to reach S3.
+#[derive(Debug, Clone, Default)]
+pub struct S3Config {
+    /// An S3-compatible endpoint (e.g. `http://127.0.0.1:9000`); `None` for AWS.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), needed by most local servers.
+    pub path_style: bool,
+    /// Attempts per request, including the first.
+    pub max_attempts: u32,
+}
+
+impl S3Config {
+    /// From the environment: `EVENTLOG_S3_ENDPOINT` (or the standard
+    /// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`), `EVENTLOG_S3_PATH_STYLE`
+    /// (defaults to on when an endpoint is set), `EVENTLOG_S3_MAX_ATTEMPTS`.
+    pub fn from_env() -> Self {
+        let endpoint = [
+            "EVENTLOG_S3_ENDPOINT",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_ENDPOINT_URL",
+        ]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+        let path_style = std::env::var("EVENTLOG_S3_PATH_STYLE")
+            .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+            .unwrap_or(endpoint.is_some());
+        let max_attempts = std::env::var("EVENTLOG_S3_MAX_ATTEMPTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8);
+        S3Config {
+            endpoint,
+            path_style,
+            max_attempts,
+        }
+    }
+}
+
+/// Build the one client a process uses, credentials and region from the
+/// standard AWS chain.
+pub async fn client(cfg: &S3Config) -> Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let mut b = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(cfg.path_style)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(cfg.max_attempts.max(1))
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(120))
+                .build(),
+        )
+        // Plain Content-Length bodies: every S3-compatible server takes them.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+    if shared.region().is_none() {
+        b = b.region(aws_sdk_s3::config::Region::new("us-east-1"));
+    }
+    if let Some(ep) = &cfg.endpoint {
+        b = b.endpoint_url(ep);
+    }
+    Client::from_conf(b.build())
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+type Response = aws_sdk_s3::config::http::HttpResponse;
+
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: &SdkError<E, Response>,
+) -> String {
+    match e {
+        SdkError::ServiceError(ctx) => {
+            let err = ctx.err();
+            format!(
+                "{}: {}",
+                err.code().unwrap_or("error"),
+                err.message().unwrap_or("")
+            )
+        }
+        other => aws_sdk_s3::error::DisplayErrorContext(other)
+            .to_string()
+            .chars()
+            .take(500)
+            .collect(),
+    }
+}
+
+fn status_of<E, R: HasStatus>(e: &SdkError<E, R>) -> Option<u16> {
+    match e {
+        SdkError::ServiceError(ctx) => Some(ctx.raw().status_code()),
+        SdkError::ResponseError(ctx) => Some(ctx.raw().status_code()),
+        _ => None,
+    }
+}
+
+trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn io_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    location: String,
+    e: &SdkError<E, Response>,
+) -> StoreError {
+    let text = describe(e);
+    let status = status_of(e);
+    let retryable = status.is_none_or(|s| s >= 500 || s == 429);
+    let message = match status {
+        Some(s) => format!("HTTP {s}: {text}"),
+        None => text,
+    };
+    StoreError::Io {
+        location,
+        message,
+        retryable,
+    }
+}
+
+impl ObjectStore for S3Store {
+    fn locate(&self, key: &str) -> String {
+        format!("s3://{}/{}", self.bucket, key)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let mut out = Vec::new();
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/")
+        };
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| io_error(self.locate(&prefix), &e))?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(ObjectMeta {
+                    key: key.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                    version: Version(o.e_tag().unwrap_or_default().to_string()),
+                    modified_micros: o
+                        .last_modified()
+                        .map(|t| t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
+        let resp = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_no_such_key() => return Ok(None),
+            Err(e) => return Err(io_error(self.locate(key), &e)),
+        };
+        let size = resp.content_length().unwrap_or(0).max(0) as u64;
+        if size > limit {
+            return Err(StoreError::TooLarge {
+                location: self.locate(key),
+                size,
+                limit,
+            });
+        }
+        let version = Version(resp.e_tag().unwrap_or_default().to_string());
+        let bytes = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Io {
+                location: self.locate(key),
+                message: format!("reading the body: {e}"),
+                retryable: true,
+            })?
+            .into_bytes()
+            .to_vec();
+        Ok(Some(Object { bytes, version }))
+    }
+
+    async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
+        let mut resp = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_no_such_key() => return Ok(None),
+            Err(e) => return Err(io_error(self.locate(key), &e)),
+        };
+        let version = Version(resp.e_tag().unwrap_or_default().to_string());
+        let mut file = tokio::fs::File::create(dest)
+            .await
+            .map_err(|e| StoreError::io(dest.display(), e))?;
+        while let Some(chunk) = resp.body.try_next().await.map_err(|e| StoreError::Io {
+            location: self.locate(key),
+            message: format!("reading the body: {e}"),
+            retryable: true,
+        })? {
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| StoreError::io(dest.display(), e))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| StoreError::io(dest.display(), e))?;
+        Ok(Some(version))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        body: Body,
+        condition: Condition,
+    ) -> Result<Version, StoreError> {
+        let stream = match body {
+            Body::Bytes(b) => ByteStream::from(b),
+            Body::File(p) => ByteStream::from_path(&p)
+                .await
+                .map_err(|e| StoreError::io(p.display(), e))?,
+        };
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(stream);
+        let req = match &condition {
+            Condition::IfAbsent => req.if_none_match("*"),
+            Condition::IfMatch(v) => req.if_match(&v.0),
+        };
+        match req.send().await {
+            Ok(out) => Ok(Version(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) => {
+                let status = status_of(&e);
+                let code = match &e {
+                    SdkError::ServiceError(ctx) => ctx.err().code().map(str::to_string),
+                    _ => None,
+                };
+                let lost_race = status == Some(412)
+                    || code.as_deref() == Some("PreconditionFailed")
+                    || code.as_deref() == Some("ConditionalRequestConflict")
+                    || (status == Some(409) && code.as_deref() != Some("OperationAborted"));
+                if lost_race {
+                    Err(StoreError::PreconditionFailed {
+                        location: self.locate(key),
+                    })
+                } else {
+                    Err(io_error(self.locate(key), &e))
+                }
+            }
+        }
+    }
+
+    fn scratch_dir(&self) -> PathBuf {
+        std::env::temp_dir()
+    }
+}

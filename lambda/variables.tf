@@ -1,0 +1,104 @@
+variable "function_name" {
+  description = "Name of the checkpoint Lambda function."
+  type        = string
+  default     = "event-log-checkpoint"
+}
+
+variable "package_path" {
+  description = "Path of the zip holding the `bootstrap` binary (scripts/package-lambda.sh builds it)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "arm64 or x86_64; must match the package."
+  type        = string
+  default     = "arm64"
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "source_bucket" {
+  description = "Bucket the event files are written to."
+  type        = string
+}
+
+variable "source_prefix" {
+  description = "Prefix of the event files (e.g. prod/). Keep it non-empty in a shared bucket."
+  type        = string
+  default     = ""
+}
+
+variable "checkpoint_bucket" {
+  description = "Bucket for checkpoints, ledger and errors files (empty: the source bucket)."
+  type        = string
+  default     = ""
+}
+
+variable "checkpoint_key_template" {
+  description = "Checkpoint key; must contain {study} and {datatype}. The ledger lives under its fixed prefix, in _eventlog/."
+  type        = string
+  default     = "checkpoints/{study}/{datatype}/events.parquet"
+}
+
+variable "memory_mb" {
+  type    = number
+  default = 1024
+}
+
+variable "timeout_seconds" {
+  type    = number
+  default = 900
+}
+
+variable "ephemeral_storage_mb" {
+  description = "Space in /tmp for checkpoint copies while merging (the largest checkpoint, twice)."
+  type        = number
+  default     = 2048
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency; -1 for unreserved. Concurrent runs are safe (conditional writes), one avoids wasted retries."
+  type        = number
+  default     = 1
+}
+
+variable "log_level" {
+  type    = string
+  default = "info"
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 90
+}
+
+variable "schedule_expression" {
+  description = "EventBridge schedule; empty to disable."
+  type        = string
+  default     = "cron(0 10 ? * FRI *)"
+}
+
+variable "enable_s3_trigger" {
+  description = "Also run on every new event file (S3 ObjectCreated). This resource owns the bucket's whole notification configuration."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified by the alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "failed_events_ratio_threshold" {
+  description = "Alarm when more than this fraction of the files read in a run fail validation."
+  type        = number
+  default     = 0.05
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
