@@ -19,6 +19,22 @@ rustup component list --installed | grep -q '^clippy' || rustup component add cl
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 
 
+export PATH="$TOOLS/cargo/bin:$PATH"
+# The WebAssembly tools compile for several minutes on a fresh machine:
+# start them now and do the rest meanwhile.
+WBG=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' wasm/Cargo.toml)
+wasm_tools() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WBG"; then
+    cargo install -q wasm-bindgen-cli --version "$WBG" --root "$TOOLS/cargo"
+  fi
+  if ! command -v wasm-pack >/dev/null; then
+    cargo install -q wasm-pack --version 0.15.1 --locked --root "$TOOLS/cargo"
+  fi
+}
+log "wasm tools (wasm-bindgen-cli $WBG, wasm-pack), in the background"
+wasm_tools > "$TOOLS/wasm-tools.log" 2>&1 &
+WASM_TOOLS_PID=$!
+
 log "python tools venv ($TOOLS/venv): polars, duckdb, pyarrow"
 VENV="$TOOLS/venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -27,6 +43,26 @@ if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q --upgrade pip >/dev/null
   "$VENV/bin/pip" install -q -r scripts/python-requirements.txt
   printf '%s' "$want" > "$VENV/.installed"
+fi
+
+log "chromium (Debian) for the browser tests"
+if ! command -v chromium >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+log "npm tools (playwright-core, ajv, binaryen's wasm-opt) in tests/web"
+lock_sum=$(sha256sum tests/web/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/web/node_modules/.installed 2>/dev/null)" != "$lock_sum" ]; then
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" > tests/web/node_modules/.installed
+fi
+
+log "waiting for the wasm tools"
+if ! wait "$WASM_TOOLS_PID"; then
+  cat "$TOOLS/wasm-tools.log" >&2
+  exit 1
 fi
 
 echo "$TOOLS"

@@ -26,6 +26,12 @@ step "workspace tests (with the local S3 server)"
 start_s3
 export EVENTLOG_PYTHON="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/venv/bin/python"
 cargo build -q --workspace --bins
+
+step "WebAssembly: build the web, nodejs and raw modules; wasm-bindgen tests in Node"
+scripts/build-wasm.sh
+PATH="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/cargo/bin:$PATH" wasm-pack test --node --mode no-install wasm 2>&1 | grep -E "^test |test result" >&2
+
+step "workspace tests (native, S3, Lambda runtime, wasm differential, browser)"
 cargo test -q --workspace
 
 step "all checks passed"

@@ -1,0 +1,105 @@
+//! wasm-bindgen exports for JavaScript.
+
+use js_sys::{Array, ArrayBuffer, JSON, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** One problem: where, what, and a sentence for people. */
+export interface Issue {
+  /** A field name, `__root__` (the document), `__json__` (decoding), or `name.<part>` (file name). */
+  field: string;
+  /** Machine-readable code, e.g. `missing`, `int_parsing`, `name_mismatch`. */
+  code: string;
+  message: string;
+}
+
+/** A valid event, normalised: the reference's 15 fields in its order. */
+export interface VisitEvent {
+  action: "submit" | "delete" | "not-pass-qc" | "pass-qc";
+  study: string;
+  pipeline_adcid: number;
+  project_label: string;
+  center_label: string;
+  gear_name: string;
+  ptid: string;
+  naccid: string | null;
+  visit_date: string;
+  visit_number: string | null;
+  datatype: "apoe" | "biomarker" | "dicom" | "enrollment" | "form" | "genetic-availability" | "gwas" | "imputation" | "scan-analysis";
+  module: string | null;
+  packet: string | null;
+  modality: string | null;
+  /** UTC, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`. */
+  timestamp: string;
+}
+
+/** The report for one file (the same JSON as `eventlog validate --format json`). */
+export interface Report {
+  /** The name given, if any. */
+  path?: string;
+  /** The verdict on the content alone. */
+  valid: boolean;
+  /** Present when valid. */
+  event?: VisitEvent;
+  errors: Issue[];
+  /** Present when the name starts with `log-`: the name checked against the content. */
+  name_findings?: Issue[];
+}
+"#;
+
+fn bytes_of(input: &JsValue) -> Result<Vec<u8>, JsError> {
+    if let Some(s) = input.as_string() {
+        return Ok(s.into_bytes());
+    }
+    if let Some(a) = input.dyn_ref::<Uint8Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
+        return Ok(Uint8Array::new(b).to_vec());
+    }
+    Err(JsError::new("input must be a string, a Uint8Array or an ArrayBuffer"))
+}
+
+/// The report for one file, as JSON text (byte-identical to the CLI's).
+/// Pass bytes (`Uint8Array`) to have a BOM, UTF-16 and the like judged
+/// exactly as the pipeline judges the S3 object.
+#[wasm_bindgen(js_name = validateJson)]
+pub fn validate_json(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
+    name: Option<String>,
+) -> Result<String, JsError> {
+    Ok(crate::report_json(&bytes_of(&input)?, name.as_deref()))
+}
+
+/// The report for one file, as an object.
+#[wasm_bindgen(unchecked_return_type = "Report")]
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
+    name: Option<String>,
+) -> Result<JsValue, JsError> {
+    let text = validate_json(input, name)?;
+    JSON::parse(&text).map_err(|_| JsError::new("internal: report is not JSON"))
+}
+
+/// Many files in one call: one JSON line per input, in order (JSON Lines).
+/// `names[i]` (optional) names `inputs[i]`.
+#[wasm_bindgen(js_name = validateBatch)]
+pub fn validate_batch(
+    #[wasm_bindgen(unchecked_param_type = "Array<string | Uint8Array | ArrayBuffer>")] inputs: Array,
+    #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")] names: Option<Array>,
+) -> Result<String, JsError> {
+    let mut out = String::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let name = names.as_ref().and_then(|n| n.get(i as u32).as_string());
+        out.push_str(&crate::report_json(&bytes_of(&input)?, name.as_deref()));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The version of the rules.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::version().to_string()
+}

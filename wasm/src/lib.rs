@@ -1,0 +1,34 @@
+//! # eventlog-wasm
+//!
+//! The visit-event validator of `eventlog-core`, compiled to WebAssembly.
+//! Only conversion happens here: every rule lives in the core, so a report
+//! from the browser, from Node, from a wasmtime host and from the
+//! `eventlog` CLI are the same bytes for the same input.
+//!
+//! * With the default `bindgen` feature (built by wasm-pack for `--target
+//!   web` and `--target nodejs`): `validate`, `validateJson`,
+//!   `validateBatch`, `version`.
+//! * With `--no-default-features --features raw`: a C ABI for other hosts,
+//!   documented in [`raw`].
+
+#[cfg(feature = "bindgen")]
+mod bindgen;
+/// The wasm-bindgen exports, callable from Rust too (tests).
+#[cfg(feature = "bindgen")]
+pub mod exports {
+    pub use crate::bindgen::{validate, validate_batch, validate_json, version};
+}
+// Only in wasm: natively, an exported `free` would replace libc's.
+#[cfg(all(feature = "raw", target_arch = "wasm32"))]
+pub mod raw;
+
+/// The report for one file, as the CLI's `--format json` prints it
+/// (`path` is the name, when given).
+pub fn report_json(input: &[u8], name: Option<&str>) -> String {
+    eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input).to_json()
+}
+
+/// The version of the rules.
+pub fn version() -> &'static str {
+    eventlog_core::VERSION
+}

@@ -1,0 +1,287 @@
+// The page: collect files, send them to the worker in batches, show reports.
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 100;
+const BATCH = 200;
+
+const KIND = {
+  json_invalid: "Not valid JSON",
+  json_encoding: "Not readable text",
+  json_integer_too_long: "Absurdly long number",
+  json_too_deep: "Nested too deeply",
+  model_type: "Not a single JSON object",
+  value_error: "Module or modality does not fit the datatype",
+  missing: "Required field missing",
+  extra_forbidden: "Unknown field",
+  string_type: "Should be text",
+  string_unicode: "Broken text encoding",
+  string_too_long: "Too long",
+  string_pattern_mismatch: "Wrong format",
+  literal_error: "Not one of the allowed values",
+  int_type: "Should be a whole number",
+  int_parsing: "Not a whole number",
+  int_parsing_size: "Number too large",
+  int_from_float: "Has a fraction",
+  finite_number: "Not a finite number",
+  bool_not_int: "True/false instead of a number",
+  int32_range: "Number out of range",
+  datetime_type: "Should be a date and time",
+  datetime_parsing: "Date and time out of range",
+  datetime_from_date_parsing: "Not a date and time",
+  datetime_utc_overflow: "Date and time out of range in UTC",
+  date_not_calendar: "Not a real calendar date",
+  study_not_path_safe: "Study cannot be used as a folder name",
+  unreadable: "File could not be read",
+  name_mismatch: "File name disagrees with the content",
+  name_unparsed: "File name not in the event naming form",
+  name_reference_skip: "Name the old pipeline silently ignored",
+};
+const kindOf = (code) => KIND[code] || code;
+
+const state = { reports: [], pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, started: 0 };
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const batches = new Map();
+
+worker.onmessage = (e) => {
+  const msg = e.data;
+  if (msg.type === "ready") {
+    $("version").textContent = msg.version;
+    setStatus("Ready. Add files to check them.");
+    document.body.dataset.ready = "true";
+    return;
+  }
+  const names = batches.get(msg.id);
+  batches.delete(msg.id);
+  msg.reports.forEach((r, i) => {
+    r.path = names[i];
+    state.reports.push(r);
+  });
+  state.pending -= msg.reports.length;
+  scheduleRender();
+};
+worker.onerror = (e) => setStatus(`The checker failed to start: ${e.message}`);
+
+function setStatus(text) {
+  $("status").textContent = text;
+}
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+async function addFiles(files) {
+  const list = files.filter((f) => f.name.toLowerCase().endsWith(".json") || files.length === 1);
+  if (!list.length) {
+    setStatus("No .json files found there.");
+    return;
+  }
+  state.pending += list.length;
+  state.started = state.started || performance.now();
+  $("progress").hidden = false;
+  $("clear").disabled = false;
+  for (let i = 0; i < list.length; i += BATCH) {
+    const chunk = list.slice(i, i + BATCH);
+    const names = chunk.map((f) => f.webkitRelativePath || f.relativePath || f.name);
+    const buffers = await Promise.all(chunk.map((f) => f.arrayBuffer().catch(() => new ArrayBuffer(0))));
+    const id = state.nextId++;
+    batches.set(id, names);
+    worker.postMessage({ id, names, buffers }, buffers);
+    scheduleRender();
+  }
+}
+
+// Folders dropped: walk them with the entries API.
+function readEntry(entry, prefix) {
+  return new Promise((resolve) => {
+    if (entry.isFile) {
+      entry.file((f) => {
+        f.relativePath = prefix + f.name;
+        resolve([f]);
+      }, () => resolve([]));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      const all = [];
+      const next = () =>
+        reader.readEntries(async (entries) => {
+          if (!entries.length) {
+            const nested = await Promise.all(all.map((e) => readEntry(e, prefix + entry.name + "/")));
+            resolve(nested.flat());
+          } else {
+            all.push(...entries);
+            next();
+          }
+        }, () => resolve([]));
+      next();
+    } else {
+      resolve([]);
+    }
+  });
+}
+
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => {
+  e.preventDefault();
+  drop.classList.add("over");
+});
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", async (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  const items = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  const files = items.length ? (await Promise.all(items.map((en) => readEntry(en, "")))).flat() : [...e.dataTransfer.files];
+  addFiles(files.filter((f) => f.name.toLowerCase().endsWith(".json")));
+});
+// A real button: Enter and Space activate it like a click.
+drop.addEventListener("click", () => $("files").click());
+$("files").addEventListener("change", (e) => addFiles([...e.target.files]));
+$("folder").addEventListener("change", (e) => addFiles([...e.target.files].filter((f) => f.name.toLowerCase().endsWith(".json"))));
+$("clear").addEventListener("click", () => {
+  state.reports = [];
+  state.page = 0;
+  state.started = 0;
+  $("files").value = "";
+  $("folder").value = "";
+  $("clear").disabled = true;
+  render();
+  setStatus("Cleared. Add files to check them.");
+});
+$("only-problems").addEventListener("change", (e) => {
+  state.onlyProblems = e.target.checked;
+  state.page = 0;
+  render();
+});
+$("search").addEventListener("input", (e) => {
+  state.query = e.target.value.trim().toLowerCase();
+  state.page = 0;
+  render();
+});
+$("prev").addEventListener("click", () => {
+  state.page = Math.max(0, state.page - 1);
+  render();
+});
+$("next").addEventListener("click", () => {
+  state.page += 1;
+  render();
+});
+$("download").addEventListener("click", downloadCsv);
+
+const problems = (r) => [...r.errors.map((i) => ({ ...i, kind: "error" })), ...(r.name_findings || []).map((i) => ({ ...i, kind: "name" }))];
+
+function visible() {
+  return state.reports.filter((r) => {
+    if (state.onlyProblems && r.valid && !(r.name_findings || []).length) return false;
+    if (!state.query) return true;
+    return r.path.toLowerCase().includes(state.query) || problems(r).some((p) => p.field.toLowerCase().includes(state.query));
+  });
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement("td");
+  if (cls) td.className = cls;
+  td.textContent = text;
+  tr.appendChild(td);
+  return td;
+}
+
+function render() {
+  const reports = state.reports;
+  const valid = reports.filter((r) => r.valid).length;
+  const names = reports.filter((r) => (r.name_findings || []).length).length;
+  $("results").hidden = reports.length === 0;
+  $("n-files").textContent = reports.length;
+  $("n-valid").textContent = valid;
+  $("n-invalid").textContent = reports.length - valid;
+  $("n-names").textContent = names;
+  const total = reports.length + state.pending;
+  $("progress").max = Math.max(total, 1);
+  $("progress").value = reports.length;
+  if (state.pending > 0) {
+    setStatus(`Checking… ${reports.length} of ${total} files`);
+  } else if (reports.length) {
+    $("progress").hidden = true;
+    const secs = ((performance.now() - state.started) / 1000).toFixed(1);
+    setStatus(`Checked ${reports.length} files in ${secs} s: ${valid} valid, ${reports.length - valid} with problems.`);
+  }
+
+  // Problems by kind: files per code.
+  const byCode = new Map();
+  for (const r of reports) {
+    for (const code of new Set(problems(r).map((p) => p.code))) byCode.set(code, (byCode.get(code) || 0) + 1);
+  }
+  const kinds = $("kinds").tBodies[0];
+  kinds.replaceChildren();
+  [...byCode.entries()].sort((a, b) => b[1] - a[1]).forEach(([code, n]) => {
+    const tr = document.createElement("tr");
+    tr.dataset.code = code;
+    cell(tr, kindOf(code));
+    cell(tr, code, "code");
+    cell(tr, String(n), "num");
+    kinds.appendChild(tr);
+  });
+  $("kinds-wrap").hidden = byCode.size === 0;
+
+  // The current page of files.
+  const rows = visible();
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+  state.page = Math.min(state.page, pages - 1);
+  const body = $("table").tBodies[0];
+  body.replaceChildren();
+  for (const r of rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
+    const tr = document.createElement("tr");
+    tr.className = r.valid ? ((r.name_findings || []).length ? "warn" : "ok") : "bad";
+    cell(tr, r.path, "path");
+    cell(tr, r.valid ? "Valid" : "Invalid", "verdict");
+    const td = cell(tr, "");
+    const ps = problems(r);
+    if (ps.length) {
+      const ul = document.createElement("ul");
+      for (const p of ps) {
+        const li = document.createElement("li");
+        li.className = p.kind;
+        const field = document.createElement("span");
+        field.className = "field";
+        field.textContent = p.field;
+        li.append(field, ` ${p.message} `);
+        const code = document.createElement("span");
+        code.className = "code";
+        code.textContent = kindOf(p.code);
+        li.appendChild(code);
+        ul.appendChild(li);
+      }
+      td.appendChild(ul);
+    } else {
+      td.textContent = "No problems";
+    }
+    body.appendChild(tr);
+  }
+  $("page-info").textContent = rows.length ? `Page ${state.page + 1} of ${pages} (${rows.length} files)` : "No files match";
+  $("prev").disabled = state.page === 0;
+  $("next").disabled = state.page >= pages - 1;
+}
+
+function csvField(s) {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function downloadCsv() {
+  const lines = ["file,verdict,kind,field,code,message"];
+  for (const r of state.reports) {
+    for (const p of problems(r)) {
+      lines.push([r.path, r.valid ? "valid" : "invalid", p.kind === "name" ? "file name" : "content", p.field, p.code, p.message].map(csvField).join(","));
+    }
+  }
+  const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = "event-file-problems.csv";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
