@@ -43,3 +43,15 @@ start_s3() {
   wait_http "$EVENTLOG_TEST_S3_ENDPOINT" moto
   echo "servers: S3 (moto) at $EVENTLOG_TEST_S3_ENDPOINT, pid ${SERVER_PIDS[-1]}" >&2
 }
+
+start_clickhouse() {
+  local port; port=$(free_port)
+  local data="$SERVER_LOGS/clickhouse-data"
+  "$VENV/bin/python" tests/infra/clickhouse_http.py --port "$port" --data "$data" \
+    --user default --password eventlog-test >"$SERVER_LOGS/clickhouse.log" 2>&1 &
+  SERVER_PIDS+=($!)
+  export EVENTLOG_TEST_CLICKHOUSE_URL="http://127.0.0.1:$port"
+  export EVENTLOG_TEST_CLICKHOUSE_USER=default EVENTLOG_TEST_CLICKHOUSE_PASSWORD=eventlog-test
+  wait_http "$EVENTLOG_TEST_CLICKHOUSE_URL/ping" clickhouse
+  echo "servers: ClickHouse (chdb behind tests/infra/clickhouse_http.py) at $EVENTLOG_TEST_CLICKHOUSE_URL, pid ${SERVER_PIDS[-1]}" >&2
+}

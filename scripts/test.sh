@@ -24,6 +24,7 @@ step "workspace tests (with the local S3 server)"
 # shellcheck source=scripts/servers.sh
 . scripts/servers.sh
 start_s3
+start_clickhouse
 export EVENTLOG_PYTHON="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/venv/bin/python"
 cargo build -q --workspace --bins
 

@@ -22,6 +22,7 @@ pub mod report;
 mod unicode;
 mod unicode_tables;
 pub mod visit;
+pub mod xapi;
 
 pub use report::{Code, Issue};
 

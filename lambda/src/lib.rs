@@ -6,6 +6,7 @@
 //! the Lambda binaries that drive them.
 
 pub mod checkpoint;
+pub mod clickhouse;
 pub mod commit;
 pub mod config;
 pub mod crash;
@@ -22,3 +23,4 @@ pub mod run;
 pub mod store;
 pub mod summary;
 pub mod walk;
+pub mod xapi;

@@ -2,6 +2,7 @@
 //! running them, and test data paths.
 
 pub mod backend;
+pub mod clickhouse;
 pub mod infra;
 pub mod rows;
 pub mod s3;

@@ -57,6 +57,17 @@ impl Object {
         self.entries.push((key, value));
     }
 
+    /// The value of the first occurrence of `key` (how ClickHouse's JSON
+    /// functions read duplicates).
+    pub fn get_first(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| !k.unpaired_surrogate && k.text == key).map(|(_, v)| v)
+    }
+
+    /// Every entry in document order, duplicates included.
+    pub fn entries(&self) -> impl Iterator<Item = (&Str, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
     /// The value of the last occurrence of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries

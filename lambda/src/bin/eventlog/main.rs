@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod validate;
+mod xapi;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,9 @@ enum Command {
     /// Merge new event files into parquet checkpoints, exactly once per file
     /// version (exit 0 success, 1 partial, 2 failure or bad configuration).
     Checkpoint(checkpoint::Args),
+    /// Load xAPI statements (JSONL) into ClickHouse.
+    #[command(subcommand)]
+    Xapi(xapi::Command),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,10 @@ fn main() -> ExitCode {
         Command::Checkpoint(args) => {
             init_logging();
             checkpoint::run_cmd(args)
+        }
+        Command::Xapi(cmd) => {
+            init_logging();
+            xapi::run(cmd)
         }
     }
 }

@@ -1,0 +1,155 @@
+//! xAPI statements written by Oli Torus: decoding, the statement schema's
+//! rules, classification, and the column tables that turn a statement into
+//! a row of its ClickHouse table.
+//!
+//! One table of columns per category ([`columns`]) drives both load paths:
+//! [`extract`] computes a row here, [`sql`] generates the ClickHouse
+//! expressions for `INSERT … SELECT … FROM s3(…)`. Each column's rule is
+//! written once, as data, so the two paths cannot drift apart.
+
+pub mod canonical;
+pub mod columns;
+pub mod extract;
+pub mod schema;
+pub mod sql;
+pub mod time;
+
+use alloc::string::String;
+
+use crate::json::{self, Value};
+
+/// The five categories with a table, and everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    Video,
+    ActivityAttempt,
+    PageAttempt,
+    PageViewed,
+    PartAttempt,
+    Unknown,
+}
+
+impl Category {
+    pub const LOADED: [Category; 5] =
+        [Category::Video, Category::ActivityAttempt, Category::PageAttempt, Category::PageViewed, Category::PartAttempt];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Category::Video => "video",
+            Category::ActivityAttempt => "activity_attempt",
+            Category::PageAttempt => "page_attempt",
+            Category::PageViewed => "page_viewed",
+            Category::PartAttempt => "part_attempt",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    /// The ClickHouse table of a category.
+    pub const fn table(self) -> &'static str {
+        match self {
+            Category::Video => "video_events",
+            Category::ActivityAttempt => "activity_attempt_events",
+            Category::PageAttempt => "page_attempt_events",
+            Category::PageViewed => "page_viewed_events",
+            Category::PartAttempt => "part_attempt_events",
+            Category::Unknown => "",
+        }
+    }
+}
+
+pub const VERB_COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
+pub const VERB_VIEWED: &str = "http://id.tincanapi.com/verb/viewed";
+/// Verbs that make a statement a video event, whatever its object.
+pub const VIDEO_VERBS: [&str; 5] = [
+    "https://w3id.org/xapi/video/verbs/played",
+    "https://w3id.org/xapi/video/verbs/paused",
+    "https://w3id.org/xapi/video/verbs/seeked",
+    "https://w3id.org/xapi/video/verbs/completed",
+    // Labelled "legacy" by the reference.
+    "http://adlnet.gov/expapi/verbs/experienced",
+];
+pub const TYPE_ACTIVITY_ATTEMPT: &str = "http://oli.cmu.edu/extensions/activity_attempt";
+pub const TYPE_PAGE_ATTEMPT: &str = "http://oli.cmu.edu/extensions/page_attempt";
+pub const TYPE_PAGE: &str = "http://oli.cmu.edu/extensions/types/page";
+pub const TYPE_QUESTION: &str = "http://adlnet.gov/expapi/activities/question";
+
+/// The string at `path` (first occurrence of each key, as ClickHouse's
+/// JSON functions read it), or `""` when absent or not a string.
+pub fn string_at<'v>(v: &'v Value, path: &[&str]) -> &'v str {
+    match extract::lookup(v, path) {
+        Some(Value::Str(s)) if !s.unpaired_surrogate => &s.text,
+        _ => "",
+    }
+}
+
+/// The classification rule: the first match wins; comparisons are exact on
+/// `verb.id` and `object.definition.type`.
+pub fn classify(statement: &Value) -> Category {
+    let verb = string_at(statement, &["verb", "id"]);
+    let kind = string_at(statement, &["object", "definition", "type"]);
+    if VIDEO_VERBS.contains(&verb) {
+        Category::Video
+    } else if verb == VERB_COMPLETED && kind == TYPE_ACTIVITY_ATTEMPT {
+        Category::ActivityAttempt
+    } else if verb == VERB_COMPLETED && kind == TYPE_PAGE_ATTEMPT {
+        Category::PageAttempt
+    } else if verb == VERB_VIEWED && kind == TYPE_PAGE {
+        Category::PageViewed
+    } else if verb == VERB_COMPLETED && kind == TYPE_QUESTION {
+        Category::PartAttempt
+    } else {
+        Category::Unknown
+    }
+}
+
+/// Why a line is not a loadable statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// Not JSON in the strict sense both load paths share (RFC 8259: no
+    /// `NaN`/`Infinity`, no numbers that overflow a double).
+    Json(String),
+    /// JSON, but not an object.
+    NotAnObject,
+}
+
+/// Decode one JSONL line (trailing `\r` and surrounding spaces ignored).
+pub fn decode_line(line: &str) -> Result<Value, LineError> {
+    let v = json::decode(line.trim().as_bytes()).map_err(|e| LineError::Json(alloc::format!("{e}")))?;
+    if !is_strict(&v) {
+        return Err(LineError::Json(String::from("NaN, Infinity or a number too large for a double")));
+    }
+    match v {
+        Value::Object(_) => Ok(v),
+        _ => Err(LineError::NotAnObject),
+    }
+}
+
+fn is_strict(v: &Value) -> bool {
+    match v {
+        Value::Float(f) => f.is_finite(),
+        Value::Array(items) => items.iter().all(is_strict),
+        Value::Object(o) => o.entries().all(|(_, v)| is_strict(v)),
+        _ => true,
+    }
+}
+
+/// The statement's stable id: its `id` when it has one, otherwise the
+/// lowercase hex SHA-256 of the line as written (what ClickHouse computes
+/// with `lower(hex(SHA256(json)))` on the same text).
+pub fn event_id(statement: &Value, line: &str) -> String {
+    match extract::lookup(statement, &["id"]) {
+        Some(Value::Str(s)) if !s.unpaired_surrogate => s.text.clone(),
+        _ => sha256_hex(line.trim().as_bytes()),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use core::fmt::Write;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

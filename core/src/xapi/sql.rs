@@ -1,0 +1,271 @@
+//! ClickHouse SQL generated from the column tables: the DDL of the five
+//! tables, and the server-side load (`INSERT … SELECT … FROM s3(…)`) whose
+//! expressions compute exactly what [`super::extract`] computes.
+//!
+//! Only identifiers (backquoted) and the operator's own configuration (the
+//! S3 URL, a named collection, keys if it insists) appear in SQL text; no
+//! statement content ever does.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::columns::{Column, Path, Rule, columns};
+use super::{Category, TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED, VERB_VIEWED, VIDEO_VERBS};
+
+/// A backquoted identifier.
+pub fn ident(s: &str) -> String {
+    format!("`{}`", s.replace('\\', "\\\\").replace('`', "\\`"))
+}
+
+/// A single-quoted string literal.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Where tables live.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub database: &'a str,
+    /// `Some(cluster)`: replicated tables on every node plus Distributed
+    /// tables in front of them.
+    pub cluster: Option<&'a str>,
+}
+
+impl Target<'_> {
+    /// The table inserts go to (the Distributed one on a cluster).
+    pub fn table(&self, c: Category) -> String {
+        format!("{}.{}", ident(self.database), ident(c.table()))
+    }
+
+    fn on_cluster(&self) -> String {
+        self.cluster.map(|c| format!(" ON CLUSTER {}", ident(c))).unwrap_or_default()
+    }
+}
+
+/// Statements creating the database and the five tables (idempotent).
+pub fn ddl(target: &Target<'_>) -> Vec<String> {
+    let mut out = alloc::vec![format!("CREATE DATABASE IF NOT EXISTS {}{}", ident(target.database), target.on_cluster())];
+    for c in Category::LOADED {
+        let cols = columns(c);
+        let mut body = String::from("(\n");
+        for col in cols {
+            body.push_str(&format!("    {} {},\n", ident(col.name), col.ch_type));
+        }
+        body.push_str("    `inserted_at` DateTime DEFAULT now()\n)");
+        // The spec's order (time, section, user) plus the event id: rows
+        // with the same key are one statement, which ReplacingMergeTree
+        // keeps once. ifNull keeps the key non-nullable.
+        let order = "ORDER BY (timestamp, ifNull(section_id, 0), ifNull(user_id, ''), event_id)";
+        let tail = format!("PARTITION BY toYYYYMM(timestamp)\n{order}\nSETTINGS index_granularity = 8192");
+        match target.cluster {
+            None => out.push(format!(
+                "CREATE TABLE IF NOT EXISTS {} {body}\nENGINE = ReplacingMergeTree\n{tail}, non_replicated_deduplication_window = 10000",
+                target.table(c)
+            )),
+            Some(cluster) => {
+                let local = format!("{}_local", c.table());
+                out.push(format!(
+                    "CREATE TABLE IF NOT EXISTS {}.{}{} {body}\nENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{{database}}/{local}', '{{replica}}')\n{tail}",
+                    ident(target.database),
+                    ident(&local),
+                    target.on_cluster()
+                ));
+                // Sharding by event id sends every copy of a statement to
+                // the same shard, where it is deduplicated.
+                out.push(format!(
+                    "CREATE TABLE IF NOT EXISTS {}{} AS {}.{}\nENGINE = Distributed({}, {}, {}, cityHash64(event_id))",
+                    target.table(c),
+                    target.on_cluster(),
+                    ident(target.database),
+                    ident(&local),
+                    literal(cluster),
+                    literal(target.database),
+                    literal(&local)
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn args(path: Path) -> String {
+    let mut s = String::from("json");
+    for k in path {
+        s.push_str(", ");
+        s.push_str(&literal(k));
+    }
+    s
+}
+
+fn text_expr(path: Path) -> String {
+    let a = args(path);
+    format!("multiIf(JSONType({a}) = 'String', JSONExtractString({a}), JSONType({a}) = 'Null', NULL, JSONExtractRaw({a}))")
+}
+
+fn uint_expr(path: Path, max: Option<u64>) -> String {
+    let a = args(path);
+    match max {
+        None => format!(
+            "multiIf(JSONType({a}) = 'UInt64', JSONExtractUInt({a}), JSONType({a}) = 'Int64' AND JSONExtractInt({a}) >= 0, toUInt64(JSONExtractInt({a})), NULL)"
+        ),
+        Some(m) => format!("if(JSONType({a}) = 'Int64' AND JSONExtractInt({a}) BETWEEN 0 AND {m}, toUInt32(JSONExtractInt({a})), NULL)"),
+    }
+}
+
+fn float_expr(path: Path) -> String {
+    let a = args(path);
+    format!("if(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), NULL)")
+}
+
+fn first(paths: &[Path], f: impl Fn(Path) -> String) -> String {
+    match paths {
+        [one] => f(one),
+        many => format!("coalesce({})", many.iter().map(|p| f(p)).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// The ClickHouse expression of a column (over `json String`, `_path`).
+pub fn expr(col: &Column) -> String {
+    match col.rule {
+        Rule::EventId => String::from("if(JSONType(json, 'id') = 'String', JSONExtractString(json, 'id'), lower(hex(SHA256(json))))"),
+        Rule::Text(paths) => first(paths, text_expr),
+        Rule::UInt64(paths) => first(paths, |p| uint_expr(p, None)),
+        Rule::UInt32(paths) => first(paths, |p| uint_expr(p, Some(u64::from(u32::MAX)))),
+        Rule::Float(paths) => first(paths, float_expr),
+        Rule::Bool(path) => {
+            let a = args(path);
+            format!("if(JSONType({a}) = 'Bool', CAST(JSONExtractBool({a}) AS Bool), NULL)")
+        }
+        Rule::Count(path) => {
+            let a = args(path);
+            format!("if(JSONType({a}) = 'Array', toUInt32(JSONLength({a})), {})", uint_expr(path, Some(u64::from(u32::MAX))))
+        }
+        Rule::Response => {
+            let input = args(&["result", "response", "input"]);
+            format!(
+                "if(JSONType(json, 'result', 'response') = 'Object' AND JSONType({input}) = 'String', JSONExtractString({input}), {})",
+                text_expr(&["result", "response"])
+            )
+        }
+        Rule::Timestamp => String::from("parseDateTime64BestEffort(JSONExtractString(json, 'timestamp'), 6, 'UTC')"),
+        Rule::Verb => String::from("JSONExtractString(json, 'verb', 'id')"),
+        Rule::SourceFile => String::from("concat('s3://', _path)"),
+    }
+}
+
+/// The classification rule as an expression yielding the category name.
+pub fn category_expr() -> String {
+    let verb = "JSONExtractString(json, 'verb', 'id')";
+    let kind = "JSONExtractString(json, 'object', 'definition', 'type')";
+    let videos = VIDEO_VERBS.iter().map(|v| literal(v)).collect::<Vec<_>>().join(", ");
+    let c = literal(VERB_COMPLETED);
+    format!(
+        "multiIf({verb} IN ({videos}), 'video', {verb} = {c} AND {kind} = {}, 'activity_attempt', {verb} = {c} AND {kind} = {}, 'page_attempt', {verb} = {} AND {kind} = {}, 'page_viewed', {verb} = {c} AND {kind} = {}, 'part_attempt', 'unknown')",
+        literal(TYPE_ACTIVITY_ATTEMPT),
+        literal(TYPE_PAGE_ATTEMPT),
+        literal(VERB_VIEWED),
+        literal(TYPE_PAGE),
+        literal(TYPE_QUESTION)
+    )
+}
+
+/// Lines both paths load: valid JSON objects with a timestamp in the
+/// accepted form ([`super::time`]).
+pub fn loadable_expr() -> String {
+    let ts = "JSONExtractString(json, 'timestamp')";
+    format!(
+        "isValidJSON(json) AND match({ts}, '^(19|2[0-2])\\\\d\\\\d-\\\\d\\\\d-\\\\d\\\\dT([01]\\\\d|2[0-3]):[0-5]\\\\d:[0-5]\\\\d(\\\\.\\\\d+)?(Z|[+-]([01]\\\\d|2[0-3]):[0-5]\\\\d)?$') AND parseDateTime64BestEffortOrNull({ts}, 6, 'UTC') IS NOT NULL"
+    )
+}
+
+/// How ClickHouse authenticates to S3.
+#[derive(Debug, Clone, Copy)]
+pub enum S3Auth<'a> {
+    /// A named collection defined on the server (preferred: no secret in
+    /// any query).
+    NamedCollection(&'a str),
+    /// The server's own credentials (instance role, environment).
+    Server,
+    /// Anonymous (public buckets, local test servers).
+    NoSign,
+    /// Keys in the query text. Lambda credentials are temporary, so the
+    /// session token is required with them.
+    Keys { access_key_id: &'a str, secret_access_key: &'a str, session_token: Option<&'a str> },
+}
+
+/// The `s3(...)` table function reading `url` (a URL, globs allowed) as
+/// one `json String` column per JSON object.
+pub fn s3_function(url: &str, auth: &S3Auth<'_>, redact: bool) -> String {
+    let secret = |s: &str| if redact { String::from("'[HIDDEN]'") } else { literal(s) };
+    let fmt = "'JSONAsString', 'json String'";
+    match auth {
+        S3Auth::NamedCollection(name) => {
+            format!("s3({}, url = {}, format = 'JSONAsString', structure = 'json String')", ident(name), literal(url))
+        }
+        S3Auth::Server => format!("s3({}, {fmt})", literal(url)),
+        S3Auth::NoSign => format!("s3({}, NOSIGN, {fmt})", literal(url)),
+        S3Auth::Keys { access_key_id, secret_access_key, session_token } => match session_token {
+            Some(t) => format!("s3({}, {}, {}, {}, {fmt})", literal(url), secret(access_key_id), secret(secret_access_key), secret(t)),
+            None => format!("s3({}, {}, {}, {fmt})", literal(url), secret(access_key_id), secret(secret_access_key)),
+        },
+    }
+}
+
+/// Settings of every server-side read: skip lines that are not JSON
+/// objects (counted apart) instead of failing the whole load.
+const READ_SETTINGS: &str = "input_format_allow_errors_num = 1000000000, input_format_allow_errors_ratio = 1, s3_skip_empty_files = 1";
+
+/// `INSERT INTO <table> (<columns>) SELECT <expressions> FROM s3(…) WHERE …`.
+pub fn insert_select(target: &Target<'_>, c: Category, source: &str, dedup_token: Option<&str>) -> String {
+    let cols = columns(c);
+    let names = cols.iter().map(|c| ident(c.name)).collect::<Vec<_>>().join(", ");
+    let exprs = cols.iter().map(expr).collect::<Vec<_>>().join(",\n  ");
+    let token = dedup_token.map(|t| format!(", insert_deduplication_token = {}", literal(t))).unwrap_or_default();
+    format!(
+        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM {source}\nWHERE {} AND {} = {}\nSETTINGS {READ_SETTINGS}{token}",
+        target.table(c),
+        loadable_expr(),
+        category_expr(),
+        literal(c.as_str())
+    )
+}
+
+/// Per (category, verb): how many loadable statements the files hold, and
+/// how many lines are not loadable.
+pub fn summary_select(source: &str) -> String {
+    format!(
+        "SELECT if({}, {}, 'invalid') AS category, if(category = 'invalid', '', JSONExtractString(json, 'verb', 'id')) AS verb, count() AS statements\nFROM {source}\nGROUP BY category, verb\nORDER BY category, verb\nSETTINGS {READ_SETTINGS}",
+        loadable_expr(),
+        category_expr()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(ident("a`b"), "`a\\`b`");
+        assert_eq!(literal("it's \\ x"), "'it\\'s \\\\ x'");
+    }
+
+    #[test]
+    fn keys_are_hidden_when_redacted() {
+        let auth = S3Auth::Keys { access_key_id: "AKID", secret_access_key: "SECRET", session_token: Some("TOKEN") };
+        let shown = s3_function("https://b.s3.amazonaws.com/k.jsonl", &auth, true);
+        assert!(!shown.contains("SECRET") && !shown.contains("TOKEN") && !shown.contains("AKID"), "{shown}");
+        assert!(s3_function("u", &auth, false).contains("'TOKEN'"));
+    }
+
+    #[test]
+    fn ddl_has_five_tables() {
+        let single = ddl(&Target { database: "xapi", cluster: None });
+        assert_eq!(single.len(), 6);
+        assert!(single[1].contains("ENGINE = ReplacingMergeTree") && single[1].contains("`video_events`"));
+        let cluster = ddl(&Target { database: "xapi", cluster: Some("c1") });
+        assert_eq!(cluster.len(), 11);
+        assert!(cluster[1].contains("ReplicatedReplacingMergeTree") && cluster[2].contains("Distributed('c1', 'xapi', 'video_events_local'"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The xAPI loader Lambda (`bootstrap` of a second function; packaged as
+//! `xapi-bootstrap`). Routes each invocation: `{"health_check": true}`, a
+//! bulk request, or an S3 notification (direct, through SQS or SNS, or
+//! EventBridge). Answers seed-style `{"statusCode", "body"}`; fails the
+//! invocation when nothing could be loaded, so the trigger retries.
+
+use eventlog::clickhouse::ClickHouse;
+use eventlog::xapi::Loader;
+use eventlog::xapi::service::{XapiConfig, handle};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use tracing::Instrument;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let level = env("LOG_LEVEL").unwrap_or_else(|| "info".into()).to_lowercase();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!("warn,eventlog={level},xapi_bootstrap={level}")))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = XapiConfig::from_env(&env).map_err(|e| format!("configuration: {e}"))?;
+    let ch = ClickHouse::new(config.clickhouse.clone())?;
+    let s3 = eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await;
+    let settings = config.settings.clone();
+    let bucket = config.default_bucket.clone();
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let loader = Loader { ch: &ch, s3: Some(&s3), settings: &settings };
+        let bucket = bucket.clone();
+        async move {
+            let result = handle(&loader, bucket.as_deref(), &event.payload).await;
+            match &result {
+                Ok(r) => tracing::info!(status = %r["statusCode"], "invocation finished"),
+                Err(e) => tracing::error!(error = %e, "invocation failed"),
+            }
+            result.map_err(Error::from)
+        }
+        .instrument(span)
+    }))
+    .await
+}

@@ -1,0 +1,237 @@
+//! Loading xAPI statements (JSONL files, locally or in S3) into ClickHouse.
+//!
+//! Two paths produce the same rows: in-process (stream each file, classify
+//! and convert here, insert JSONEachRow batches) and server-side
+//! (`INSERT … SELECT … FROM s3(…)`, ClickHouse reads the files). Both are
+//! generated from `eventlog_core::xapi::columns`. Up to `threshold` files
+//! load in-process; more go server-side, falling back to in-process if that
+//! fails. Loads are idempotent: inserts carry deduplication tokens and the
+//! tables are ReplacingMergeTree keyed by the statement's event id.
+
+pub mod files;
+pub mod inprocess;
+pub mod modes;
+pub mod serverside;
+pub mod service;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use eventlog_core::xapi::sql::{S3Auth, Target};
+
+use crate::clickhouse::ClickHouse;
+pub use files::XapiFile;
+
+/// How ClickHouse itself authenticates to S3 on the server-side path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerS3Auth {
+    NamedCollection(String),
+    Server,
+    NoSign,
+    Keys { access_key_id: String, secret_access_key: String, session_token: Option<String> },
+}
+
+impl ServerS3Auth {
+    pub fn as_sql(&self) -> S3Auth<'_> {
+        match self {
+            ServerS3Auth::NamedCollection(n) => S3Auth::NamedCollection(n),
+            ServerS3Auth::Server => S3Auth::Server,
+            ServerS3Auth::NoSign => S3Auth::NoSign,
+            ServerS3Auth::Keys { access_key_id, secret_access_key, session_token } => S3Auth::Keys {
+                access_key_id,
+                secret_access_key,
+                session_token: session_token.as_deref(),
+            },
+        }
+    }
+
+    /// From `CLICKHOUSE_S3_AUTH`: `named:<collection>` (preferred), `server`
+    /// (the server's own role/credentials), `nosign`, or `keys` (the
+    /// function's own AWS keys, with `AWS_SESSION_TOKEN`).
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        let Some(v) = get("CLICKHOUSE_S3_AUTH") else { return Ok(None) };
+        Ok(Some(match v.as_str() {
+            "server" => ServerS3Auth::Server,
+            "nosign" => ServerS3Auth::NoSign,
+            "keys" => ServerS3Auth::Keys {
+                access_key_id: get("AWS_ACCESS_KEY_ID").ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_ACCESS_KEY_ID")?,
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY").ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_SECRET_ACCESS_KEY")?,
+                session_token: get("AWS_SESSION_TOKEN"),
+            },
+            other => match other.strip_prefix("named:") {
+                Some(name) if !name.is_empty() => ServerS3Auth::NamedCollection(name.to_string()),
+                _ => return Err(format!("CLICKHOUSE_S3_AUTH={other:?}: use named:<collection>, server, nosign or keys")),
+            },
+        }))
+    }
+}
+
+/// Settings of the loader.
+#[derive(Debug, Clone)]
+pub struct XapiSettings {
+    /// Up to this many files load in-process; more go server-side.
+    pub threshold: usize,
+    /// Rows per insert on the in-process path.
+    pub batch_rows: usize,
+    /// The S3 endpoint as ClickHouse reaches it (`https://s3.us-east-1.amazonaws.com`).
+    pub s3_endpoint_for_clickhouse: Option<String>,
+    /// `None` disables the server-side path.
+    pub server_auth: Option<ServerS3Auth>,
+    pub cluster: Option<String>,
+    /// Force a path.
+    pub force: Option<LoadPath>,
+    /// Largest line accepted (bytes); longer lines are reported invalid.
+    pub max_line_bytes: usize,
+}
+
+impl Default for XapiSettings {
+    fn default() -> Self {
+        XapiSettings {
+            threshold: 10,
+            batch_rows: 5000,
+            s3_endpoint_for_clickhouse: None,
+            server_auth: None,
+            cluster: None,
+            force: None,
+            max_line_bytes: 16 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadPath {
+    InProcess,
+    ServerSide,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InvalidLine {
+    pub file: String,
+    /// 1-based line number in the file.
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileProblem {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    pub path: LoadPath,
+    /// Why this path.
+    pub reason: String,
+    /// The server-side error that made it fall back, if it did.
+    pub fallback_from_server_side: Option<String>,
+    pub files: usize,
+    /// Loadable statements, per category (rows inserted or already there).
+    pub rows: BTreeMap<String, u64>,
+    pub total_rows: u64,
+    /// Statements of no loaded category, per verb.
+    pub unknown_verbs: BTreeMap<String, u64>,
+    pub unknown: u64,
+    pub invalid_lines: u64,
+    /// The first invalid lines (file and line number).
+    pub invalid: Vec<InvalidLine>,
+    /// Loaded statements that break the Torus statement schema.
+    pub schema_warnings: u64,
+    pub schema_examples: Vec<InvalidLine>,
+    pub skipped_files: Vec<FileProblem>,
+    pub failed_files: Vec<FileProblem>,
+    pub inserts: u64,
+    pub duration_ms: u64,
+}
+
+/// Details kept per report, beyond the counts.
+pub const EXAMPLES: usize = 100;
+
+impl LoadReport {
+    pub fn new(path: LoadPath, reason: impl Into<String>, files: usize) -> Self {
+        LoadReport {
+            path,
+            reason: reason.into(),
+            fallback_from_server_side: None,
+            files,
+            rows: BTreeMap::new(),
+            total_rows: 0,
+            unknown_verbs: BTreeMap::new(),
+            unknown: 0,
+            invalid_lines: 0,
+            invalid: Vec::new(),
+            schema_warnings: 0,
+            schema_examples: Vec::new(),
+            skipped_files: Vec::new(),
+            failed_files: Vec::new(),
+            inserts: 0,
+            duration_ms: 0,
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.failed_files.is_empty()
+    }
+}
+
+/// The loader: ClickHouse, S3 and settings.
+pub struct Loader<'a> {
+    pub ch: &'a ClickHouse,
+    pub s3: Option<&'a aws_sdk_s3::Client>,
+    pub settings: &'a XapiSettings,
+}
+
+impl Loader<'_> {
+    pub fn target(&self) -> Target<'_> {
+        Target { database: &self.ch.config().database, cluster: self.settings.cluster.as_deref() }
+    }
+
+    /// Load `files` by the path the settings choose, falling back from
+    /// server-side to in-process on failure.
+    pub async fn load(&self, mut files: Vec<XapiFile>) -> LoadReport {
+        let started = Instant::now();
+        files.sort_by_key(|f| f.name());
+        files.dedup_by_key(|f| f.name());
+        let n = files.len();
+        let all_s3 = files.iter().all(|f| matches!(f, XapiFile::S3 { .. }));
+        let server_ready = self.settings.server_auth.is_some() && self.settings.s3_endpoint_for_clickhouse.is_some();
+        let (wanted, reason) = match self.settings.force {
+            Some(LoadPath::InProcess) => (LoadPath::InProcess, String::from("in-process path requested")),
+            Some(LoadPath::ServerSide) => (LoadPath::ServerSide, String::from("server-side path requested")),
+            None if n > self.settings.threshold && all_s3 && server_ready => {
+                (LoadPath::ServerSide, format!("{n} files > threshold {}", self.settings.threshold))
+            }
+            None if n > self.settings.threshold && !server_ready => (
+                LoadPath::InProcess,
+                format!("{n} files > threshold {}, but the server-side path is not configured (CLICKHOUSE_S3_AUTH, CLICKHOUSE_S3_ENDPOINT)", self.settings.threshold),
+            ),
+            None if n > self.settings.threshold => (LoadPath::InProcess, String::from("local files load in-process")),
+            None => (LoadPath::InProcess, format!("{n} file(s) <= threshold {}", self.settings.threshold)),
+        };
+        let mut report = if wanted == LoadPath::ServerSide {
+            match serverside::load(self, &files).await {
+                Ok(mut r) => {
+                    r.reason = reason;
+                    r
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "server-side load failed; loading in-process");
+                    let mut r = inprocess::load(self, &files).await;
+                    r.reason = format!("{reason}; the server-side load failed, so the files were loaded in-process");
+                    r.fallback_from_server_side = Some(e);
+                    r
+                }
+            }
+        } else {
+            let mut r = inprocess::load(self, &files).await;
+            r.reason = reason;
+            r
+        };
+        report.total_rows = report.rows.values().sum();
+        report.unknown = report.unknown_verbs.values().sum();
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        report
+    }
+}
