@@ -30,23 +30,36 @@ impl ClickHouseConfig {
         let url = match get("CLICKHOUSE_URL") {
             Some(u) => u,
             None => {
-                let host = get("CLICKHOUSE_HOST").ok_or("set CLICKHOUSE_URL, or CLICKHOUSE_HOST (and CLICKHOUSE_PORT)")?;
+                let host = get("CLICKHOUSE_HOST")
+                    .ok_or("set CLICKHOUSE_URL, or CLICKHOUSE_HOST (and CLICKHOUSE_PORT)")?;
                 let port = get("CLICKHOUSE_PORT").or_else(|| get("CLICKHOUSE_HTTP_PORT"));
                 let scheme = get("CLICKHOUSE_PROTOCOL").unwrap_or_else(|| match port.as_deref() {
                     Some("8123") | Some("80") => "http".into(),
                     _ => "https".into(),
                 });
-                let port = port.unwrap_or_else(|| if scheme == "http" { "8123".into() } else { "8443".into() });
+                let port = port.unwrap_or_else(|| {
+                    if scheme == "http" {
+                        "8123".into()
+                    } else {
+                        "8443".into()
+                    }
+                });
                 format!("{scheme}://{host}:{port}")
             }
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("CLICKHOUSE_URL must be an http(s) URL, got {url:?}"));
+            return Err(format!(
+                "CLICKHOUSE_URL must be an http(s) URL, got {url:?}"
+            ));
         }
-        let timeout = get("CLICKHOUSE_TIMEOUT_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(60);
+        let timeout = get("CLICKHOUSE_TIMEOUT_SECONDS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60);
         Ok(ClickHouseConfig {
             url: url.trim_end_matches('/').to_string(),
-            user: get("CLICKHOUSE_USER").or_else(|| get("CLICKHOUSE_USERNAME")).unwrap_or_else(|| "default".into()),
+            user: get("CLICKHOUSE_USER")
+                .or_else(|| get("CLICKHOUSE_USERNAME"))
+                .unwrap_or_else(|| "default".into()),
             password: get("CLICKHOUSE_PASSWORD"),
             database: get("CLICKHOUSE_DATABASE").unwrap_or_else(|| "default".into()),
             timeout: Duration::from_secs(timeout),
@@ -58,7 +71,12 @@ impl ClickHouseConfig {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClickHouseError {
     #[error("ClickHouse at {url} answered {status}: {message}")]
-    Server { url: String, status: u16, code: Option<u32>, message: String },
+    Server {
+        url: String,
+        status: u16,
+        code: Option<u32>,
+        message: String,
+    },
     #[error("ClickHouse at {url} could not be reached: {message}")]
     Transport { url: String, message: String },
 }
@@ -73,7 +91,9 @@ impl ClickHouseError {
         const TRANSIENT: [u32; 9] = [159, 202, 209, 210, 241, 252, 319, 425, 999];
         match self {
             ClickHouseError::Transport { .. } => true,
-            ClickHouseError::Server { status, code: None, .. } => matches!(status, 502..=504),
+            ClickHouseError::Server {
+                status, code: None, ..
+            } => matches!(status, 502..=504),
             ClickHouseError::Server { code: Some(c), .. } => TRANSIENT.contains(c),
         }
     }
@@ -98,7 +118,10 @@ impl ClickHouse {
             .timeout(cfg.timeout)
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|e| ClickHouseError::Transport { url: cfg.url.clone(), message: e.to_string() })?;
+            .map_err(|e| ClickHouseError::Transport {
+                url: cfg.url.clone(),
+                message: e.to_string(),
+            })?;
         Ok(ClickHouse { http, cfg })
     }
 
@@ -109,11 +132,24 @@ impl ClickHouse {
     /// `GET /ping`.
     pub async fn ping(&self) -> Result<(), ClickHouseError> {
         let url = format!("{}/ping", self.cfg.url);
-        let resp = self.http.get(&url).send().await.map_err(|e| ClickHouseError::Transport { url: url.clone(), message: e.to_string() })?;
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ClickHouseError::Transport {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
         if resp.status().is_success() {
             Ok(())
         } else {
-            Err(ClickHouseError::Server { url, status: resp.status().as_u16(), code: None, message: "ping failed".into() })
+            Err(ClickHouseError::Server {
+                url,
+                status: resp.status().as_u16(),
+                code: None,
+                message: "ping failed".into(),
+            })
         }
     }
 
@@ -122,15 +158,34 @@ impl ClickHouse {
         self.send(&[], sql.as_bytes().to_vec()).await
     }
 
+    /// Like [`query`](Self::query), with query-level settings as URL parameters.
+    pub async fn query_with(
+        &self,
+        sql: &str,
+        settings: &[(&str, String)],
+    ) -> Result<(String, Summary), ClickHouseError> {
+        self.send(settings, sql.as_bytes().to_vec()).await
+    }
+
     /// Insert `rows` (JSONEachRow) into `table (columns)`. The statement is
     /// in the URL, the data in the body; `settings` become URL parameters.
-    pub async fn insert_json_rows(&self, insert: &str, rows: Vec<u8>, settings: &[(&str, String)]) -> Result<Summary, ClickHouseError> {
-        let mut params: Vec<(&str, String)> = vec![("query", format!("{insert} FORMAT JSONEachRow"))];
+    pub async fn insert_json_rows(
+        &self,
+        insert: &str,
+        rows: Vec<u8>,
+        settings: &[(&str, String)],
+    ) -> Result<Summary, ClickHouseError> {
+        let mut params: Vec<(&str, String)> =
+            vec![("query", format!("{insert} FORMAT JSONEachRow"))];
         params.extend(settings.iter().map(|(k, v)| (*k, v.clone())));
         self.send(&params, rows).await.map(|(_, s)| s)
     }
 
-    async fn send(&self, params: &[(&str, String)], body: Vec<u8>) -> Result<(String, Summary), ClickHouseError> {
+    async fn send(
+        &self,
+        params: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(String, Summary), ClickHouseError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -146,32 +201,62 @@ impl ClickHouse {
         }
     }
 
-    async fn send_once(&self, params: &[(&str, String)], body: Vec<u8>) -> Result<(String, Summary), ClickHouseError> {
+    async fn send_once(
+        &self,
+        params: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(String, Summary), ClickHouseError> {
         let url = format!("{}/", self.cfg.url);
         // Every statement names its database, so none is set here (one
         // that does not exist yet would fail `CREATE DATABASE`).
         let query: Vec<(&str, String)> = params.to_vec();
-        let mut req = self.http.post(&url).query(&query).header("X-ClickHouse-User", &self.cfg.user).body(body);
+        let mut req = self
+            .http
+            .post(&url)
+            .query(&query)
+            .header("X-ClickHouse-User", &self.cfg.user)
+            .body(body);
         if let Some(p) = &self.cfg.password {
             req = req.header("X-ClickHouse-Key", p);
         }
-        let resp = req.send().await.map_err(|e| ClickHouseError::Transport { url: self.cfg.url.clone(), message: e.to_string() })?;
+        let resp = req.send().await.map_err(|e| ClickHouseError::Transport {
+            url: self.cfg.url.clone(),
+            message: e.to_string(),
+        })?;
         let status = resp.status().as_u16();
-        let code = resp.headers().get("X-ClickHouse-Exception-Code").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let code = resp
+            .headers()
+            .get("X-ClickHouse-Exception-Code")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let summary = resp
             .headers()
             .get("X-ClickHouse-Summary")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
             .map(|v| Summary {
-                read_rows: v["read_rows"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
-                written_rows: v["written_rows"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
+                read_rows: v["read_rows"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+                written_rows: v["written_rows"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
             })
             .unwrap_or_default();
-        let text = resp.text().await.map_err(|e| ClickHouseError::Transport { url: self.cfg.url.clone(), message: e.to_string() })?;
+        let text = resp.text().await.map_err(|e| ClickHouseError::Transport {
+            url: self.cfg.url.clone(),
+            message: e.to_string(),
+        })?;
         if status >= 400 {
             let message: String = text.trim().chars().take(2000).collect();
-            return Err(ClickHouseError::Server { url: self.cfg.url.clone(), status, code, message });
+            return Err(ClickHouseError::Server {
+                url: self.cfg.url.clone(),
+                status,
+                code,
+                message,
+            });
         }
         Ok((text, summary))
     }

@@ -7,6 +7,7 @@ pub mod infra;
 pub mod rows;
 pub mod s3;
 pub mod scenarios;
+pub mod xapi;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -12,39 +12,80 @@ use eventlog_tests::{repo, testdata};
 
 fn built(rel: &str) -> PathBuf {
     let p = repo().join(rel);
-    assert!(p.exists(), "{} is missing: run scripts/build-wasm.sh (scripts/test.sh does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/build-wasm.sh (scripts/test.sh does)",
+        p.display()
+    );
     p
 }
 
 fn python() -> String {
-    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| format!("{}/.cache/eventlog/venv/bin/python", std::env::var("HOME").unwrap_or_default()))
+    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/eventlog/venv/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    })
 }
 
 /// Every differential case as (bytes, optional name).
 fn cases() -> Vec<(Vec<u8>, Option<String>)> {
     let mut out = Vec::new();
-    for corpus in ["visit-events/sample-corpus.jsonl", "visit-events/generated-corpus.jsonl"] {
+    for corpus in [
+        "visit-events/sample-corpus.jsonl",
+        "visit-events/generated-corpus.jsonl",
+    ] {
         let text = std::fs::read_to_string(testdata(corpus)).unwrap();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let Ok(Value::Object(o)) = json::decode(line.as_bytes()) else { panic!("bad corpus line") };
-            let Some(Value::Str(s)) = o.get("input_text") else { panic!("no input_text") };
+            let Ok(Value::Object(o)) = json::decode(line.as_bytes()) else {
+                panic!("bad corpus line")
+            };
+            let Some(Value::Str(s)) = o.get("input_text") else {
+                panic!("no input_text")
+            };
             out.push((s.text.clone().into_bytes(), None));
         }
     }
     let golden = testdata("visit-events/golden/files");
     for p in eventlog_tests::backend::walk(&golden) {
-        let key = p.strip_prefix(&golden).unwrap().to_string_lossy().into_owned();
+        let key = p
+            .strip_prefix(&golden)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         out.push((std::fs::read(&p).unwrap(), Some(key)));
     }
     // Raw bytes only a byte interface sees: BOMs, UTF-16, broken UTF-8.
-    let good = std::fs::read(testdata("visit-events/files/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json")).unwrap();
+    let good = std::fs::read(testdata(
+        "visit-events/files/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json",
+    ))
+    .unwrap();
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend(&good);
-    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(String::from_utf8(good.clone()).unwrap().encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            String::from_utf8(good.clone())
+                .unwrap()
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
     let mut broken = good.clone();
     broken[20] = 0xFF;
-    for b in [bom, utf16, broken, vec![], vec![0], b"\xED\xA0\x80".to_vec()] {
-        out.push((b, Some("prod/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json".into())));
+    for b in [
+        bom,
+        utf16,
+        broken,
+        vec![],
+        vec![0],
+        b"\xED\xA0\x80".to_vec(),
+    ] {
+        out.push((
+            b,
+            Some("prod/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json".into()),
+        ));
     }
     out
 }
@@ -62,7 +103,9 @@ fn reports_are_byte_identical_natively_in_node_and_in_wasmtime() {
             let _ = write!(s, "{b:02x}");
             s
         });
-        let name_json = name.as_ref().map_or("null".into(), |n| serde_json::to_string(n).unwrap());
+        let name_json = name
+            .as_ref()
+            .map_or("null".into(), |n| serde_json::to_string(n).unwrap());
         text.push_str(&format!("{{\"hex\":\"{hex}\",\"name\":{name_json}}}\n"));
         native.push_str(&check_file(name.as_deref(), bytes).to_json());
         native.push('\n');
@@ -75,15 +118,33 @@ fn reports_are_byte_identical_natively_in_node_and_in_wasmtime() {
         .env("EVENTLOG_WASM_NODE", built("target/wasm/pkg-node"))
         .output()
         .expect("node");
-    assert!(node.status.success(), "{}", String::from_utf8_lossy(&node.stderr));
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
     let py = Command::new(python())
         .arg(repo().join("examples/python-gear/validate_before_logging.py"))
-        .args(["--wasm", built("target/wasm/raw/eventlog_validator.wasm").to_str().unwrap(), "--corpus", corpus.to_str().unwrap()])
+        .args([
+            "--wasm",
+            built("target/wasm/raw/eventlog_validator.wasm")
+                .to_str()
+                .unwrap(),
+            "--corpus",
+            corpus.to_str().unwrap(),
+        ])
         .output()
         .expect("python");
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
 
-    for (label, got) in [("node", String::from_utf8(node.stdout).unwrap()), ("wasmtime", String::from_utf8(py.stdout).unwrap())] {
+    for (label, got) in [
+        ("node", String::from_utf8(node.stdout).unwrap()),
+        ("wasmtime", String::from_utf8(py.stdout).unwrap()),
+    ] {
         let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
         assert_eq!(a.len(), b.len(), "{label}: number of reports");
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -95,9 +156,16 @@ fn reports_are_byte_identical_natively_in_node_and_in_wasmtime() {
 #[test]
 fn web_bundle_is_under_200_kb_gzipped() {
     let wasm = built("target/wasm/pkg-web/eventlog_wasm_bg.wasm");
-    let out = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().expect("gzip");
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&wasm)
+        .output()
+        .expect("gzip");
     let gz = out.stdout.len();
-    eprintln!("web bundle: {} bytes, {gz} gzipped", std::fs::metadata(&wasm).unwrap().len());
+    eprintln!(
+        "web bundle: {} bytes, {gz} gzipped",
+        std::fs::metadata(&wasm).unwrap().len()
+    );
     assert!(gz < 200 * 1024, "{gz} bytes gzipped");
 }
 
@@ -110,12 +178,19 @@ fn browser_checker_end_to_end() {
     let out = Command::new("node")
         .arg(repo().join("tests/web/e2e.mjs"))
         .args(["--site", repo().join("web-demo").to_str().unwrap()])
-        .args(["--samples", testdata("visit-events/files").to_str().unwrap()])
+        .args([
+            "--samples",
+            testdata("visit-events/files").to_str().unwrap(),
+        ])
         .args(["--artifacts", artifacts.to_str().unwrap()])
         .output()
         .expect("node tests/web/e2e.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "browser test failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["requests_after_load"], 0);
     assert!(artifacts.join("web-demo.png").exists());

@@ -58,7 +58,9 @@ fn bytes_of(input: &JsValue) -> Result<Vec<u8>, JsError> {
     if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
         return Ok(Uint8Array::new(b).to_vec());
     }
-    Err(JsError::new("input must be a string, a Uint8Array or an ArrayBuffer"))
+    Err(JsError::new(
+        "input must be a string, a Uint8Array or an ArrayBuffer",
+    ))
 }
 
 /// The report for one file, as JSON text (byte-identical to the CLI's).
@@ -86,8 +88,10 @@ pub fn validate(
 /// `names[i]` (optional) names `inputs[i]`.
 #[wasm_bindgen(js_name = validateBatch)]
 pub fn validate_batch(
-    #[wasm_bindgen(unchecked_param_type = "Array<string | Uint8Array | ArrayBuffer>")] inputs: Array,
-    #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")] names: Option<Array>,
+    #[wasm_bindgen(unchecked_param_type = "Array<string | Uint8Array | ArrayBuffer>")]
+    inputs: Array,
+    #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")]
+    names: Option<Array>,
 ) -> Result<String, JsError> {
     let mut out = String::new();
     for (i, input) in inputs.iter().enumerate() {

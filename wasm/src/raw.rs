@@ -43,9 +43,18 @@ pub unsafe extern "C" fn free(ptr: *mut u8, len: usize) {
 /// `input_ptr..+input_len` and `name_ptr..+name_len` must be readable
 /// memory of this module (`name_len` 0 means no name).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn validate(input_ptr: *const u8, input_len: usize, name_ptr: *const u8, name_len: usize) -> u64 {
+pub unsafe extern "C" fn validate(
+    input_ptr: *const u8,
+    input_len: usize,
+    name_ptr: *const u8,
+    name_len: usize,
+) -> u64 {
     // SAFETY: the caller passes buffers it allocated with `alloc` and filled.
-    let input = if input_len == 0 { &[][..] } else { unsafe { core::slice::from_raw_parts(input_ptr, input_len) } };
+    let input = if input_len == 0 {
+        &[][..]
+    } else {
+        unsafe { core::slice::from_raw_parts(input_ptr, input_len) }
+    };
     let name = if name_len == 0 || name_ptr.is_null() {
         None
     } else {

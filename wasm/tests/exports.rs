@@ -17,7 +17,10 @@ fn get(v: &JsValue, k: &str) -> JsValue {
 fn validate_returns_a_report_object() {
     let r = eventlog_wasm_validate(GOOD, None);
     assert_eq!(get(&r, "valid"), JsValue::TRUE);
-    assert_eq!(get(&get(&r, "event"), "ptid").as_string().unwrap(), "899485");
+    assert_eq!(
+        get(&get(&r, "event"), "ptid").as_string().unwrap(),
+        "899485"
+    );
     assert_eq!(Array::from(&get(&r, "errors")).length(), 0);
     assert!(get(&r, "path").is_undefined());
 }
@@ -32,15 +35,25 @@ fn eventlog_wasm_validate_any(input: JsValue, name: Option<&str>) -> JsValue {
 }
 
 fn input_bytes(v: &JsValue) -> Vec<u8> {
-    v.as_string().map(String::into_bytes).unwrap_or_else(|| Uint8Array::new(v).to_vec())
+    v.as_string()
+        .map(String::into_bytes)
+        .unwrap_or_else(|| Uint8Array::new(v).to_vec())
 }
 
 #[wasm_bindgen_test]
 fn json_is_the_cli_json() {
     let key = "prod/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json";
     let json = validate_json_export(GOOD, Some(key));
-    assert!(json.starts_with(&format!("{{\"path\":\"{key}\",\"valid\":true,\"event\":{{\"action\":\"submit\"")), "{json}");
-    assert!(json.ends_with(",\"errors\":[],\"name_findings\":[]}"), "{json}");
+    assert!(
+        json.starts_with(&format!(
+            "{{\"path\":\"{key}\",\"valid\":true,\"event\":{{\"action\":\"submit\""
+        )),
+        "{json}"
+    );
+    assert!(
+        json.ends_with(",\"errors\":[],\"name_findings\":[]}"),
+        "{json}"
+    );
 }
 
 fn validate_json_export(text: &str, name: Option<&str>) -> String {
@@ -56,8 +69,14 @@ fn bytes_are_judged_like_the_pipeline() {
     assert_eq!(get(&r, "valid"), JsValue::TRUE);
     let bad = eventlog_wasm_validate(r#"{"action":"submit"}"#, None);
     assert_eq!(get(&bad, "valid"), JsValue::FALSE);
-    let fields: Vec<String> = Array::from(&get(&bad, "errors")).iter().map(|e| get(&e, "field").as_string().unwrap()).collect();
-    assert!(fields.contains(&"pipeline_adcid".to_string()) && fields.contains(&"timestamp".to_string()), "{fields:?}");
+    let fields: Vec<String> = Array::from(&get(&bad, "errors"))
+        .iter()
+        .map(|e| get(&e, "field").as_string().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"pipeline_adcid".to_string()) && fields.contains(&"timestamp".to_string()),
+        "{fields:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -65,13 +84,18 @@ fn the_real_exports() {
     // Through the wasm-bindgen ABI exactly as JavaScript calls them.
     let r = eventlog_wasm_exports::validate(JsValue::from_str(GOOD), None).unwrap();
     assert_eq!(get(&r, "valid"), JsValue::TRUE);
-    let inputs = Array::of2(&JsValue::from_str(GOOD), &Uint8Array::from(&b"[]"[..]).into());
+    let inputs = Array::of2(
+        &JsValue::from_str(GOOD),
+        &Uint8Array::from(&b"[]"[..]).into(),
+    );
     let names = Array::of2(&JsValue::from_str("a.json"), &JsValue::NULL);
     let lines = eventlog_wasm_exports::validate_batch(inputs, Some(names)).unwrap();
     let lines: Vec<&str> = lines.lines().collect();
     assert_eq!(lines.len(), 2);
     assert!(lines[0].starts_with("{\"path\":\"a.json\",\"valid\":true"));
-    assert!(lines[1].starts_with("{\"valid\":false,\"errors\":[{\"field\":\"__root__\",\"code\":\"model_type\""));
+    assert!(lines[1].starts_with(
+        "{\"valid\":false,\"errors\":[{\"field\":\"__root__\",\"code\":\"model_type\""
+    ));
     assert_eq!(eventlog_wasm_exports::version(), env!("CARGO_PKG_VERSION"));
     assert!(eventlog_wasm_exports::validate(JsValue::from_f64(1.0), None).is_err());
 }

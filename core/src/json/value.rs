@@ -60,7 +60,10 @@ impl Object {
     /// The value of the first occurrence of `key` (how ClickHouse's JSON
     /// functions read duplicates).
     pub fn get_first(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find(|(k, _)| !k.unpaired_surrogate && k.text == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| !k.unpaired_surrogate && k.text == key)
+            .map(|(_, v)| v)
     }
 
     /// Every entry in document order, duplicates included.

@@ -49,17 +49,29 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
-    Column { name, ch_type, rule }
+    Column {
+        name,
+        ch_type,
+        rule,
+    }
 }
 
 macro_rules! ext {
     ($k:literal) => {
-        &["context", "extensions", concat!("http://oli.cmu.edu/extensions/", $k)]
+        &[
+            "context",
+            "extensions",
+            concat!("http://oli.cmu.edu/extensions/", $k),
+        ]
     };
 }
 macro_rules! video_rext {
     ($k:literal) => {
-        &["result", "extensions", concat!("https://w3id.org/xapi/video/extensions/", $k)]
+        &[
+            "result",
+            "extensions",
+            concat!("https://w3id.org/xapi/video/extensions/", $k),
+        ]
     };
 }
 
@@ -71,22 +83,58 @@ const B: &str = "Nullable(Bool)";
 const TS: &str = "DateTime64(6, 'UTC')";
 
 const EVENT_ID: Column = col("event_id", "String", Rule::EventId);
-const USER_ID: Column = col("user_id", S, Rule::Text(&[&["actor", "account", "name"], &["actor", "mbox"]]));
-const HOST_NAME: Column = col("host_name", S, Rule::Text(&[ext!("host_name"), &["actor", "account", "homePage"]]));
+const USER_ID: Column = col(
+    "user_id",
+    S,
+    Rule::Text(&[&["actor", "account", "name"], &["actor", "mbox"]]),
+);
+const HOST_NAME: Column = col(
+    "host_name",
+    S,
+    Rule::Text(&[ext!("host_name"), &["actor", "account", "homePage"]]),
+);
 const SECTION_ID: Column = col("section_id", U64, Rule::UInt64(&[ext!("section_id")]));
 const PROJECT_ID: Column = col("project_id", U64, Rule::UInt64(&[ext!("project_id")]));
-const PUBLICATION_ID: Column = col("publication_id", U64, Rule::UInt64(&[ext!("publication_id")]));
+const PUBLICATION_ID: Column = col(
+    "publication_id",
+    U64,
+    Rule::UInt64(&[ext!("publication_id")]),
+);
 const TIMESTAMP: Column = col("timestamp", TS, Rule::Timestamp);
-const PAGE_ATTEMPT_GUID: Column = col("page_attempt_guid", S, Rule::Text(&[ext!("page_attempt_guid")]));
-const PAGE_ATTEMPT_NUMBER: Column = col("page_attempt_number", U32, Rule::UInt32(&[ext!("page_attempt_number")]));
+const PAGE_ATTEMPT_GUID: Column = col(
+    "page_attempt_guid",
+    S,
+    Rule::Text(&[ext!("page_attempt_guid")]),
+);
+const PAGE_ATTEMPT_NUMBER: Column = col(
+    "page_attempt_number",
+    U32,
+    Rule::UInt32(&[ext!("page_attempt_number")]),
+);
 const PAGE_ID: Column = col("page_id", U64, Rule::UInt64(&[ext!("page_id")]));
-const ACTIVITY_ATTEMPT_GUID: Column = col("activity_attempt_guid", S, Rule::Text(&[ext!("activity_attempt_guid")]));
-const ACTIVITY_ATTEMPT_NUMBER: Column = col("activity_attempt_number", U32, Rule::UInt32(&[ext!("activity_attempt_number")]));
+const ACTIVITY_ATTEMPT_GUID: Column = col(
+    "activity_attempt_guid",
+    S,
+    Rule::Text(&[ext!("activity_attempt_guid")]),
+);
+const ACTIVITY_ATTEMPT_NUMBER: Column = col(
+    "activity_attempt_number",
+    U32,
+    Rule::UInt32(&[ext!("activity_attempt_number")]),
+);
 const ACTIVITY_ID: Column = col("activity_id", U64, Rule::UInt64(&[ext!("activity_id")]));
-const ACTIVITY_REVISION_ID: Column = col("activity_revision_id", U64, Rule::UInt64(&[ext!("activity_revision_id")]));
+const ACTIVITY_REVISION_ID: Column = col(
+    "activity_revision_id",
+    U64,
+    Rule::UInt64(&[ext!("activity_revision_id")]),
+);
 const SCORE: Column = col("score", F64, Rule::Float(&[&["result", "score", "raw"]]));
 const OUT_OF: Column = col("out_of", F64, Rule::Float(&[&["result", "score", "max"]]));
-const SCALED_SCORE: Column = col("scaled_score", F64, Rule::Float(&[&["result", "score", "scaled"]]));
+const SCALED_SCORE: Column = col(
+    "scaled_score",
+    F64,
+    Rule::Float(&[&["result", "score", "scaled"]]),
+);
 const SUCCESS: Column = col("success", B, Rule::Bool(&["result", "success"]));
 const COMPLETION: Column = col("completion", B, Rule::Bool(&["result", "completion"]));
 const VERB_ID: Column = col("verb_id", "LowCardinality(String)", Rule::Verb);
@@ -100,27 +148,75 @@ pub const VIDEO: &[Column] = &[
     PROJECT_ID,
     PUBLICATION_ID,
     // Torus writes the page attempt keys and `resource_id` (the page) on videos.
-    col("attempt_guid", S, Rule::Text(&[ext!("attempt_guid"), ext!("page_attempt_guid")])),
-    col("attempt_number", U32, Rule::UInt32(&[ext!("attempt_number"), ext!("page_attempt_number")])),
-    col("page_id", U64, Rule::UInt64(&[ext!("page_id"), ext!("resource_id")])),
-    col("content_element_id", S, Rule::Text(&[&["result", "extensions", "content_element_id"], ext!("content_element_id")])),
+    col(
+        "attempt_guid",
+        S,
+        Rule::Text(&[ext!("attempt_guid"), ext!("page_attempt_guid")]),
+    ),
+    col(
+        "attempt_number",
+        U32,
+        Rule::UInt32(&[ext!("attempt_number"), ext!("page_attempt_number")]),
+    ),
+    col(
+        "page_id",
+        U64,
+        Rule::UInt64(&[ext!("page_id"), ext!("resource_id")]),
+    ),
+    col(
+        "content_element_id",
+        S,
+        Rule::Text(&[
+            &["result", "extensions", "content_element_id"],
+            ext!("content_element_id"),
+        ]),
+    ),
     TIMESTAMP,
     col("video_url", S, Rule::Text(&[&["object", "id"]])),
-    col("video_title", S, Rule::Text(&[&["object", "definition", "name", "en-US"]])),
+    col(
+        "video_title",
+        S,
+        Rule::Text(&[&["object", "definition", "name", "en-US"]]),
+    ),
     col("video_time", F64, Rule::Float(&[video_rext!("time")])),
     col(
         "video_length",
         F64,
         Rule::Float(&[
             video_rext!("length"),
-            &["context", "extensions", "https://w3id.org/xapi/video/extensions/length"],
-            &["object", "definition", "extensions", "https://w3id.org/xapi/video/extensions/length"],
+            &[
+                "context",
+                "extensions",
+                "https://w3id.org/xapi/video/extensions/length",
+            ],
+            &[
+                "object",
+                "definition",
+                "extensions",
+                "https://w3id.org/xapi/video/extensions/length",
+            ],
         ]),
     ),
-    col("video_progress", F64, Rule::Float(&[video_rext!("progress")])),
-    col("video_played_segments", S, Rule::Text(&[video_rext!("played-segments")])),
-    col("video_play_time", F64, Rule::Float(&[&["result", "extensions", "video_play_time"]])),
-    col("video_seek_from", F64, Rule::Float(&[video_rext!("time-from")])),
+    col(
+        "video_progress",
+        F64,
+        Rule::Float(&[video_rext!("progress")]),
+    ),
+    col(
+        "video_played_segments",
+        S,
+        Rule::Text(&[video_rext!("played-segments")]),
+    ),
+    col(
+        "video_play_time",
+        F64,
+        Rule::Float(&[&["result", "extensions", "video_play_time"]]),
+    ),
+    col(
+        "video_seek_from",
+        F64,
+        Rule::Float(&[video_rext!("time-from")]),
+    ),
     col("video_seek_to", F64, Rule::Float(&[video_rext!("time-to")])),
     VERB_ID,
     SOURCE_FILE,
@@ -180,7 +276,11 @@ pub const PAGE_VIEWED: &[Column] = &[
     PAGE_ATTEMPT_GUID,
     PAGE_ATTEMPT_NUMBER,
     PAGE_ID,
-    col("page_sub_type", S, Rule::Text(&[&["object", "definition", "subType"]])),
+    col(
+        "page_sub_type",
+        S,
+        Rule::Text(&[&["object", "definition", "subType"]]),
+    ),
     TIMESTAMP,
     SUCCESS,
     COMPLETION,
@@ -195,8 +295,16 @@ pub const PART_ATTEMPT: &[Column] = &[
     SECTION_ID,
     PROJECT_ID,
     PUBLICATION_ID,
-    col("part_attempt_guid", S, Rule::Text(&[ext!("part_attempt_guid")])),
-    col("part_attempt_number", U32, Rule::UInt32(&[ext!("part_attempt_number")])),
+    col(
+        "part_attempt_guid",
+        S,
+        Rule::Text(&[ext!("part_attempt_guid")]),
+    ),
+    col(
+        "part_attempt_number",
+        U32,
+        Rule::UInt32(&[ext!("part_attempt_number")]),
+    ),
     ACTIVITY_ATTEMPT_GUID,
     ACTIVITY_ATTEMPT_NUMBER,
     PAGE_ATTEMPT_GUID,
@@ -212,9 +320,21 @@ pub const PART_ATTEMPT: &[Column] = &[
     SUCCESS,
     COMPLETION,
     col("response", S, Rule::Response),
-    col("feedback", S, Rule::Text(&[&["result", "extensions", "http://oli.cmu.edu/extensions/feedback"]])),
+    col(
+        "feedback",
+        S,
+        Rule::Text(&[&[
+            "result",
+            "extensions",
+            "http://oli.cmu.edu/extensions/feedback",
+        ]]),
+    ),
     col("hints_requested", U32, Rule::Count(ext!("hints_requested"))),
-    col("attached_objectives", S, Rule::Text(&[ext!("attached_objectives")])),
+    col(
+        "attached_objectives",
+        S,
+        Rule::Text(&[ext!("attached_objectives")]),
+    ),
     col("session_id", S, Rule::Text(&[ext!("session_id")])),
     VERB_ID,
     SOURCE_FILE,

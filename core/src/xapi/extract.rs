@@ -38,7 +38,9 @@ fn text(v: &Value) -> String {
     match v {
         Value::Str(s) => s.text.clone(),
         // Integers beyond 64 bits are strings to ClickHouse too.
-        Value::Int(Int::Big { negative, digits }) if !(!negative && digits.parse::<u64>().is_ok()) => {
+        Value::Int(Int::Big { negative, digits })
+            if *negative || digits.parse::<u64>().is_err() =>
+        {
             let mut t = String::new();
             if *negative {
                 t.push('-');
@@ -53,7 +55,10 @@ fn text(v: &Value) -> String {
 fn uint(v: &Value, max: u64) -> Option<u64> {
     let u = match v {
         Value::Int(Int::Small(i)) if *i >= 0 => *i as u64,
-        Value::Int(Int::Big { negative: false, digits }) => digits.parse::<u64>().ok()?,
+        Value::Int(Int::Big {
+            negative: false,
+            digits,
+        }) => digits.parse::<u64>().ok()?,
         _ => return None,
     };
     (u <= max).then_some(u)
@@ -62,7 +67,10 @@ fn uint(v: &Value, max: u64) -> Option<u64> {
 fn float(v: &Value) -> Option<f64> {
     let f = match v {
         Value::Int(Int::Small(i)) => *i as f64,
-        Value::Int(Int::Big { negative: false, digits }) => digits.parse::<u64>().ok()? as f64,
+        Value::Int(Int::Big {
+            negative: false,
+            digits,
+        }) => digits.parse::<u64>().ok()? as f64,
         Value::Float(f) => *f,
         _ => return None,
     };
@@ -79,8 +87,12 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
     match rule {
         Rule::EventId => Cell::Text(super::event_id(statement, line)),
         Rule::Text(paths) => opt(first(statement, paths, |x| Some(Cell::Text(text(x))))),
-        Rule::UInt64(paths) => opt(first(statement, paths, |x| uint(x, u64::MAX).map(Cell::UInt))),
-        Rule::UInt32(paths) => opt(first(statement, paths, |x| uint(x, u64::from(u32::MAX)).map(Cell::UInt))),
+        Rule::UInt64(paths) => opt(first(statement, paths, |x| {
+            uint(x, u64::MAX).map(Cell::UInt)
+        })),
+        Rule::UInt32(paths) => opt(first(statement, paths, |x| {
+            uint(x, u64::from(u32::MAX)).map(Cell::UInt)
+        })),
         Rule::Float(paths) => opt(first(statement, paths, |x| float(x).map(Cell::Float))),
         Rule::Bool(path) => match lookup(statement, path) {
             Some(Value::Bool(b)) => Cell::Bool(*b),
@@ -95,7 +107,9 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
             let input = lookup(statement, &["result", "response", "input"]);
             match (lookup(statement, &["result", "response"]), input) {
                 (Some(Value::Object(_)), Some(Value::Str(s))) => Cell::Text(s.text.clone()),
-                _ => opt(first(statement, &[&["result", "response"]], |x| Some(Cell::Text(text(x))))),
+                _ => opt(first(statement, &[&["result", "response"]], |x| {
+                    Some(Cell::Text(text(x)))
+                })),
             }
         }
         Rule::Timestamp => match lookup(statement, &["timestamp"]) {
@@ -109,7 +123,10 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
 
 /// The statement's row for `columns`.
 pub fn row(columns: &[Column], statement: &Value, line: &str, source_file: &str) -> Vec<Cell> {
-    columns.iter().map(|c| cell(c.rule, statement, line, source_file)).collect()
+    columns
+        .iter()
+        .map(|c| cell(c.rule, statement, line, source_file))
+        .collect()
 }
 
 /// A row as one JSONEachRow object (no trailing newline). Floats are
@@ -153,20 +170,41 @@ mod tests {
         let v = decode_line(PART).unwrap();
         assert_eq!(classify(&v), Category::PartAttempt);
         let cells = row(PART_ATTEMPT, &v, PART, "s3://b/k.jsonl");
-        assert_eq!(get(PART_ATTEMPT, &cells, "user_id"), &Cell::Text("15474".into()));
-        assert_eq!(get(PART_ATTEMPT, &cells, "host_name"), &Cell::Text("proton.oli.cmu.edu".into()));
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "user_id"),
+            &Cell::Text("15474".into())
+        );
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "host_name"),
+            &Cell::Text("proton.oli.cmu.edu".into())
+        );
         assert_eq!(get(PART_ATTEMPT, &cells, "section_id"), &Cell::UInt(2161));
         assert_eq!(get(PART_ATTEMPT, &cells, "project_id"), &Cell::Null);
-        assert_eq!(get(PART_ATTEMPT, &cells, "response"), &Cell::Text(".138".into()));
-        assert_eq!(get(PART_ATTEMPT, &cells, "feedback"), &Cell::Text(r#"{"id":"1","content":[]}"#.into()));
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "response"),
+            &Cell::Text(".138".into())
+        );
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "feedback"),
+            &Cell::Text(r#"{"id":"1","content":[]}"#.into())
+        );
         assert_eq!(get(PART_ATTEMPT, &cells, "hints_requested"), &Cell::UInt(0));
-        assert_eq!(get(PART_ATTEMPT, &cells, "attached_objectives"), &Cell::Text("[120498]".into()));
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "attached_objectives"),
+            &Cell::Text("[120498]".into())
+        );
         assert_eq!(get(PART_ATTEMPT, &cells, "success"), &Cell::Bool(true));
         assert_eq!(get(PART_ATTEMPT, &cells, "score"), &Cell::Float(0.0));
-        assert_eq!(get(PART_ATTEMPT, &cells, "event_id"), &Cell::Text(crate::xapi::sha256_hex(PART.as_bytes())));
+        assert_eq!(
+            get(PART_ATTEMPT, &cells, "event_id"),
+            &Cell::Text(crate::xapi::sha256_hex(PART.as_bytes()))
+        );
         let mut line = String::new();
         write_json_each_row(&mut line, PART_ATTEMPT, &cells);
-        assert!(line.contains(r#""timestamp":"2025-05-21 13:41:06.000000""#), "{line}");
+        assert!(
+            line.contains(r#""timestamp":"2025-05-21 13:41:06.000000""#),
+            "{line}"
+        );
     }
 
     #[test]
@@ -175,7 +213,13 @@ mod tests {
         let cells = row(VIDEO, &v, "", "");
         assert_eq!(get(VIDEO, &cells, "page_id"), &Cell::UInt(81181));
         assert_eq!(get(VIDEO, &cells, "video_length"), &Cell::Float(98.5));
-        assert_eq!(get(VIDEO, &cells, "timestamp"), &Cell::Timestamp(1_759_849_445_123_456));
-        assert_eq!(get(VIDEO, &cells, "verb_id"), &Cell::Text("https://w3id.org/xapi/video/verbs/played".into()));
+        assert_eq!(
+            get(VIDEO, &cells, "timestamp"),
+            &Cell::Timestamp(1_759_849_445_123_456)
+        );
+        assert_eq!(
+            get(VIDEO, &cells, "verb_id"),
+            &Cell::Text("https://w3id.org/xapi/video/verbs/played".into())
+        );
     }
 }

@@ -30,8 +30,13 @@ pub enum Category {
 }
 
 impl Category {
-    pub const LOADED: [Category; 5] =
-        [Category::Video, Category::ActivityAttempt, Category::PageAttempt, Category::PageViewed, Category::PartAttempt];
+    pub const LOADED: [Category; 5] = [
+        Category::Video,
+        Category::ActivityAttempt,
+        Category::PageAttempt,
+        Category::PageViewed,
+        Category::PartAttempt,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -112,11 +117,24 @@ pub enum LineError {
     NotAnObject,
 }
 
-/// Decode one JSONL line (trailing `\r` and surrounding spaces ignored).
+/// The characters trimmed from both ends of a line, by both paths (the
+/// server side with `trimBoth(line, ' \t\r')`): JSON whitespace, so a CRLF
+/// file reads like an LF one. Unicode spaces are not trimmed; a line that
+/// starts with one is not JSON on either path.
+pub const LINE_TRIM: [char; 3] = [' ', '\t', '\r'];
+
+pub fn trim_line(line: &str) -> &str {
+    line.trim_matches(LINE_TRIM)
+}
+
+/// Decode one JSONL line (see [`trim_line`]).
 pub fn decode_line(line: &str) -> Result<Value, LineError> {
-    let v = json::decode(line.trim().as_bytes()).map_err(|e| LineError::Json(alloc::format!("{e}")))?;
+    let v = json::decode(trim_line(line).as_bytes())
+        .map_err(|e| LineError::Json(alloc::format!("{e}")))?;
     if !is_strict(&v) {
-        return Err(LineError::Json(String::from("NaN, Infinity or a number too large for a double")));
+        return Err(LineError::Json(String::from(
+            "NaN, Infinity or a number too large for a double",
+        )));
     }
     match v {
         Value::Object(_) => Ok(v),
@@ -139,7 +157,7 @@ fn is_strict(v: &Value) -> bool {
 pub fn event_id(statement: &Value, line: &str) -> String {
     match extract::lookup(statement, &["id"]) {
         Some(Value::Str(s)) if !s.unpaired_surrogate => s.text.clone(),
-        _ => sha256_hex(line.trim().as_bytes()),
+        _ => sha256_hex(trim_line(line).as_bytes()),
     }
 }
 

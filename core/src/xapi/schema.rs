@@ -38,11 +38,31 @@ pub struct Obj<'a> {
     pub open: bool,
 }
 
-const LANG: Obj<'static> = Obj { props: &[("en-US", Node::Str)], required: &["en-US"], open: false };
-const ACCOUNT: Obj<'static> = Obj { props: &[("homePage", Node::Str), ("name", Node::StrOrInt)], required: &["homePage", "name"], open: false };
-const ACTOR: Obj<'static> = Obj { props: &[("account", Node::Obj(&ACCOUNT)), ("objectType", Node::ConstStr("Agent"))], required: &["account", "objectType"], open: false };
+const LANG: Obj<'static> = Obj {
+    props: &[("en-US", Node::Str)],
+    required: &["en-US"],
+    open: false,
+};
+const ACCOUNT: Obj<'static> = Obj {
+    props: &[("homePage", Node::Str), ("name", Node::StrOrInt)],
+    required: &["homePage", "name"],
+    open: false,
+};
+const ACTOR: Obj<'static> = Obj {
+    props: &[
+        ("account", Node::Obj(&ACCOUNT)),
+        ("objectType", Node::ConstStr("Agent")),
+    ],
+    required: &["account", "objectType"],
+    open: false,
+};
 const SCORE: Obj<'static> = Obj {
-    props: &[("scaled", Node::Num), ("raw", Node::Num), ("min", Node::Num), ("max", Node::Num)],
+    props: &[
+        ("scaled", Node::Num),
+        ("raw", Node::Num),
+        ("min", Node::Num),
+        ("max", Node::Num),
+    ],
     required: &["scaled", "raw", "min", "max"],
     open: false,
 };
@@ -67,7 +87,12 @@ const ATTEMPT_EXT: Obj<'static> = Obj {
         (ext!("page_attempt_guid"), Node::Str),
         (ext!("page_attempt_number"), Node::Int),
     ],
-    required: &[ext!("section_id"), ext!("project_id"), ext!("publication_id"), ext!("page_id")],
+    required: &[
+        ext!("section_id"),
+        ext!("project_id"),
+        ext!("publication_id"),
+        ext!("page_id"),
+    ],
     open: true,
 };
 const ACTIVITY_EXT: Obj<'static> = Obj {
@@ -77,7 +102,12 @@ const ACTIVITY_EXT: Obj<'static> = Obj {
         (ext!("activity_id"), Node::Int),
         (ext!("activity_revision_id"), Node::Int),
     ],
-    required: &[ext!("activity_attempt_number"), ext!("activity_attempt_guid"), ext!("activity_id"), ext!("activity_revision_id")],
+    required: &[
+        ext!("activity_attempt_number"),
+        ext!("activity_attempt_guid"),
+        ext!("activity_id"),
+        ext!("activity_revision_id"),
+    ],
     open: true,
 };
 const PART_EXT: Obj<'static> = Obj {
@@ -128,39 +158,86 @@ const VIDEO_EXT: Obj<'static> = Obj {
     ],
     open: true,
 };
-const VIDEO_LENGTH_EXT: Obj<'static> = Obj { props: &[(vext!("length"), Node::Num)], required: &[vext!("length")], open: true };
+const VIDEO_LENGTH_EXT: Obj<'static> = Obj {
+    props: &[(vext!("length"), Node::Num)],
+    required: &[vext!("length")],
+    open: true,
+};
 const VIDEO_COMPLETED_EXT: Obj<'static> = Obj {
-    props: &[(vext!("completion-threshold"), Node::ConstStr("1.0")), (vext!("length"), Node::Num)],
+    props: &[
+        (vext!("completion-threshold"), Node::ConstStr("1.0")),
+        (vext!("length"), Node::Num),
+    ],
     required: &[vext!("completion-threshold"), vext!("length")],
     open: true,
 };
-const VIDEO_CATEGORY: Obj<'static> = Obj { props: &[("id", Node::ConstStr("https://w3id.org/xapi/video"))], required: &["id"], open: false };
-const VIDEO_ACTIVITIES: Obj<'static> = Obj { props: &[("category", Node::ArrayOf(&Node::Obj(&VIDEO_CATEGORY), 1))], required: &["category"], open: false };
+const VIDEO_CATEGORY: Obj<'static> = Obj {
+    props: &[("id", Node::ConstStr("https://w3id.org/xapi/video"))],
+    required: &["id"],
+    open: false,
+};
+const VIDEO_ACTIVITIES: Obj<'static> = Obj {
+    props: &[("category", Node::ArrayOf(&Node::Obj(&VIDEO_CATEGORY), 1))],
+    required: &["category"],
+    open: false,
+};
 
-const ATTEMPT_CONTEXT: Obj<'static> = Obj { props: &[("extensions", Node::Obj(&ATTEMPT_EXT))], required: &["extensions"], open: false };
-const ACTIVITY_CONTEXT: Obj<'static> = Obj { props: &[("extensions", Node::AllOf(&[&ATTEMPT_EXT, &ACTIVITY_EXT]))], required: &["extensions"], open: false };
-const PART_CONTEXT: Obj<'static> = Obj { props: &[("extensions", Node::AllOf(&[&ATTEMPT_EXT, &PART_EXT]))], required: &["extensions"], open: false };
+const ATTEMPT_CONTEXT: Obj<'static> = Obj {
+    props: &[("extensions", Node::Obj(&ATTEMPT_EXT))],
+    required: &["extensions"],
+    open: false,
+};
+const ACTIVITY_CONTEXT: Obj<'static> = Obj {
+    props: &[("extensions", Node::AllOf(&[&ATTEMPT_EXT, &ACTIVITY_EXT]))],
+    required: &["extensions"],
+    open: false,
+};
+const PART_CONTEXT: Obj<'static> = Obj {
+    props: &[("extensions", Node::AllOf(&[&ATTEMPT_EXT, &PART_EXT]))],
+    required: &["extensions"],
+    open: false,
+};
 const VIDEO_CONTEXT: Obj<'static> = Obj {
-    props: &[("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)), ("extensions", Node::Obj(&VIDEO_EXT))],
+    props: &[
+        ("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)),
+        ("extensions", Node::Obj(&VIDEO_EXT)),
+    ],
     required: &["contextActivities", "extensions"],
     open: false,
 };
 const VIDEO_LENGTH_CONTEXT: Obj<'static> = Obj {
-    props: &[("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)), ("extensions", Node::AllOf(&[&VIDEO_EXT, &VIDEO_LENGTH_EXT]))],
+    props: &[
+        ("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)),
+        ("extensions", Node::AllOf(&[&VIDEO_EXT, &VIDEO_LENGTH_EXT])),
+    ],
     required: &["contextActivities", "extensions"],
     open: false,
 };
 const VIDEO_COMPLETED_CONTEXT: Obj<'static> = Obj {
-    props: &[("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)), ("extensions", Node::AllOf(&[&VIDEO_EXT, &VIDEO_COMPLETED_EXT]))],
+    props: &[
+        ("contextActivities", Node::Obj(&VIDEO_ACTIVITIES)),
+        (
+            "extensions",
+            Node::AllOf(&[&VIDEO_EXT, &VIDEO_COMPLETED_EXT]),
+        ),
+    ],
     required: &["contextActivities", "extensions"],
     open: false,
 };
 const SCORED_RESULT: Obj<'static> = Obj {
-    props: &[("score", Node::Obj(&SCORE)), ("completion", Node::ConstTrue), ("success", Node::ConstTrue)],
+    props: &[
+        ("score", Node::Obj(&SCORE)),
+        ("completion", Node::ConstTrue),
+        ("success", Node::ConstTrue),
+    ],
     required: &["score", "completion", "success"],
     open: false,
 };
-const FEEDBACK: Obj<'static> = Obj { props: &[(ext!("feedback"), Node::Any)], required: &[ext!("feedback")], open: false };
+const FEEDBACK: Obj<'static> = Obj {
+    props: &[(ext!("feedback"), Node::Any)],
+    required: &[ext!("feedback")],
+    open: false,
+};
 const PART_RESULT: Obj<'static> = Obj {
     props: &[
         ("score", Node::Obj(&SCORE)),
@@ -172,23 +249,57 @@ const PART_RESULT: Obj<'static> = Obj {
     required: &["score", "response", "completion", "success", "extensions"],
     open: false,
 };
-const VIEWED_RESULT: Obj<'static> = Obj { props: &[("completion", Node::ConstTrue), ("success", Node::ConstTrue)], required: &["completion", "success"], open: false };
-const TUTOR_RESULT: Obj<'static> = Obj { props: &[("message", Node::Any)], required: &["message"], open: false };
+const VIEWED_RESULT: Obj<'static> = Obj {
+    props: &[
+        ("completion", Node::ConstTrue),
+        ("success", Node::ConstTrue),
+    ],
+    required: &["completion", "success"],
+    open: false,
+};
+const TUTOR_RESULT: Obj<'static> = Obj {
+    props: &[("message", Node::Any)],
+    required: &["message"],
+    open: false,
+};
 
-const PLAYED_REXT: Obj<'static> = Obj { props: &[(vext!("time"), Node::Num)], required: &[vext!("time")], open: false };
+const PLAYED_REXT: Obj<'static> = Obj {
+    props: &[(vext!("time"), Node::Num)],
+    required: &[vext!("time")],
+    open: false,
+};
 const PROGRESS_REXT: Obj<'static> = Obj {
-    props: &[(vext!("played-segments"), Node::Str), (vext!("progress"), Node::Num), (vext!("time"), Node::Num)],
+    props: &[
+        (vext!("played-segments"), Node::Str),
+        (vext!("progress"), Node::Num),
+        (vext!("time"), Node::Num),
+    ],
     required: &[vext!("played-segments"), vext!("progress"), vext!("time")],
     open: false,
 };
 const SEEKED_REXT: Obj<'static> = Obj {
-    props: &[(vext!("time-to"), Node::Num), (vext!("time-from"), Node::Num)],
+    props: &[
+        (vext!("time-to"), Node::Num),
+        (vext!("time-from"), Node::Num),
+    ],
     required: &[vext!("time-to"), vext!("time-from")],
     open: false,
 };
-const PLAYED_RESULT: Obj<'static> = Obj { props: &[("extensions", Node::Obj(&PLAYED_REXT))], required: &["extensions"], open: false };
-const PROGRESS_RESULT: Obj<'static> = Obj { props: &[("extensions", Node::Obj(&PROGRESS_REXT))], required: &["extensions"], open: false };
-const SEEKED_RESULT: Obj<'static> = Obj { props: &[("extensions", Node::Obj(&SEEKED_REXT))], required: &["extensions"], open: false };
+const PLAYED_RESULT: Obj<'static> = Obj {
+    props: &[("extensions", Node::Obj(&PLAYED_REXT))],
+    required: &["extensions"],
+    open: false,
+};
+const PROGRESS_RESULT: Obj<'static> = Obj {
+    props: &[("extensions", Node::Obj(&PROGRESS_REXT))],
+    required: &["extensions"],
+    open: false,
+};
+const SEEKED_RESULT: Obj<'static> = Obj {
+    props: &[("extensions", Node::Obj(&SEEKED_REXT))],
+    required: &["extensions"],
+    open: false,
+};
 
 /// A statement kind of the schema.
 #[derive(Debug)]
@@ -205,15 +316,96 @@ pub struct Kind {
 }
 
 pub const KINDS: [Kind; 9] = [
-    Kind { name: "activityAttemptEvaluated", verb: super::VERB_COMPLETED, object_type: super::TYPE_ACTIVITY_ATTEMPT, object_kind: "Activity", sub_type: false, result: &SCORED_RESULT, context: &ACTIVITY_CONTEXT, registration: false },
-    Kind { name: "pageAttemptEvaluated", verb: super::VERB_COMPLETED, object_type: super::TYPE_PAGE_ATTEMPT, object_kind: "Activity", sub_type: false, result: &SCORED_RESULT, context: &ATTEMPT_CONTEXT, registration: false },
-    Kind { name: "partAttemptEvaluated", verb: super::VERB_COMPLETED, object_type: super::TYPE_QUESTION, object_kind: "Activity", sub_type: false, result: &PART_RESULT, context: &PART_CONTEXT, registration: false },
-    Kind { name: "pageViewed", verb: super::VERB_VIEWED, object_type: super::TYPE_PAGE, object_kind: "Page", sub_type: true, result: &VIEWED_RESULT, context: &ATTEMPT_CONTEXT, registration: false },
-    Kind { name: "tutorMessage", verb: "http://activitystrea.ms/schema/1.0/create", object_type: "http://oli.cmu.edu/extensions/tutor_message", object_kind: "Tutor", sub_type: false, result: &TUTOR_RESULT, context: &ACTIVITY_CONTEXT, registration: false },
-    Kind { name: "videoPlayed", verb: "https://w3id.org/xapi/video/verbs/played", object_type: "https://w3id.org/xapi/video/activity-type/video", object_kind: "Activity", sub_type: false, result: &PLAYED_RESULT, context: &VIDEO_LENGTH_CONTEXT, registration: true },
-    Kind { name: "videoPaused", verb: "https://w3id.org/xapi/video/verbs/paused", object_type: "https://w3id.org/xapi/video/activity-type/video", object_kind: "Activity", sub_type: false, result: &PROGRESS_RESULT, context: &VIDEO_LENGTH_CONTEXT, registration: true },
-    Kind { name: "videoSeeked", verb: "https://w3id.org/xapi/video/verbs/seeked", object_type: "https://w3id.org/xapi/video/activity-type/video", object_kind: "Activity", sub_type: false, result: &SEEKED_RESULT, context: &VIDEO_CONTEXT, registration: true },
-    Kind { name: "videoCompleted", verb: "https://w3id.org/xapi/video/verbs/completed", object_type: "https://w3id.org/xapi/video/activity-type/video", object_kind: "Activity", sub_type: false, result: &PROGRESS_RESULT, context: &VIDEO_COMPLETED_CONTEXT, registration: true },
+    Kind {
+        name: "activityAttemptEvaluated",
+        verb: super::VERB_COMPLETED,
+        object_type: super::TYPE_ACTIVITY_ATTEMPT,
+        object_kind: "Activity",
+        sub_type: false,
+        result: &SCORED_RESULT,
+        context: &ACTIVITY_CONTEXT,
+        registration: false,
+    },
+    Kind {
+        name: "pageAttemptEvaluated",
+        verb: super::VERB_COMPLETED,
+        object_type: super::TYPE_PAGE_ATTEMPT,
+        object_kind: "Activity",
+        sub_type: false,
+        result: &SCORED_RESULT,
+        context: &ATTEMPT_CONTEXT,
+        registration: false,
+    },
+    Kind {
+        name: "partAttemptEvaluated",
+        verb: super::VERB_COMPLETED,
+        object_type: super::TYPE_QUESTION,
+        object_kind: "Activity",
+        sub_type: false,
+        result: &PART_RESULT,
+        context: &PART_CONTEXT,
+        registration: false,
+    },
+    Kind {
+        name: "pageViewed",
+        verb: super::VERB_VIEWED,
+        object_type: super::TYPE_PAGE,
+        object_kind: "Page",
+        sub_type: true,
+        result: &VIEWED_RESULT,
+        context: &ATTEMPT_CONTEXT,
+        registration: false,
+    },
+    Kind {
+        name: "tutorMessage",
+        verb: "http://activitystrea.ms/schema/1.0/create",
+        object_type: "http://oli.cmu.edu/extensions/tutor_message",
+        object_kind: "Tutor",
+        sub_type: false,
+        result: &TUTOR_RESULT,
+        context: &ACTIVITY_CONTEXT,
+        registration: false,
+    },
+    Kind {
+        name: "videoPlayed",
+        verb: "https://w3id.org/xapi/video/verbs/played",
+        object_type: "https://w3id.org/xapi/video/activity-type/video",
+        object_kind: "Activity",
+        sub_type: false,
+        result: &PLAYED_RESULT,
+        context: &VIDEO_LENGTH_CONTEXT,
+        registration: true,
+    },
+    Kind {
+        name: "videoPaused",
+        verb: "https://w3id.org/xapi/video/verbs/paused",
+        object_type: "https://w3id.org/xapi/video/activity-type/video",
+        object_kind: "Activity",
+        sub_type: false,
+        result: &PROGRESS_RESULT,
+        context: &VIDEO_LENGTH_CONTEXT,
+        registration: true,
+    },
+    Kind {
+        name: "videoSeeked",
+        verb: "https://w3id.org/xapi/video/verbs/seeked",
+        object_type: "https://w3id.org/xapi/video/activity-type/video",
+        object_kind: "Activity",
+        sub_type: false,
+        result: &SEEKED_RESULT,
+        context: &VIDEO_CONTEXT,
+        registration: true,
+    },
+    Kind {
+        name: "videoCompleted",
+        verb: "https://w3id.org/xapi/video/verbs/completed",
+        object_type: "https://w3id.org/xapi/video/activity-type/video",
+        object_kind: "Activity",
+        sub_type: false,
+        result: &PROGRESS_RESULT,
+        context: &VIDEO_COMPLETED_CONTEXT,
+        registration: true,
+    },
 ];
 
 /// The outcome of checking one statement against the schema.
@@ -234,36 +426,79 @@ impl SchemaReport {
 pub fn validate(statement: &Value) -> SchemaReport {
     let verb = super::string_at(statement, &["verb", "id"]);
     let object_type = super::string_at(statement, &["object", "definition", "type"]);
-    let Some(kind) = KINDS.iter().find(|k| k.verb == verb && k.object_type == object_type) else {
+    let Some(kind) = KINDS
+        .iter()
+        .find(|k| k.verb == verb && k.object_type == object_type)
+    else {
         let issue = Issue::new(
             "__root__",
             Code::SchemaNoMatch,
             format!("no statement kind has verb {verb:?} with object type {object_type:?}"),
         );
-        return SchemaReport { kind: None, issues: alloc::vec![issue] };
+        return SchemaReport {
+            kind: None,
+            issues: alloc::vec![issue],
+        };
     };
     let mut issues = Vec::new();
     check_statement(kind, statement, &mut issues);
-    SchemaReport { kind: Some(kind.name), issues }
+    SchemaReport {
+        kind: Some(kind.name),
+        issues,
+    }
 }
 
 fn check_statement(kind: &Kind, v: &Value, out: &mut Vec<Issue>) {
     let Value::Object(root) = v else {
-        out.push(Issue::new("__root__", Code::SchemaType, "a statement must be an object"));
+        out.push(Issue::new(
+            "__root__",
+            Code::SchemaType,
+            "a statement must be an object",
+        ));
         return;
     };
     // The statement shape, built per kind.
-    let verb_obj = [("id", Node::ConstStr(kind.verb)), ("display", Node::Obj(&LANG))];
-    let def_props_plain = [("name", Node::Obj(&LANG)), ("type", Node::ConstStr(kind.object_type))];
-    let def_props_sub = [("name", Node::Obj(&LANG)), ("type", Node::ConstStr(kind.object_type)), ("subType", Node::Str)];
-    let verb = Obj { props: &verb_obj, required: &["id", "display"], open: false };
-    let definition = if kind.sub_type {
-        Obj { props: &def_props_sub, required: &["name", "type", "subType"], open: false }
-    } else {
-        Obj { props: &def_props_plain, required: &["name", "type"], open: false }
+    let verb_obj = [
+        ("id", Node::ConstStr(kind.verb)),
+        ("display", Node::Obj(&LANG)),
+    ];
+    let def_props_plain = [
+        ("name", Node::Obj(&LANG)),
+        ("type", Node::ConstStr(kind.object_type)),
+    ];
+    let def_props_sub = [
+        ("name", Node::Obj(&LANG)),
+        ("type", Node::ConstStr(kind.object_type)),
+        ("subType", Node::Str),
+    ];
+    let verb = Obj {
+        props: &verb_obj,
+        required: &["id", "display"],
+        open: false,
     };
-    let object_props = [("id", Node::Str), ("definition", Node::Obj(&definition)), ("objectType", Node::ConstStr(kind.object_kind))];
-    let object = Obj { props: &object_props, required: &["id", "definition", "objectType"], open: false };
+    let definition = if kind.sub_type {
+        Obj {
+            props: &def_props_sub,
+            required: &["name", "type", "subType"],
+            open: false,
+        }
+    } else {
+        Obj {
+            props: &def_props_plain,
+            required: &["name", "type"],
+            open: false,
+        }
+    };
+    let object_props = [
+        ("id", Node::Str),
+        ("definition", Node::Obj(&definition)),
+        ("objectType", Node::ConstStr(kind.object_kind)),
+    ];
+    let object = Obj {
+        props: &object_props,
+        required: &["id", "definition", "objectType"],
+        open: false,
+    };
     let mut props = alloc::vec![
         ("actor", Node::Obj(&ACTOR)),
         ("verb", Node::Obj(&verb)),
@@ -281,7 +516,10 @@ fn check_statement(kind: &Kind, v: &Value, out: &mut Vec<Issue>) {
 }
 
 fn child(path: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     match (path.is_empty(), plain) {
         (true, true) => String::from(key),
         (false, true) => format!("{path}.{key}"),
@@ -290,7 +528,11 @@ fn child(path: &str, key: &str) -> String {
 }
 
 fn at(path: &str) -> String {
-    if path.is_empty() { String::from("__root__") } else { String::from(path) }
+    if path.is_empty() {
+        String::from("__root__")
+    } else {
+        String::from(path)
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -307,21 +549,33 @@ fn check_obj_parts(
 ) {
     for r in required {
         if o.get_first(r).is_none() {
-            out.push(Issue::new(child(path, r), Code::SchemaRequired, format!("`{r}` is required")));
+            out.push(Issue::new(
+                child(path, r),
+                Code::SchemaRequired,
+                format!("`{r}` is required"),
+            ));
         }
     }
     for (k, v) in o.entries() {
         match props.iter().find(|(name, _)| *name == k.text) {
             Some((_, node)) => check(node, v, &child(path, &k.text), out),
             None if open => {}
-            None => out.push(Issue::new(child(path, &k.text), Code::SchemaAdditional, format!("unexpected member `{}`", k.text))),
+            None => out.push(Issue::new(
+                child(path, &k.text),
+                Code::SchemaAdditional,
+                format!("unexpected member `{}`", k.text),
+            )),
         }
     }
 }
 
 fn check(node: &Node<'_>, v: &Value, path: &str, out: &mut Vec<Issue>) {
     let bad = |want: &str, out: &mut Vec<Issue>| {
-        out.push(Issue::new(at(path), Code::SchemaType, format!("must be {want}, not {}", type_name(v))));
+        out.push(Issue::new(
+            at(path),
+            Code::SchemaType,
+            format!("must be {want}, not {}", type_name(v)),
+        ));
     };
     match node {
         Node::Any => {}
@@ -357,16 +611,26 @@ fn check(node: &Node<'_>, v: &Value, path: &str, out: &mut Vec<Issue>) {
         }
         Node::ConstStr(want) => {
             if !matches!(v, Value::Str(s) if s.text == *want) {
-                out.push(Issue::new(at(path), Code::SchemaConst, format!("must be {want:?}")));
+                out.push(Issue::new(
+                    at(path),
+                    Code::SchemaConst,
+                    format!("must be {want:?}"),
+                ));
             }
         }
         Node::ConstTrue => {
             if !matches!(v, Value::Bool(true)) {
-                out.push(Issue::new(at(path), Code::SchemaConst, String::from("must be true")));
+                out.push(Issue::new(
+                    at(path),
+                    Code::SchemaConst,
+                    String::from("must be true"),
+                ));
             }
         }
         Node::Obj(shape) => match v {
-            Value::Object(o) => check_obj_parts(shape.props, shape.required, shape.open, o, path, out),
+            Value::Object(o) => {
+                check_obj_parts(shape.props, shape.required, shape.open, o, path, out)
+            }
             _ => bad("an object", out),
         },
         Node::AllOf(shapes) => match v {
@@ -380,7 +644,11 @@ fn check(node: &Node<'_>, v: &Value, path: &str, out: &mut Vec<Issue>) {
         Node::ArrayOf(item, min) => match v {
             Value::Array(items) => {
                 if items.len() < *min {
-                    out.push(Issue::new(at(path), Code::SchemaType, format!("must have at least {min} item(s)")));
+                    out.push(Issue::new(
+                        at(path),
+                        Code::SchemaType,
+                        format!("must have at least {min} item(s)"),
+                    ));
                 }
                 for (i, it) in items.iter().enumerate() {
                     check(item, it, &format!("{}[{i}]", at(path)), out);

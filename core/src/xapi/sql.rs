@@ -11,7 +11,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::columns::{Column, Path, Rule, columns};
-use super::{Category, TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED, VERB_VIEWED, VIDEO_VERBS};
+use super::{
+    Category, TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED,
+    VERB_VIEWED, VIDEO_VERBS,
+};
 
 /// A backquoted identifier.
 pub fn ident(s: &str) -> String {
@@ -39,13 +42,19 @@ impl Target<'_> {
     }
 
     fn on_cluster(&self) -> String {
-        self.cluster.map(|c| format!(" ON CLUSTER {}", ident(c))).unwrap_or_default()
+        self.cluster
+            .map(|c| format!(" ON CLUSTER {}", ident(c)))
+            .unwrap_or_default()
     }
 }
 
 /// Statements creating the database and the five tables (idempotent).
 pub fn ddl(target: &Target<'_>) -> Vec<String> {
-    let mut out = alloc::vec![format!("CREATE DATABASE IF NOT EXISTS {}{}", ident(target.database), target.on_cluster())];
+    let mut out = alloc::vec![format!(
+        "CREATE DATABASE IF NOT EXISTS {}{}",
+        ident(target.database),
+        target.on_cluster()
+    )];
     for c in Category::LOADED {
         let cols = columns(c);
         let mut body = String::from("(\n");
@@ -57,7 +66,8 @@ pub fn ddl(target: &Target<'_>) -> Vec<String> {
         // with the same key are one statement, which ReplacingMergeTree
         // keeps once. ifNull keeps the key non-nullable.
         let order = "ORDER BY (timestamp, ifNull(section_id, 0), ifNull(user_id, ''), event_id)";
-        let tail = format!("PARTITION BY toYYYYMM(timestamp)\n{order}\nSETTINGS index_granularity = 8192");
+        let tail =
+            format!("PARTITION BY toYYYYMM(timestamp)\n{order}\nSETTINGS index_granularity = 8192");
         match target.cluster {
             None => out.push(format!(
                 "CREATE TABLE IF NOT EXISTS {} {body}\nENGINE = ReplacingMergeTree\n{tail}, non_replicated_deduplication_window = 10000",
@@ -100,7 +110,9 @@ fn args(path: Path) -> String {
 
 fn text_expr(path: Path) -> String {
     let a = args(path);
-    format!("multiIf(JSONType({a}) = 'String', JSONExtractString({a}), JSONType({a}) = 'Null', NULL, JSONExtractRaw({a}))")
+    format!(
+        "multiIf(JSONType({a}) = 'String', JSONExtractString({a}), JSONType({a}) = 'Null', NULL, JSONExtractRaw({a}))"
+    )
 }
 
 fn uint_expr(path: Path, max: Option<u64>) -> String {
@@ -109,26 +121,35 @@ fn uint_expr(path: Path, max: Option<u64>) -> String {
         None => format!(
             "multiIf(JSONType({a}) = 'UInt64', JSONExtractUInt({a}), JSONType({a}) = 'Int64' AND JSONExtractInt({a}) >= 0, toUInt64(JSONExtractInt({a})), NULL)"
         ),
-        Some(m) => format!("if(JSONType({a}) = 'Int64' AND JSONExtractInt({a}) BETWEEN 0 AND {m}, toUInt32(JSONExtractInt({a})), NULL)"),
+        Some(m) => format!(
+            "if(JSONType({a}) = 'Int64' AND JSONExtractInt({a}) BETWEEN 0 AND {m}, toUInt32(JSONExtractInt({a})), NULL)"
+        ),
     }
 }
 
 fn float_expr(path: Path) -> String {
     let a = args(path);
-    format!("if(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), NULL)")
+    format!(
+        "if(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), NULL)"
+    )
 }
 
 fn first(paths: &[Path], f: impl Fn(Path) -> String) -> String {
     match paths {
         [one] => f(one),
-        many => format!("coalesce({})", many.iter().map(|p| f(p)).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "coalesce({})",
+            many.iter().map(|p| f(p)).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
 /// The ClickHouse expression of a column (over `json String`, `_path`).
 pub fn expr(col: &Column) -> String {
     match col.rule {
-        Rule::EventId => String::from("if(JSONType(json, 'id') = 'String', JSONExtractString(json, 'id'), lower(hex(SHA256(json))))"),
+        Rule::EventId => String::from(
+            "if(JSONType(json, 'id') = 'String', JSONExtractString(json, 'id'), lower(hex(SHA256(json))))",
+        ),
         Rule::Text(paths) => first(paths, text_expr),
         Rule::UInt64(paths) => first(paths, |p| uint_expr(p, None)),
         Rule::UInt32(paths) => first(paths, |p| uint_expr(p, Some(u64::from(u32::MAX)))),
@@ -139,7 +160,10 @@ pub fn expr(col: &Column) -> String {
         }
         Rule::Count(path) => {
             let a = args(path);
-            format!("if(JSONType({a}) = 'Array', toUInt32(JSONLength({a})), {})", uint_expr(path, Some(u64::from(u32::MAX))))
+            format!(
+                "if(JSONType({a}) = 'Array', toUInt32(JSONLength({a})), {})",
+                uint_expr(path, Some(u64::from(u32::MAX)))
+            )
         }
         Rule::Response => {
             let input = args(&["result", "response", "input"]);
@@ -148,7 +172,9 @@ pub fn expr(col: &Column) -> String {
                 text_expr(&["result", "response"])
             )
         }
-        Rule::Timestamp => String::from("parseDateTime64BestEffort(JSONExtractString(json, 'timestamp'), 6, 'UTC')"),
+        Rule::Timestamp => String::from(
+            "parseDateTime64BestEffort(JSONExtractString(json, 'timestamp'), 6, 'UTC')",
+        ),
         Rule::Verb => String::from("JSONExtractString(json, 'verb', 'id')"),
         Rule::SourceFile => String::from("concat('s3://', _path)"),
     }
@@ -158,7 +184,11 @@ pub fn expr(col: &Column) -> String {
 pub fn category_expr() -> String {
     let verb = "JSONExtractString(json, 'verb', 'id')";
     let kind = "JSONExtractString(json, 'object', 'definition', 'type')";
-    let videos = VIDEO_VERBS.iter().map(|v| literal(v)).collect::<Vec<_>>().join(", ");
+    let videos = VIDEO_VERBS
+        .iter()
+        .map(|v| literal(v))
+        .collect::<Vec<_>>()
+        .join(", ");
     let c = literal(VERB_COMPLETED);
     format!(
         "multiIf({verb} IN ({videos}), 'video', {verb} = {c} AND {kind} = {}, 'activity_attempt', {verb} = {c} AND {kind} = {}, 'page_attempt', {verb} = {} AND {kind} = {}, 'page_viewed', {verb} = {c} AND {kind} = {}, 'part_attempt', 'unknown')",
@@ -191,40 +221,96 @@ pub enum S3Auth<'a> {
     NoSign,
     /// Keys in the query text. Lambda credentials are temporary, so the
     /// session token is required with them.
-    Keys { access_key_id: &'a str, secret_access_key: &'a str, session_token: Option<&'a str> },
+    Keys {
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
+        session_token: Option<&'a str>,
+    },
 }
 
-/// The `s3(...)` table function reading `url` (a URL, globs allowed) as
-/// one `json String` column per JSON object.
+/// The `s3(...)` table function reading `url` (a URL, globs allowed) one
+/// line per row. Lines, not `JSONAsString`: that format finds objects by
+/// matching braces, so one broken line (`{not json`) swallows the
+/// statements after it, where the in-process path loses only that line.
 pub fn s3_function(url: &str, auth: &S3Auth<'_>, redact: bool) -> String {
-    let secret = |s: &str| if redact { String::from("'[HIDDEN]'") } else { literal(s) };
-    let fmt = "'JSONAsString', 'json String'";
+    let secret = |s: &str| {
+        if redact {
+            String::from("'[HIDDEN]'")
+        } else {
+            literal(s)
+        }
+    };
+    let fmt = "'LineAsString', 'line String'";
     match auth {
         S3Auth::NamedCollection(name) => {
-            format!("s3({}, url = {}, format = 'JSONAsString', structure = 'json String')", ident(name), literal(url))
+            format!(
+                "s3({}, url = {}, format = 'LineAsString', structure = 'line String')",
+                ident(name),
+                literal(url)
+            )
         }
         S3Auth::Server => format!("s3({}, {fmt})", literal(url)),
         S3Auth::NoSign => format!("s3({}, NOSIGN, {fmt})", literal(url)),
-        S3Auth::Keys { access_key_id, secret_access_key, session_token } => match session_token {
-            Some(t) => format!("s3({}, {}, {}, {}, {fmt})", literal(url), secret(access_key_id), secret(secret_access_key), secret(t)),
-            None => format!("s3({}, {}, {}, {fmt})", literal(url), secret(access_key_id), secret(secret_access_key)),
+        S3Auth::Keys {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        } => match session_token {
+            Some(t) => format!(
+                "s3({}, {}, {}, {}, {fmt})",
+                literal(url),
+                secret(access_key_id),
+                secret(secret_access_key),
+                secret(t)
+            ),
+            None => format!(
+                "s3({}, {}, {}, {fmt})",
+                literal(url),
+                secret(access_key_id),
+                secret(secret_access_key)
+            ),
         },
     }
 }
 
-/// Settings of every server-side read: skip lines that are not JSON
-/// objects (counted apart) instead of failing the whole load.
-const READ_SETTINGS: &str = "input_format_allow_errors_num = 1000000000, input_format_allow_errors_ratio = 1, s3_skip_empty_files = 1";
+/// Settings of every server-side read.
+const READ_SETTINGS: &str = "s3_skip_empty_files = 1";
+
+/// The non-blank lines of `s3`, trimmed like [`super::trim_line`], as `json`
+/// with the object's `_path`.
+fn lines(s3: &str) -> String {
+    let trim = super::LINE_TRIM.iter().map(|c| match c {
+        '\t' => "\\t".to_string(),
+        '\r' => "\\r".to_string(),
+        c => c.to_string(),
+    });
+    format!(
+        "(SELECT trimBoth(line, '{}') AS json, _path FROM {s3} WHERE json != '')",
+        trim.collect::<String>()
+    )
+}
 
 /// `INSERT INTO <table> (<columns>) SELECT <expressions> FROM s3(…) WHERE …`.
-pub fn insert_select(target: &Target<'_>, c: Category, source: &str, dedup_token: Option<&str>) -> String {
+pub fn insert_select(
+    target: &Target<'_>,
+    c: Category,
+    source: &str,
+    dedup_token: Option<&str>,
+) -> String {
     let cols = columns(c);
-    let names = cols.iter().map(|c| ident(c.name)).collect::<Vec<_>>().join(", ");
+    let names = cols
+        .iter()
+        .map(|c| ident(c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     let exprs = cols.iter().map(expr).collect::<Vec<_>>().join(",\n  ");
-    let token = dedup_token.map(|t| format!(", insert_deduplication_token = {}", literal(t))).unwrap_or_default();
+    let token = dedup_token
+        .map(|t| format!(", insert_deduplication_token = {}", literal(t)))
+        .unwrap_or_default();
     format!(
-        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM {source}\nWHERE {} AND {} = {}\nSETTINGS {READ_SETTINGS}{token}",
+        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM {}\nWHERE {} AND {} = {}\nSETTINGS {READ_SETTINGS}{token}",
         target.table(c),
+        lines(source),
         loadable_expr(),
         category_expr(),
         literal(c.as_str())
@@ -235,9 +321,10 @@ pub fn insert_select(target: &Target<'_>, c: Category, source: &str, dedup_token
 /// how many lines are not loadable.
 pub fn summary_select(source: &str) -> String {
     format!(
-        "SELECT if({}, {}, 'invalid') AS category, if(category = 'invalid', '', JSONExtractString(json, 'verb', 'id')) AS verb, count() AS statements\nFROM {source}\nGROUP BY category, verb\nORDER BY category, verb\nSETTINGS {READ_SETTINGS}",
+        "SELECT if({}, {}, 'invalid') AS category, if(category = 'invalid', '', JSONExtractString(json, 'verb', 'id')) AS verb, count() AS statements\nFROM {}\nGROUP BY category, verb\nORDER BY category, verb\nSETTINGS {READ_SETTINGS}",
         loadable_expr(),
-        category_expr()
+        category_expr(),
+        lines(source)
     )
 }
 
@@ -253,19 +340,38 @@ mod tests {
 
     #[test]
     fn keys_are_hidden_when_redacted() {
-        let auth = S3Auth::Keys { access_key_id: "AKID", secret_access_key: "SECRET", session_token: Some("TOKEN") };
+        let auth = S3Auth::Keys {
+            access_key_id: "AKID",
+            secret_access_key: "SECRET",
+            session_token: Some("TOKEN"),
+        };
         let shown = s3_function("https://b.s3.amazonaws.com/k.jsonl", &auth, true);
-        assert!(!shown.contains("SECRET") && !shown.contains("TOKEN") && !shown.contains("AKID"), "{shown}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("TOKEN") && !shown.contains("AKID"),
+            "{shown}"
+        );
         assert!(s3_function("u", &auth, false).contains("'TOKEN'"));
     }
 
     #[test]
     fn ddl_has_five_tables() {
-        let single = ddl(&Target { database: "xapi", cluster: None });
+        let single = ddl(&Target {
+            database: "xapi",
+            cluster: None,
+        });
         assert_eq!(single.len(), 6);
-        assert!(single[1].contains("ENGINE = ReplacingMergeTree") && single[1].contains("`video_events`"));
-        let cluster = ddl(&Target { database: "xapi", cluster: Some("c1") });
+        assert!(
+            single[1].contains("ENGINE = ReplacingMergeTree")
+                && single[1].contains("`video_events`")
+        );
+        let cluster = ddl(&Target {
+            database: "xapi",
+            cluster: Some("c1"),
+        });
         assert_eq!(cluster.len(), 11);
-        assert!(cluster[1].contains("ReplicatedReplacingMergeTree") && cluster[2].contains("Distributed('c1', 'xapi', 'video_events_local'"));
+        assert!(
+            cluster[1].contains("ReplicatedReplacingMergeTree")
+                && cluster[2].contains("Distributed('c1', 'xapi', 'video_events_local'")
+        );
     }
 }

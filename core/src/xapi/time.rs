@@ -9,7 +9,9 @@ pub fn parse(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |i: usize, n: usize| -> Option<i64> {
         let part = b.get(i..i + n)?;
-        part.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+        part.iter().try_fold(0i64, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
     };
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || b.get(10) != Some(&b'T') {
@@ -103,7 +105,13 @@ pub fn format(micros: i64) -> alloc::string::String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let mut s = alloc::string::String::with_capacity(26);
-    let _ = write!(s, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{us:06}", sod / 3600, sod % 3600 / 60, sod % 60);
+    let _ = write!(
+        s,
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{us:06}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
     s
 }
 
@@ -115,11 +123,24 @@ mod tests {
     fn accepts_what_both_paths_accept() {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse("2025-10-07T15:04:05Z"), Some(1_759_849_445_000_000));
-        assert_eq!(parse("2025-10-07T15:04:05.1234567+05:30"), Some(1_759_829_645_123_456));
+        assert_eq!(
+            parse("2025-10-07T15:04:05.1234567+05:30"),
+            Some(1_759_829_645_123_456)
+        );
         assert_eq!(parse("2025-10-07T15:04:05"), parse("2025-10-07T15:04:05Z"));
         assert_eq!(parse("1969-12-31T23:59:59.5Z"), Some(-500_000));
-        for bad in ["2025-02-30T00:00:00Z", "2025-10-07T24:00:00Z", "2025-10-07T23:59:60Z", "2025-10-07T15:04:05+24:00",
-            "2025-10-07 15:04:05Z", "2025-10-07T15:04:05.Z", "0000-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "2025-10-07T15:04:05+0530", " 2025-10-07T15:04:05Z"] {
+        for bad in [
+            "2025-02-30T00:00:00Z",
+            "2025-10-07T24:00:00Z",
+            "2025-10-07T23:59:60Z",
+            "2025-10-07T15:04:05+24:00",
+            "2025-10-07 15:04:05Z",
+            "2025-10-07T15:04:05.Z",
+            "0000-01-01T00:00:00Z",
+            "2300-01-01T00:00:00Z",
+            "2025-10-07T15:04:05+0530",
+            " 2025-10-07T15:04:05Z",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert_eq!(format(1_759_829_645_123_456), "2025-10-07 09:34:05.123456");

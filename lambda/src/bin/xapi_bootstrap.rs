@@ -17,10 +17,14 @@ fn env(name: &str) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let level = env("LOG_LEVEL").unwrap_or_else(|| "info".into()).to_lowercase();
+    let level = env("LOG_LEVEL")
+        .unwrap_or_else(|| "info".into())
+        .to_lowercase();
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!("warn,eventlog={level},xapi_bootstrap={level}")))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+            "warn,eventlog={level},xapi_bootstrap={level}"
+        )))
         .with_current_span(true)
         .with_target(false)
         .without_time()
@@ -32,7 +36,11 @@ async fn main() -> Result<(), Error> {
     let bucket = config.default_bucket.clone();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        let loader = Loader { ch: &ch, s3: Some(&s3), settings: &settings };
+        let loader = Loader {
+            ch: &ch,
+            s3: Some(&s3),
+            settings: &settings,
+        };
         let bucket = bucket.clone();
         async move {
             let result = handle(&loader, bucket.as_deref(), &event.payload).await;

@@ -8,7 +8,11 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XapiFile {
     Local(PathBuf),
-    S3 { bucket: String, key: String, etag: Option<String> },
+    S3 {
+        bucket: String,
+        key: String,
+        etag: Option<String>,
+    },
 }
 
 impl XapiFile {
@@ -23,7 +27,11 @@ impl XapiFile {
     /// `s3://bucket/key` or `s3://bucket/key` or, `file://path`.
     pub fn parse(s: &str) -> XapiFile {
         match s.strip_prefix("s3://").and_then(|r| r.split_once('/')) {
-            Some((bucket, key)) => XapiFile::S3 { bucket: bucket.to_string(), key: key.to_string(), etag: None },
+            Some((bucket, key)) => XapiFile::S3 {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                etag: None,
+            },
             None => XapiFile::Local(PathBuf::from(s)),
         }
     }
@@ -39,10 +47,22 @@ pub struct Opened {
 pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Opened, String> {
     match file {
         XapiFile::Local(p) => {
-            let f = tokio::fs::File::open(p).await.map_err(|e| format!("{}: {e}", p.display()))?;
-            let meta = f.metadata().await.map_err(|e| format!("{}: {e}", p.display()))?;
-            let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-            Ok(Opened { reader: Box::new(BufReader::with_capacity(1 << 16, f)), version: format!("{}-{mtime}", meta.len()) })
+            let f = tokio::fs::File::open(p)
+                .await
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            let meta = f
+                .metadata()
+                .await
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            Ok(Opened {
+                reader: Box::new(BufReader::with_capacity(1 << 16, f)),
+                version: format!("{}-{mtime}", meta.len()),
+            })
         }
         XapiFile::S3 { bucket, key, .. } => {
             let s3 = s3.ok_or("no S3 client configured")?;
@@ -52,36 +72,69 @@ pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| format!("s3://{bucket}/{key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-            let version = resp.e_tag().unwrap_or_default().trim_matches('"').to_string();
-            Ok(Opened { reader: Box::new(BufReader::with_capacity(1 << 16, resp.body.into_async_read())), version })
+                .map_err(|e| {
+                    format!(
+                        "s3://{bucket}/{key}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            let version = resp
+                .e_tag()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string();
+            Ok(Opened {
+                reader: Box::new(BufReader::with_capacity(
+                    1 << 16,
+                    resp.body.into_async_read(),
+                )),
+                version,
+            })
         }
     }
 }
 
 /// The next line (without its newline), or `None` at the end. Lines longer
 /// than `max` are read through and returned as `Err` with their length.
-pub async fn next_line(r: &mut (dyn AsyncBufRead + Unpin + Send), buf: &mut Vec<u8>, max: usize) -> std::io::Result<Option<Result<(), usize>>> {
+pub async fn next_line(
+    r: &mut (dyn AsyncBufRead + Unpin + Send),
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Result<(), usize>>> {
     buf.clear();
     let mut total = 0usize;
     loop {
         let chunk = r.fill_buf().await?;
         if chunk.is_empty() {
-            return Ok(if total == 0 { None } else if total > max { Some(Err(total)) } else { Some(Ok(())) });
+            return Ok(if total == 0 {
+                None
+            } else if total > max {
+                Some(Err(total))
+            } else {
+                Some(Ok(()))
+            });
         }
         let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
         let piece = &chunk[..take];
-        let piece = if done { &piece[..piece.len() - 1] } else { piece };
+        let piece = if done {
+            &piece[..piece.len() - 1]
+        } else {
+            piece
+        };
         if buf.len() + piece.len() <= max {
             buf.extend_from_slice(piece);
         }
         total += take;
         r.consume(take);
         if done {
-            return Ok(Some(if total - 1 > max { Err(total - 1) } else { Ok(()) }));
+            return Ok(Some(if total - 1 > max {
+                Err(total - 1)
+            } else {
+                Ok(())
+            }));
         }
     }
 }

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use eventlog_core::xapi::columns::columns;
 use eventlog_core::xapi::extract::{row, write_json_each_row};
 use eventlog_core::xapi::sql::ident;
-use eventlog_core::xapi::{Category, LineError, classify, decode_line, schema, sha256_hex, string_at, time};
+use eventlog_core::xapi::{
+    Category, LineError, classify, decode_line, schema, sha256_hex, string_at, time, trim_line,
+};
 
 use super::files::{self, XapiFile};
 use super::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader};
@@ -27,33 +29,55 @@ struct Batch {
 
 impl Batch {
     fn new(category: Category) -> Self {
-        Batch { category, rows: Vec::new(), count: 0, members: Vec::new() }
+        Batch {
+            category,
+            rows: Vec::new(),
+            count: 0,
+            members: Vec::new(),
+        }
     }
 }
 
 pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> LoadReport {
     let mut report = LoadReport::new(LoadPath::InProcess, "", files.len());
-    let mut batches: BTreeMap<Category, Batch> = Category::LOADED.iter().map(|c| (*c, Batch::new(*c))).collect();
+    let mut batches: BTreeMap<Category, Batch> = Category::LOADED
+        .iter()
+        .map(|c| (*c, Batch::new(*c)))
+        .collect();
     for file in files {
         let name = file.name();
         if !name.ends_with(".jsonl") {
-            report.skipped_files.push(FileProblem { file: name, reason: String::from("not a .jsonl file") });
+            report.skipped_files.push(FileProblem {
+                file: name,
+                reason: String::from("not a .jsonl file"),
+            });
             continue;
         }
         if let Err(e) = load_file(loader, file, &mut batches, &mut report).await {
-            report.failed_files.push(FileProblem { file: name, reason: e });
+            report.failed_files.push(FileProblem {
+                file: name,
+                reason: e,
+            });
         }
     }
     for c in Category::LOADED {
         let b = batches.get_mut(&c).expect("every category has a batch");
         if let Err(e) = flush(loader, b, &mut report).await {
-            report.failed_files.push(FileProblem { file: String::from("(final batch)"), reason: e });
+            report.failed_files.push(FileProblem {
+                file: String::from("(final batch)"),
+                reason: e,
+            });
         }
     }
     report
 }
 
-async fn load_file(loader: &Loader<'_>, file: &XapiFile, batches: &mut BTreeMap<Category, Batch>, report: &mut LoadReport) -> Result<(), String> {
+async fn load_file(
+    loader: &Loader<'_>,
+    file: &XapiFile,
+    batches: &mut BTreeMap<Category, Batch>,
+    report: &mut LoadReport,
+) -> Result<(), String> {
     let name = file.name();
     let mut opened = files::open(file, loader.s3).await?;
     let source_id = format!("{name}@{}", opened.version);
@@ -63,23 +87,38 @@ async fn load_file(loader: &Loader<'_>, file: &XapiFile, batches: &mut BTreeMap<
     let invalid = |report: &mut LoadReport, line: u64, reason: String| {
         report.invalid_lines += 1;
         if report.invalid.len() < EXAMPLES {
-            report.invalid.push(InvalidLine { file: name.clone(), line, reason });
+            report.invalid.push(InvalidLine {
+                file: name.clone(),
+                line,
+                reason,
+            });
         }
     };
-    while let Some(read) = files::next_line(opened.reader.as_mut(), &mut buf, loader.settings.max_line_bytes)
-        .await
-        .map_err(|e| format!("{name}: reading: {e}"))?
+    while let Some(read) = files::next_line(
+        opened.reader.as_mut(),
+        &mut buf,
+        loader.settings.max_line_bytes,
+    )
+    .await
+    .map_err(|e| format!("{name}: reading: {e}"))?
     {
         lineno += 1;
         if let Err(len) = read {
-            invalid(report, lineno, format!("line of {len} bytes is over the {}-byte limit", loader.settings.max_line_bytes));
+            invalid(
+                report,
+                lineno,
+                format!(
+                    "line of {len} bytes is over the {}-byte limit",
+                    loader.settings.max_line_bytes
+                ),
+            );
             continue;
         }
         let Ok(line) = std::str::from_utf8(&buf) else {
             invalid(report, lineno, String::from("not UTF-8 text"));
             continue;
         };
-        if line.trim().is_empty() {
+        if trim_line(line).is_empty() {
             continue;
         }
         let statement = match decode_line(line) {
@@ -95,20 +134,39 @@ async fn load_file(loader: &Loader<'_>, file: &XapiFile, batches: &mut BTreeMap<
         };
         let ts = string_at(&statement, &["timestamp"]);
         if time::parse(ts).is_none() {
-            invalid(report, lineno, format!("timestamp {ts:?} is missing or not YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM] (years 1900-2299)"));
+            invalid(
+                report,
+                lineno,
+                format!(
+                    "timestamp {ts:?} is missing or not YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM] (years 1900-2299)"
+                ),
+            );
             continue;
         }
         let category = classify(&statement);
         if category == Category::Unknown {
-            *report.unknown_verbs.entry(string_at(&statement, &["verb", "id"]).to_string()).or_default() += 1;
+            *report
+                .unknown_verbs
+                .entry(string_at(&statement, &["verb", "id"]).to_string())
+                .or_default() += 1;
             continue;
         }
         let checked = schema::validate(&statement);
         if !checked.is_valid() {
             report.schema_warnings += 1;
             if report.schema_examples.len() < EXAMPLES {
-                let what = checked.issues.iter().take(3).map(|i| format!("{}: {}", i.field, i.message)).collect::<Vec<_>>().join("; ");
-                report.schema_examples.push(InvalidLine { file: name.clone(), line: lineno, reason: what });
+                let what = checked
+                    .issues
+                    .iter()
+                    .take(3)
+                    .map(|i| format!("{}: {}", i.field, i.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                report.schema_examples.push(InvalidLine {
+                    file: name.clone(),
+                    line: lineno,
+                    reason: what,
+                });
             }
         }
         let cells = row(columns(category), &statement, line, &name);
@@ -118,7 +176,10 @@ async fn load_file(loader: &Loader<'_>, file: &XapiFile, batches: &mut BTreeMap<
         text.push('\n');
         batch.rows.extend_from_slice(text.as_bytes());
         batch.count += 1;
-        *report.rows.entry(category.as_str().to_string()).or_default() += 1;
+        *report
+            .rows
+            .entry(category.as_str().to_string())
+            .or_default() += 1;
         first.entry(category).or_insert(lineno);
         if batch.count >= loader.settings.batch_rows {
             let start = first.remove(&category).unwrap_or(lineno);
@@ -133,21 +194,42 @@ async fn load_file(loader: &Loader<'_>, file: &XapiFile, batches: &mut BTreeMap<
     Ok(())
 }
 
-async fn flush(loader: &Loader<'_>, batch: &mut Batch, report: &mut LoadReport) -> Result<(), String> {
+async fn flush(
+    loader: &Loader<'_>,
+    batch: &mut Batch,
+    report: &mut LoadReport,
+) -> Result<(), String> {
     if batch.count == 0 {
         return Ok(());
     }
     let cols = columns(batch.category);
-    let names = cols.iter().map(|c| ident(c.name)).collect::<Vec<_>>().join(", ");
-    let insert = format!("INSERT INTO {} ({names})", loader.target().table(batch.category));
-    let token = sha256_hex(format!("{}|{}", batch.category.table(), batch.members.join("|")).as_bytes());
+    let names = cols
+        .iter()
+        .map(|c| ident(c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let insert = format!(
+        "INSERT INTO {} ({names})",
+        loader.target().table(batch.category)
+    );
+    let token =
+        sha256_hex(format!("{}|{}", batch.category.table(), batch.members.join("|")).as_bytes());
     let rows = std::mem::take(&mut batch.rows);
     let result = loader
         .ch
-        .insert_json_rows(&insert, rows, &[("insert_deduplication_token", token), ("date_time_input_format", String::from("basic"))])
+        .insert_json_rows(
+            &insert,
+            rows,
+            &[
+                ("insert_deduplication_token", token),
+                ("date_time_input_format", String::from("basic")),
+            ],
+        )
         .await;
     batch.count = 0;
     batch.members.clear();
     report.inserts += 1;
-    result.map(|_| ()).map_err(|e| format!("insert into {}: {e}", batch.category.table()))
+    result
+        .map(|_| ())
+        .map_err(|e| format!("insert into {}: {e}", batch.category.table()))
 }

@@ -28,7 +28,11 @@ pub enum ServerS3Auth {
     NamedCollection(String),
     Server,
     NoSign,
-    Keys { access_key_id: String, secret_access_key: String, session_token: Option<String> },
+    Keys {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+    },
 }
 
 impl ServerS3Auth {
@@ -37,7 +41,11 @@ impl ServerS3Auth {
             ServerS3Auth::NamedCollection(n) => S3Auth::NamedCollection(n),
             ServerS3Auth::Server => S3Auth::Server,
             ServerS3Auth::NoSign => S3Auth::NoSign,
-            ServerS3Auth::Keys { access_key_id, secret_access_key, session_token } => S3Auth::Keys {
+            ServerS3Auth::Keys {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => S3Auth::Keys {
                 access_key_id,
                 secret_access_key,
                 session_token: session_token.as_deref(),
@@ -49,18 +57,26 @@ impl ServerS3Auth {
     /// (the server's own role/credentials), `nosign`, or `keys` (the
     /// function's own AWS keys, with `AWS_SESSION_TOKEN`).
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
-        let Some(v) = get("CLICKHOUSE_S3_AUTH") else { return Ok(None) };
+        let Some(v) = get("CLICKHOUSE_S3_AUTH") else {
+            return Ok(None);
+        };
         Ok(Some(match v.as_str() {
             "server" => ServerS3Auth::Server,
             "nosign" => ServerS3Auth::NoSign,
             "keys" => ServerS3Auth::Keys {
-                access_key_id: get("AWS_ACCESS_KEY_ID").ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_ACCESS_KEY_ID")?,
-                secret_access_key: get("AWS_SECRET_ACCESS_KEY").ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_SECRET_ACCESS_KEY")?,
+                access_key_id: get("AWS_ACCESS_KEY_ID")
+                    .ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_ACCESS_KEY_ID")?,
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY")
+                    .ok_or("CLICKHOUSE_S3_AUTH=keys needs AWS_SECRET_ACCESS_KEY")?,
                 session_token: get("AWS_SESSION_TOKEN"),
             },
             other => match other.strip_prefix("named:") {
                 Some(name) if !name.is_empty() => ServerS3Auth::NamedCollection(name.to_string()),
-                _ => return Err(format!("CLICKHOUSE_S3_AUTH={other:?}: use named:<collection>, server, nosign or keys")),
+                _ => {
+                    return Err(format!(
+                        "CLICKHOUSE_S3_AUTH={other:?}: use named:<collection>, server, nosign or keys"
+                    ));
+                }
             },
         }))
     }
@@ -82,6 +98,13 @@ pub struct XapiSettings {
     pub force: Option<LoadPath>,
     /// Largest line accepted (bytes); longer lines are reported invalid.
     pub max_line_bytes: usize,
+    /// `s3_retry_attempts` for the server's reads. ClickHouse's default
+    /// (hundreds, with backoff) keeps a query against an unreachable
+    /// endpoint busy for many minutes, past a Lambda's lifetime, instead of
+    /// failing over to the in-process path.
+    pub s3_retry_attempts: u32,
+    /// `max_execution_time` (seconds) of each server-side query; 0 = none.
+    pub server_side_timeout_secs: u64,
 }
 
 impl Default for XapiSettings {
@@ -94,6 +117,8 @@ impl Default for XapiSettings {
             cluster: None,
             force: None,
             max_line_bytes: 16 << 20,
+            s3_retry_attempts: 5,
+            server_side_timeout_secs: 300,
         }
     }
 }
@@ -185,7 +210,10 @@ pub struct Loader<'a> {
 
 impl Loader<'_> {
     pub fn target(&self) -> Target<'_> {
-        Target { database: &self.ch.config().database, cluster: self.settings.cluster.as_deref() }
+        Target {
+            database: &self.ch.config().database,
+            cluster: self.settings.cluster.as_deref(),
+        }
     }
 
     /// Load `files` by the path the settings choose, falling back from
@@ -196,19 +224,36 @@ impl Loader<'_> {
         files.dedup_by_key(|f| f.name());
         let n = files.len();
         let all_s3 = files.iter().all(|f| matches!(f, XapiFile::S3 { .. }));
-        let server_ready = self.settings.server_auth.is_some() && self.settings.s3_endpoint_for_clickhouse.is_some();
+        let server_ready = self.settings.server_auth.is_some()
+            && self.settings.s3_endpoint_for_clickhouse.is_some();
         let (wanted, reason) = match self.settings.force {
-            Some(LoadPath::InProcess) => (LoadPath::InProcess, String::from("in-process path requested")),
-            Some(LoadPath::ServerSide) => (LoadPath::ServerSide, String::from("server-side path requested")),
-            None if n > self.settings.threshold && all_s3 && server_ready => {
-                (LoadPath::ServerSide, format!("{n} files > threshold {}", self.settings.threshold))
-            }
+            Some(LoadPath::InProcess) => (
+                LoadPath::InProcess,
+                String::from("in-process path requested"),
+            ),
+            Some(LoadPath::ServerSide) => (
+                LoadPath::ServerSide,
+                String::from("server-side path requested"),
+            ),
+            None if n > self.settings.threshold && all_s3 && server_ready => (
+                LoadPath::ServerSide,
+                format!("{n} files > threshold {}", self.settings.threshold),
+            ),
             None if n > self.settings.threshold && !server_ready => (
                 LoadPath::InProcess,
-                format!("{n} files > threshold {}, but the server-side path is not configured (CLICKHOUSE_S3_AUTH, CLICKHOUSE_S3_ENDPOINT)", self.settings.threshold),
+                format!(
+                    "{n} files > threshold {}, but the server-side path is not configured (CLICKHOUSE_S3_AUTH, CLICKHOUSE_S3_ENDPOINT)",
+                    self.settings.threshold
+                ),
             ),
-            None if n > self.settings.threshold => (LoadPath::InProcess, String::from("local files load in-process")),
-            None => (LoadPath::InProcess, format!("{n} file(s) <= threshold {}", self.settings.threshold)),
+            None if n > self.settings.threshold => (
+                LoadPath::InProcess,
+                String::from("local files load in-process"),
+            ),
+            None => (
+                LoadPath::InProcess,
+                format!("{n} file(s) <= threshold {}", self.settings.threshold),
+            ),
         };
         let mut report = if wanted == LoadPath::ServerSide {
             match serverside::load(self, &files).await {
@@ -219,7 +264,9 @@ impl Loader<'_> {
                 Err(e) => {
                     tracing::warn!(error = %e, "server-side load failed; loading in-process");
                     let mut r = inprocess::load(self, &files).await;
-                    r.reason = format!("{reason}; the server-side load failed, so the files were loaded in-process");
+                    r.reason = format!(
+                        "{reason}; the server-side load failed, so the files were loaded in-process"
+                    );
                     r.fallback_from_server_side = Some(e);
                     r
                 }

@@ -19,7 +19,9 @@ pub struct Referenced {
 /// `+` as space, then percent-decoding: how S3 notifications encode keys.
 pub fn decode_key(key: &str) -> String {
     let spaced = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Every S3 object referenced by `event`: S3 notifications (all records),
@@ -41,27 +43,39 @@ fn collect(v: &Value, out: &mut Referenced, depth: usize) {
     }
     if let Some(records) = v.get("Records").and_then(Value::as_array) {
         for r in records {
-            if let (Some(b), Some(k)) = (r.pointer("/s3/bucket/name").and_then(Value::as_str), r.pointer("/s3/object/key").and_then(Value::as_str)) {
+            if let (Some(b), Some(k)) = (
+                r.pointer("/s3/bucket/name").and_then(Value::as_str),
+                r.pointer("/s3/object/key").and_then(Value::as_str),
+            ) {
                 out.files.push((b.to_string(), decode_key(k)));
-            } else if let Some(body) = r.get("body").and_then(Value::as_str).or_else(|| r.pointer("/Sns/Message").and_then(Value::as_str)) {
-                if let Ok(inner) = serde_json::from_str::<Value>(body) {
-                    collect(&inner, out, depth + 1);
-                }
+            } else if let Some(body) = r
+                .get("body")
+                .and_then(Value::as_str)
+                .or_else(|| r.pointer("/Sns/Message").and_then(Value::as_str))
+                && let Ok(inner) = serde_json::from_str::<Value>(body)
+            {
+                collect(&inner, out, depth + 1);
             }
         }
         return;
     }
-    if let Some(msg) = v.get("Message").and_then(Value::as_str) {
-        if let Ok(inner) = serde_json::from_str::<Value>(msg) {
-            collect(&inner, out, depth + 1);
-        }
+    if let Some(msg) = v.get("Message").and_then(Value::as_str)
+        && let Ok(inner) = serde_json::from_str::<Value>(msg)
+    {
+        collect(&inner, out, depth + 1);
         return;
     }
-    if let (Some(b), Some(k)) = (v.pointer("/detail/bucket/name").and_then(Value::as_str), v.pointer("/detail/object/key").and_then(Value::as_str)) {
+    if let (Some(b), Some(k)) = (
+        v.pointer("/detail/bucket/name").and_then(Value::as_str),
+        v.pointer("/detail/object/key").and_then(Value::as_str),
+    ) {
         out.files.push((b.to_string(), k.to_string()));
         return;
     }
-    if let (Some(b), Some(k)) = (v.get("bucket").and_then(Value::as_str), v.get("key").and_then(Value::as_str)) {
+    if let (Some(b), Some(k)) = (
+        v.get("bucket").and_then(Value::as_str),
+        v.get("key").and_then(Value::as_str),
+    ) {
         out.files.push((b.to_string(), k.to_string()));
     }
 }
@@ -110,26 +124,63 @@ pub fn key_time(key: &str) -> Option<DateTime<Utc>> {
     let time = time.trim_end_matches('Z');
     let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
     let hms = hms.replace('-', ":");
-    let text = if frac.is_empty() { format!("{date}T{hms}") } else { format!("{date}T{hms}.{frac}") };
-    NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|n| n.and_utc())
+    let text = if frac.is_empty() {
+        format!("{date}T{hms}")
+    } else {
+        format!("{date}T{hms}.{frac}")
+    };
+    NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|n| n.and_utc())
 }
 
 /// List the files a bulk request covers, sorted by key.
-pub async fn list_bulk(s3: &aws_sdk_s3::Client, req: &BulkRequest) -> Result<Vec<XapiFile>, String> {
+pub async fn list_bulk(
+    s3: &aws_sdk_s3::Client,
+    req: &BulkRequest,
+) -> Result<Vec<XapiFile>, String> {
     let base = req.prefix.trim_end_matches('/');
     let prefixes: Vec<String> = if req.section_ids.is_empty() {
-        vec![if base.is_empty() { String::new() } else { format!("{base}/") }]
+        vec![if base.is_empty() {
+            String::new()
+        } else {
+            format!("{base}/")
+        }]
     } else {
-        req.section_ids.iter().map(|s| if base.is_empty() { format!("{s}/") } else { format!("{base}/{s}/") }).collect()
+        req.section_ids
+            .iter()
+            .map(|s| {
+                if base.is_empty() {
+                    format!("{s}/")
+                } else {
+                    format!("{base}/{s}/")
+                }
+            })
+            .collect()
     };
     let mut out = Vec::new();
     for prefix in prefixes {
-        let mut pages = s3.list_objects_v2().bucket(&req.bucket).prefix(&prefix).into_paginator().send();
+        let mut pages = s3
+            .list_objects_v2()
+            .bucket(&req.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| format!("listing s3://{}/{prefix}: {}", req.bucket, aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            let page = page.map_err(|e| {
+                format!(
+                    "listing s3://{}/{prefix}: {}",
+                    req.bucket,
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })?;
             for o in page.contents() {
-                let Some(key) = o.key().filter(|k| k.ends_with(".jsonl")) else { continue };
-                let modified = o.last_modified().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+                let Some(key) = o.key().filter(|k| k.ends_with(".jsonl")) else {
+                    continue;
+                };
+                let modified = o
+                    .last_modified()
+                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
                 let when = match req.date_source {
                     DateSource::Key => key_time(key).or(modified),
                     DateSource::Modified => modified,
@@ -138,7 +189,11 @@ pub async fn list_bulk(s3: &aws_sdk_s3::Client, req: &BulkRequest) -> Result<Vec
                 let after_start = req.start_date.is_none_or(|s| day.is_some_and(|d| d >= s));
                 let before_end = req.end_date.is_none_or(|e| day.is_some_and(|d| d <= e));
                 if after_start && before_end {
-                    out.push(XapiFile::S3 { bucket: req.bucket.clone(), key: key.to_string(), etag: o.e_tag().map(|e| e.trim_matches('"').to_string()) });
+                    out.push(XapiFile::S3 {
+                        bucket: req.bucket.clone(),
+                        key: key.to_string(),
+                        etag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
+                    });
                 }
             }
         }
@@ -151,9 +206,16 @@ pub async fn list_bulk(s3: &aws_sdk_s3::Client, req: &BulkRequest) -> Result<Vec
 pub async fn health(loader: &Loader<'_>, bucket: Option<&str>) -> Value {
     let ch = loader.ch.ping().await;
     let db = &loader.ch.config().database;
-    let tables: Vec<&str> = eventlog_core::xapi::Category::LOADED.iter().map(|c| c.table()).collect();
+    let tables: Vec<&str> = eventlog_core::xapi::Category::LOADED
+        .iter()
+        .map(|c| c.table())
+        .collect();
     let present = if ch.is_ok() {
-        let list = tables.iter().map(|t| eventlog_core::xapi::sql::literal(t)).collect::<Vec<_>>().join(", ");
+        let list = tables
+            .iter()
+            .map(|t| eventlog_core::xapi::sql::literal(t))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT name FROM system.tables WHERE database = {} AND name IN ({list}) ORDER BY name FORMAT TabSeparated",
             eventlog_core::xapi::sql::literal(db)
@@ -166,7 +228,15 @@ pub async fn health(loader: &Loader<'_>, bucket: Option<&str>) -> Value {
         Vec::new()
     };
     let s3 = match (loader.s3, bucket) {
-        (Some(c), Some(b)) => Some(c.list_objects_v2().bucket(b).max_keys(1).send().await.map(|_| ()).map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())),
+        (Some(c), Some(b)) => Some(
+            c.list_objects_v2()
+                .bucket(b)
+                .max_keys(1)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string()),
+        ),
         _ => None,
     };
     let tables_ok = tables.iter().all(|t| present.iter().any(|p| p == t));
@@ -194,7 +264,11 @@ pub fn response(status: u16, body: &Value) -> Value {
 /// The status of a finished load: 200 all good, 207 some lines or files
 /// failed.
 pub fn status_of(report: &LoadReport) -> u16 {
-    if report.failed_files.is_empty() && report.invalid_lines == 0 { 200 } else { 207 }
+    if report.failed_files.is_empty() && report.invalid_lines == 0 {
+        200
+    } else {
+        207
+    }
 }
 
 #[cfg(test)]
@@ -214,14 +288,25 @@ mod tests {
         let r = referenced(&sqs);
         assert_eq!((r.files.len(), r.test_events), (2, 1));
         let eb = json!({"source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {"key": "k.jsonl"}}});
-        assert_eq!(referenced(&eb).files, [("b".to_string(), "k.jsonl".to_string())]);
-        assert_eq!(referenced(&json!({"bucket": "b", "key": "k"})).files.len(), 1);
-        assert!(referenced(&json!({"invalid": "structure"})).files.is_empty());
+        assert_eq!(
+            referenced(&eb).files,
+            [("b".to_string(), "k.jsonl".to_string())]
+        );
+        assert_eq!(
+            referenced(&json!({"bucket": "b", "key": "k"})).files.len(),
+            1
+        );
+        assert!(
+            referenced(&json!({"invalid": "structure"}))
+                .files
+                .is_empty()
+        );
     }
 
     #[test]
     fn key_times_parse() {
-        let t = key_time("section/2161/attempt_evaluated/2025-05-21T13-41-07.004512Z_5F2C.jsonl").unwrap();
+        let t = key_time("section/2161/attempt_evaluated/2025-05-21T13-41-07.004512Z_5F2C.jsonl")
+            .unwrap();
         assert_eq!(t.to_rfc3339(), "2025-05-21T13:41:07.004512+00:00");
         assert!(key_time("section/1/x/nonsense.jsonl").is_none());
     }

@@ -6,8 +6,9 @@
 //! `CLICKHOUSE_CLUSTER`), the server-side path (`CLICKHOUSE_S3_AUTH`:
 //! `named:<collection>` | `server` | `nosign` | `keys`; `CLICKHOUSE_S3_ENDPOINT`,
 //! the S3 endpoint as ClickHouse reaches it), `XAPI_SERVER_SIDE_THRESHOLD`
-//! (default 10), `XAPI_BATCH_ROWS` (5000), `S3_XAPI_BUCKET_NAME` (default
-//! bucket for bulk and health).
+//! (default 10), `XAPI_BATCH_ROWS` (5000), `XAPI_S3_RETRY_ATTEMPTS` (5) and
+//! `XAPI_SERVER_SIDE_TIMEOUT_SECS` (300) bounding the server's S3 reads,
+//! `S3_XAPI_BUCKET_NAME` (default bucket for bulk and health).
 
 use serde_json::{Value, json};
 
@@ -26,10 +27,14 @@ impl XapiConfig {
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let clickhouse = ClickHouseConfig::from_env(get)?;
         let num = |name: &str, default: usize| -> Result<usize, String> {
-            get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("{name}={v:?} is not a number")))
+            get(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| format!("{name}={v:?} is not a number"))
+            })
         };
         let server_auth = ServerS3Auth::from_env(get)?;
-        let endpoint = get("CLICKHOUSE_S3_ENDPOINT").or_else(|| get("AWS_REGION").map(|r| format!("https://s3.{r}.amazonaws.com")));
+        let endpoint = get("CLICKHOUSE_S3_ENDPOINT")
+            .or_else(|| get("AWS_REGION").map(|r| format!("https://s3.{r}.amazonaws.com")));
         let settings = XapiSettings {
             threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
             batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
@@ -37,22 +42,45 @@ impl XapiConfig {
             server_auth,
             cluster: get("CLICKHOUSE_CLUSTER"),
             force: None,
+            s3_retry_attempts: num("XAPI_S3_RETRY_ATTEMPTS", 5)? as u32,
+            server_side_timeout_secs: num("XAPI_SERVER_SIDE_TIMEOUT_SECS", 300)? as u64,
             ..XapiSettings::default()
         };
-        Ok(XapiConfig { clickhouse, settings, default_bucket: get("S3_XAPI_BUCKET_NAME") })
+        Ok(XapiConfig {
+            clickhouse,
+            settings,
+            default_bucket: get("S3_XAPI_BUCKET_NAME"),
+        })
     }
 }
 
-const BULK_KEYS: [&str; 8] = ["section_id", "section_ids", "start_date", "end_date", "s3_prefix", "dry_run", "force_reprocess", "date_source"];
+const BULK_KEYS: [&str; 8] = [
+    "section_id",
+    "section_ids",
+    "start_date",
+    "end_date",
+    "s3_prefix",
+    "dry_run",
+    "force_reprocess",
+    "date_source",
+];
 
 /// Route one invocation event. `Ok` is the seed-style response
 /// (`statusCode`, `body`); `Err` means the invocation failed as a whole
 /// (nothing could be loaded), so the caller should report an error and let
 /// the trigger retry.
-pub async fn handle(loader: &Loader<'_>, default_bucket: Option<&str>, event: &Value) -> Result<Value, String> {
+pub async fn handle(
+    loader: &Loader<'_>,
+    default_bucket: Option<&str>,
+    event: &Value,
+) -> Result<Value, String> {
     if event.get("health_check").is_some_and(truthy) {
         let h = modes::health(loader, default_bucket).await;
-        let status = if h["healthy"].as_bool() == Some(true) { 200 } else { 500 };
+        let status = if h["healthy"].as_bool() == Some(true) {
+            200
+        } else {
+            500
+        };
         return Ok(modes::response(status, &h));
     }
     let refs = modes::referenced(event);
@@ -63,20 +91,49 @@ pub async fn handle(loader: &Loader<'_>, default_bucket: Option<&str>, event: &V
     }
     if refs.files.is_empty() {
         if refs.test_events > 0 {
-            return Ok(modes::response(200, &json!({"message": "S3 test event acknowledged", "processing_mode": "notification"})));
+            return Ok(modes::response(
+                200,
+                &json!({"message": "S3 test event acknowledged", "processing_mode": "notification"}),
+            ));
         }
-        return Ok(modes::response(400, &json!({"error": "Invalid S3 event format: no S3 object in the event", "processing_mode": "notification"})));
+        return Ok(modes::response(
+            400,
+            &json!({"error": "Invalid S3 event format: no S3 object in the event", "processing_mode": "notification"}),
+        ));
     }
-    let (jsonl, skipped): (Vec<_>, Vec<_>) = refs.files.into_iter().partition(|(_, k)| k.ends_with(".jsonl"));
-    let files: Vec<XapiFile> = jsonl.into_iter().map(|(bucket, key)| XapiFile::S3 { bucket, key, etag: None }).collect();
+    let (jsonl, skipped): (Vec<_>, Vec<_>) = refs
+        .files
+        .into_iter()
+        .partition(|(_, k)| k.ends_with(".jsonl"));
+    let files: Vec<XapiFile> = jsonl
+        .into_iter()
+        .map(|(bucket, key)| XapiFile::S3 {
+            bucket,
+            key,
+            etag: None,
+        })
+        .collect();
     let n = files.len();
     let report = loader.load(files).await;
     if n > 0 && report.failed_files.len() >= n {
-        return Err(format!("no file could be loaded: {}", report.failed_files.iter().map(|f| format!("{}: {}", f.file, f.reason)).collect::<Vec<_>>().join("; ")));
+        return Err(format!(
+            "no file could be loaded: {}",
+            report
+                .failed_files
+                .iter()
+                .map(|f| format!("{}: {}", f.file, f.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
     }
     let mut body = serde_json::to_value(&report).unwrap_or_default();
     body["processing_mode"] = json!("notification");
-    body["skipped_non_jsonl"] = json!(skipped.iter().map(|(b, k)| format!("s3://{b}/{k}")).collect::<Vec<_>>());
+    body["skipped_non_jsonl"] = json!(
+        skipped
+            .iter()
+            .map(|(b, k)| format!("s3://{b}/{k}"))
+            .collect::<Vec<_>>()
+    );
     body["success"] = json!(report.succeeded());
     Ok(modes::response(modes::status_of(&report), &body))
 }
@@ -91,19 +148,40 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-async fn bulk_request(loader: &Loader<'_>, default_bucket: Option<&str>, event: &Value) -> Result<Value, String> {
-    let bad = |msg: String| Ok(modes::response(400, &json!({"error": msg, "processing_mode": "bulk"})));
-    let Some(bucket) = event.get("s3_bucket").and_then(Value::as_str).or(default_bucket) else {
-        return bad(String::from("no bucket: set s3_bucket in the event or S3_XAPI_BUCKET_NAME"));
+async fn bulk_request(
+    loader: &Loader<'_>,
+    default_bucket: Option<&str>,
+    event: &Value,
+) -> Result<Value, String> {
+    let bad = |msg: String| {
+        Ok(modes::response(
+            400,
+            &json!({"error": msg, "processing_mode": "bulk"}),
+        ))
     };
-    let mut sections: Vec<String> = event.get("section_ids").and_then(Value::as_array).map(|a| a.iter().map(value_text).collect()).unwrap_or_default();
+    let Some(bucket) = event
+        .get("s3_bucket")
+        .and_then(Value::as_str)
+        .or(default_bucket)
+    else {
+        return bad(String::from(
+            "no bucket: set s3_bucket in the event or S3_XAPI_BUCKET_NAME",
+        ));
+    };
+    let mut sections: Vec<String> = event
+        .get("section_ids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(value_text).collect())
+        .unwrap_or_default();
     if let Some(s) = event.get("section_id").filter(|v| !v.is_null()) {
         sections.push(value_text(s));
     }
     let date = |k: &str| -> Result<Option<chrono::NaiveDate>, String> {
         match event.get(k).and_then(Value::as_str) {
             None => Ok(None),
-            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| format!("{k} must be YYYY-MM-DD, got {s:?}")),
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| format!("{k} must be YYYY-MM-DD, got {s:?}")),
         }
     };
     let (start_date, end_date) = match (date("start_date"), date("end_date")) {
@@ -113,11 +191,19 @@ async fn bulk_request(loader: &Loader<'_>, default_bucket: Option<&str>, event: 
     let date_source = match event.get("date_source").and_then(Value::as_str) {
         None | Some("key") => modes::DateSource::Key,
         Some("modified") => modes::DateSource::Modified,
-        Some(other) => return bad(format!("date_source must be key or modified, got {other:?}")),
+        Some(other) => {
+            return bad(format!(
+                "date_source must be key or modified, got {other:?}"
+            ));
+        }
     };
     let req = BulkRequest {
         bucket: bucket.to_string(),
-        prefix: event.get("s3_prefix").and_then(Value::as_str).unwrap_or("section/").to_string(),
+        prefix: event
+            .get("s3_prefix")
+            .and_then(Value::as_str)
+            .unwrap_or("section/")
+            .to_string(),
         section_ids: sections,
         start_date,
         end_date,
@@ -128,7 +214,9 @@ async fn bulk_request(loader: &Loader<'_>, default_bucket: Option<&str>, event: 
 }
 
 fn value_text(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 pub async fn run_bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, String> {
@@ -136,7 +224,10 @@ pub async fn run_bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, S
     let files = modes::list_bulk(s3, req).await?;
     if req.dry_run {
         let names: Vec<String> = files.iter().take(10).map(XapiFile::name).collect();
-        return Ok(modes::response(200, &json!({"dry_run": true, "files_found": files.len(), "files": names, "request": req, "processing_mode": "bulk"})));
+        return Ok(modes::response(
+            200,
+            &json!({"dry_run": true, "files_found": files.len(), "files": names, "request": req, "processing_mode": "bulk"}),
+        ));
     }
     let n = files.len();
     let report = loader.load(files).await;
@@ -157,6 +248,8 @@ pub fn parse_path(s: &str) -> Result<Option<LoadPath>, String> {
         "auto" => Ok(None),
         "in-process" => Ok(Some(LoadPath::InProcess)),
         "server-side" => Ok(Some(LoadPath::ServerSide)),
-        other => Err(format!("--path must be auto, in-process or server-side, not {other:?}")),
+        other => Err(format!(
+            "--path must be auto, in-process or server-side, not {other:?}"
+        )),
     }
 }

@@ -71,7 +71,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 pub fn run(cmd: Command) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("eventlog xapi: {e}");
@@ -89,8 +92,14 @@ pub fn run(cmd: Command) -> ExitCode {
 
 fn print_response(r: &Value) -> ExitCode {
     let status = r["statusCode"].as_u64().unwrap_or(500);
-    let body: Value = r["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_else(|| r.clone());
-    println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    let body: Value = r["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or_else(|| r.clone());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
     match status {
         200 => ExitCode::SUCCESS,
         207 => ExitCode::from(1),
@@ -99,8 +108,16 @@ fn print_response(r: &Value) -> ExitCode {
 }
 
 async fn run_async(cmd: Command) -> Result<ExitCode, String> {
-    if let Command::Schema { cluster, database, create } = &cmd {
-        let target = Target { database, cluster: cluster.as_deref() };
+    if let Command::Schema {
+        cluster,
+        database,
+        create,
+    } = &cmd
+    {
+        let target = Target {
+            database,
+            cluster: cluster.as_deref(),
+        };
         let statements = ddl(&target);
         if *create {
             let config = XapiConfig::from_env(&env)?;
@@ -108,7 +125,10 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             for s in &statements {
                 ch.query(s).await.map_err(|e| e.to_string())?;
             }
-            eprintln!("created database {database} and {} tables", statements.len() - 1);
+            eprintln!(
+                "created database {database} and {} tables",
+                statements.len() - 1
+            );
         } else {
             for s in &statements {
                 println!("{s};\n");
@@ -124,35 +144,79 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
         Command::Health { bucket } => bucket.is_some(),
         _ => true,
     };
-    let s3_client = if needs_s3 { Some(eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await) } else { None };
+    let s3_client = if needs_s3 {
+        Some(eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await)
+    } else {
+        None
+    };
     let s3 = s3_client.as_ref();
     match cmd {
         Command::Schema { .. } => unreachable!("handled above"),
-        Command::Load { path, threshold, files } => {
+        Command::Load {
+            path,
+            threshold,
+            files,
+        } => {
             config.settings.force = parse_path(&path)?;
             if let Some(t) = threshold {
                 config.settings.threshold = t;
             }
-            let loader = Loader { ch: &ch, s3, settings: &config.settings };
-            let report = loader.load(files.iter().map(|f| XapiFile::parse(f)).collect()).await;
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            Ok(if !report.failed_files.is_empty() && report.failed_files.len() >= report.files {
-                ExitCode::from(2)
-            } else if report.succeeded() && report.invalid_lines == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            let loader = Loader {
+                ch: &ch,
+                s3,
+                settings: &config.settings,
+            };
+            let report = loader
+                .load(files.iter().map(|f| XapiFile::parse(f)).collect())
+                .await;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            Ok(
+                if !report.failed_files.is_empty() && report.failed_files.len() >= report.files {
+                    ExitCode::from(2)
+                } else if report.succeeded() && report.invalid_lines == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                },
+            )
         }
-        Command::Bulk { bucket, prefix, sections, from, to, date_source, dry_run, path } => {
+        Command::Bulk {
+            bucket,
+            prefix,
+            sections,
+            from,
+            to,
+            date_source,
+            dry_run,
+            path,
+        } => {
             config.settings.force = parse_path(&path)?;
             let date_source = match date_source.as_str() {
                 "key" => DateSource::Key,
                 "modified" => DateSource::Modified,
-                other => return Err(format!("--date-source must be key or modified, not {other:?}")),
+                other => {
+                    return Err(format!(
+                        "--date-source must be key or modified, not {other:?}"
+                    ));
+                }
             };
-            let loader = Loader { ch: &ch, s3, settings: &config.settings };
-            let req = BulkRequest { bucket, prefix, section_ids: sections, start_date: from, end_date: to, date_source, dry_run };
+            let loader = Loader {
+                ch: &ch,
+                s3,
+                settings: &config.settings,
+            };
+            let req = BulkRequest {
+                bucket,
+                prefix,
+                section_ids: sections,
+                start_date: from,
+                end_date: to,
+                date_source,
+                dry_run,
+            };
             Ok(print_response(&run_bulk(&loader, &req).await?))
         }
         Command::Notify { event } => {
@@ -161,15 +225,30 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             } else {
                 std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?
             };
-            let event: Value = serde_json::from_str(&text).map_err(|e| format!("the event is not JSON: {e}"))?;
-            let loader = Loader { ch: &ch, s3, settings: &config.settings };
-            Ok(print_response(&handle(&loader, config.default_bucket.as_deref(), &event).await?))
+            let event: Value =
+                serde_json::from_str(&text).map_err(|e| format!("the event is not JSON: {e}"))?;
+            let loader = Loader {
+                ch: &ch,
+                s3,
+                settings: &config.settings,
+            };
+            Ok(print_response(
+                &handle(&loader, config.default_bucket.as_deref(), &event).await?,
+            ))
         }
         Command::Health { bucket } => {
-            let loader = Loader { ch: &ch, s3, settings: &config.settings };
+            let loader = Loader {
+                ch: &ch,
+                s3,
+                settings: &config.settings,
+            };
             let h = eventlog::xapi::modes::health(&loader, bucket.as_deref()).await;
             println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
-            Ok(if h["healthy"].as_bool() == Some(true) { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if h["healthy"].as_bool() == Some(true) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
     }
 }

@@ -1,0 +1,131 @@
+//! The `xapi-bootstrap` Lambda driven through the Lambda Runtime API on
+//! 127.0.0.1, against the real ClickHouse engine and S3 server: an S3
+//! notification, the same file through SQS, a health check, a bulk dry run,
+//! an event with no object (400) and a notification whose only file is
+//! missing (invocation error, so the trigger retries).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi};
+use eventlog_tests::xapi::{examples, setup};
+use serde_json::{Value, json};
+
+/// The seed-style response body is a JSON string.
+fn body(outcome: Outcome) -> (u64, Value) {
+    let Outcome::Response(r) = outcome else {
+        panic!("expected a response, got {outcome:?}")
+    };
+    let status = r["statusCode"].as_u64().expect("statusCode");
+    let body =
+        serde_json::from_str(r["body"].as_str().expect("body is a string")).expect("body is JSON");
+    (status, body)
+}
+
+fn record(bucket: &str, key: &str) -> Value {
+    json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": key}}})
+}
+
+#[test]
+fn xapi_bootstrap_answers_through_the_runtime_api() {
+    let s = setup("lambda");
+    let (main, extra) = examples();
+    s.put("section/2161/attempt/2025-05-21T13-41-07.0Z_A.jsonl", &main);
+    s.put("section/2161/video/2025-10-07T15-04-05.1Z_B.jsonl", &extra);
+
+    let api = RuntimeApi::start();
+    let mut child = Command::new(eventlog_tests::bin("xapi-bootstrap"))
+        .envs(s.env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "xapi-etl")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/xapi-etl")
+        .env("LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start xapi-bootstrap");
+    let pid = child.id();
+    let wait = Duration::from_secs(120);
+
+    // 1. An S3 notification for one file.
+    let (status, b) = body(api.invoke("req-put", json!({"Records": [record(&s.bucket, "section/2161/attempt/2025-05-21T13-41-07.0Z_A.jsonl")]}), wait));
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["processing_mode"], "notification");
+    assert_eq!(b["path"], "in_process");
+    assert_eq!(b["total_rows"], 5, "{b}");
+    assert_eq!(s.counts(true), vec![1, 1, 1, 1, 1]);
+
+    // 2. The other file delivered through SQS (the S3 event is the message body).
+    let inner = json!({"Records": [record(&s.bucket, "section/2161/video/2025-10-07T15-04-05.1Z_B.jsonl")]});
+    let sqs = json!({"Records": [{"eventSource": "aws:sqs", "messageId": "m-1", "body": inner.to_string()}]});
+    let (status, b) = body(api.invoke("req-sqs", sqs, wait));
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["rows"]["video"], 3, "{b}");
+    assert_eq!(
+        b["unknown_verbs"]["http://activitystrea.ms/schema/1.0/create"], 1,
+        "{b}"
+    );
+    assert_eq!(s.counts(true), vec![4, 1, 1, 1, 1]);
+
+    // 3. Redelivery of the first notification adds nothing.
+    let (status, _) = body(api.invoke("req-put-again", json!({"Records": [record(&s.bucket, "section/2161/attempt/2025-05-21T13-41-07.0Z_A.jsonl")]}), wait));
+    assert_eq!(status, 200);
+    assert_eq!(s.counts(true), vec![4, 1, 1, 1, 1]);
+
+    // 4. Health.
+    let (status, h) = body(api.invoke("req-health", json!({"health_check": true}), wait));
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["healthy"], true);
+    assert_eq!(h["s3_healthy"], true);
+
+    // 5. Bulk, dry run: lists what it would load.
+    let (status, b) = body(api.invoke(
+        "req-bulk",
+        json!({"mode": "bulk", "section_id": 2161, "dry_run": true}),
+        wait,
+    ));
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["files_found"], 2, "{b}");
+
+    // 6. No S3 object in the event: a 400 answer, not a retry.
+    let (status, b) = body(api.invoke("req-empty", json!({"Records": []}), wait));
+    assert_eq!(status, 400, "{b}");
+
+    // 7. The only file is missing: the invocation fails so the trigger retries.
+    let missing = api.invoke(
+        "req-missing",
+        json!({"Records": [record(&s.bucket, "section/2161/video/missing.jsonl")]}),
+        wait,
+    );
+    let Outcome::Error(err) = missing else {
+        panic!("expected an invocation error, got {missing:?}")
+    };
+    assert!(err.to_string().contains("missing.jsonl"), "{err}");
+
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = child.wait();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let logs: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l["span"]["request_id"] == "req-sqs"
+            && l["fields"]["message"] == "invocation finished"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&s.engine.password),
+        "the ClickHouse password is in the logs"
+    );
+}
