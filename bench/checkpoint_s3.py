@@ -106,4 +106,5 @@ def main():
         print(f"| {n:,} | {run_} | {w:.2f} | {'' if rate is None else f'{rate:,.0f}'} | {'' if total is None else f'{total:,}'} |")
 
 
-main()
+if __name__ == "__main__":
+    main()

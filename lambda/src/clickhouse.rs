@@ -84,7 +84,7 @@ pub enum ClickHouseError {
 impl ClickHouseError {
     /// Worth another attempt: the network, a gateway in between, or a
     /// ClickHouse error that says "later" (overload, timeouts, Keeper).
-    fn retryable(&self) -> bool {
+    fn retryable(&self, own_time_limit: bool) -> bool {
         // TIMEOUT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES, SOCKET_TIMEOUT,
         // NETWORK_ERROR, MEMORY_LIMIT_EXCEEDED, TOO_MANY_PARTS,
         // UNKNOWN_STATUS_OF_INSERT, SYSTEM_ERROR, KEEPER_EXCEPTION.
@@ -94,6 +94,8 @@ impl ClickHouseError {
             ClickHouseError::Server {
                 status, code: None, ..
             } => matches!(status, 502..=504),
+            // Our own max_execution_time ran out: the same query would too.
+            ClickHouseError::Server { code: Some(159), .. } if own_time_limit => false,
             ClickHouseError::Server { code: Some(c), .. } => TRANSIENT.contains(c),
         }
     }
@@ -186,12 +188,20 @@ impl ClickHouse {
         params: &[(&str, String)],
         body: Vec<u8>,
     ) -> Result<(String, Summary), ClickHouseError> {
+        // A query with its own time limit may run that long: wait for the
+        // server's answer (its TIMEOUT_EXCEEDED) rather than cutting it off.
+        let limit = params
+            .iter()
+            .find(|(k, _)| *k == "max_execution_time")
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(|s| Duration::from_secs(s + 30));
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_once(params, body.clone()).await {
+            match self.send_once(params, body.clone(), limit).await {
                 Ok(r) => return Ok(r),
-                Err(e) if e.retryable() && attempt < self.cfg.max_attempts => {
+                Err(e) if e.retryable(limit.is_some()) && attempt < self.cfg.max_attempts => {
                     let wait = Duration::from_millis(200 * (1 << attempt.min(5)));
                     tracing::warn!(attempt, error = %e, "ClickHouse request failed; retrying");
                     tokio::time::sleep(wait).await;
@@ -205,6 +215,7 @@ impl ClickHouse {
         &self,
         params: &[(&str, String)],
         body: Vec<u8>,
+        timeout: Option<Duration>,
     ) -> Result<(String, Summary), ClickHouseError> {
         let url = format!("{}/", self.cfg.url);
         // Every statement names its database, so none is set here (one
@@ -218,6 +229,9 @@ impl ClickHouse {
             .body(body);
         if let Some(p) = &self.cfg.password {
             req = req.header("X-ClickHouse-Key", p);
+        }
+        if let Some(t) = timeout {
+            req = req.timeout(t.max(self.cfg.timeout));
         }
         let resp = req.send().await.map_err(|e| ClickHouseError::Transport {
             url: self.cfg.url.clone(),
@@ -259,5 +273,36 @@ impl ClickHouse {
             });
         }
         Ok((text, summary))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(status: u16, code: Option<u32>) -> ClickHouseError {
+        ClickHouseError::Server {
+            url: "u".into(),
+            status,
+            code,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn what_is_retried() {
+        let transport = ClickHouseError::Transport {
+            url: "u".into(),
+            message: "reset".into(),
+        };
+        assert!(transport.retryable(false));
+        assert!(server(503, None).retryable(false));
+        assert!(!server(500, None).retryable(false));
+        assert!(server(500, Some(252)).retryable(false), "TOO_MANY_PARTS");
+        assert!(!server(500, Some(62)).retryable(false), "a syntax error stays one");
+        // TIMEOUT_EXCEEDED: retried for an insert, not for a query that hit
+        // the time limit it set itself.
+        assert!(server(500, Some(159)).retryable(false));
+        assert!(!server(500, Some(159)).retryable(true));
     }
 }

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""xAPI to ClickHouse, end to end, both load paths.
+
+    ~/.cache/eventlog/venv/bin/python bench/xapi_load.py [--statements 1000000] [--files 100]
+
+Needs `cargo build --release -p eventlog`, s3s-fs (see bench/checkpoint_s3.py)
+and the test venv (chdb). Generates the statements from the nine examples
+in testdata/xapi (ids, users, sections, times, scores varied; about 1 %
+unknown verbs and 0.1 % broken lines) as JSONL files in an s3s-fs bucket,
+starts the ClickHouse engine the tests use (chdb behind
+tests/infra/clickhouse_http.py), then loads the bucket with `eventlog xapi
+bulk` through each path into its own database: a first load, then the same
+load again (every row deduplicated). Also the engine alone counting the
+lines over S3, a floor for the server-side path. Prints a markdown table.
+
+The engine is ClickHouse in one process behind a Python HTTP front (one
+query at a time), so these are figures for this test engine on this
+machine, not for a ClickHouse server.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BIN = os.path.join(REPO, "target", "release", "eventlog")
+sys.path.insert(0, HERE)
+from checkpoint_s3 import s3s_binary  # noqa: E402
+
+PASSWORD = "bench"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait(url):
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception as e:
+            if hasattr(e, "code"):
+                return
+            time.sleep(0.1)
+    sys.exit(f"{url} did not come up")
+
+
+def generate(dest, statements, files):
+    """JSONL files under dest/section/<id>/<kind>/, written from templates
+    with placeholders so a million lines take seconds, not minutes."""
+    templates = []
+    for name in ("examples.jsonl", "examples-extra.jsonl"):
+        with open(os.path.join(REPO, "testdata", "xapi", name)) as f:
+            templates += [json.loads(line) for line in f if line.strip()]
+    filled = []
+    for t in templates:
+        t["id"] = "@ID@"
+        t["timestamp"] = "@TS@"
+        t["actor"]["account"]["name"] = "@USER@"
+        t.setdefault("context", {}).setdefault("extensions", {})["http://oli.cmu.edu/extensions/section_id"] = "@SECTION@"
+        filled.append(json.dumps(t, separators=(",", ":")).replace('"@SECTION@"', "@SECTION@"))
+    rng = random.Random(7)
+    per_file = statements // files
+    total = 0
+    for f in range(files):
+        section = 1000 + f % 50
+        directory = os.path.join(dest, "section", str(section), "mixed")
+        os.makedirs(directory, exist_ok=True)
+        lines = []
+        for i in range(per_file if f < files - 1 else statements - total):
+            r = rng.random()
+            if r < 0.001:
+                lines.append('{"broken": ')
+                continue
+            t = filled[-1] if r < 0.011 else filled[rng.randrange(len(filled) - 1)]
+            ts = f"2025-{1 + f % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}.{rng.randrange(10**6):06d}Z"
+            lines.append(t.replace("@ID@", f"{f:08x}-{i:04x}-4000-a000-{rng.getrandbits(48):012x}")
+                         .replace("@TS@", ts).replace("@USER@", str(rng.randrange(200000))).replace("@SECTION@", str(section)))
+        total += len(lines)
+        with open(os.path.join(directory, f"2025-{1 + f % 12:02d}-01T00-00-00.000000Z_{f:04d}.jsonl"), "w") as out:
+            out.write("\n".join(lines) + "\n")
+    return total
+
+
+def measure(cmd, env):
+    """Wall time and peak RSS (MB) of one command, in a fresh measuring child."""
+    code = ("import resource,subprocess,sys,time,json;t=time.perf_counter();"
+            "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+            "w=time.perf_counter()-t;r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+            "print(json.dumps({'wall':w,'rss':r/1024,'rc':p.returncode,'out':p.stdout,'err':p.stderr[-3000:]}))")
+    p = subprocess.run([sys.executable, "-c", code] + cmd, capture_output=True, text=True, env=env)
+    d = json.loads(p.stdout)
+    if d["rc"] not in (0, 1):
+        sys.exit(f"{cmd[:3]} failed ({d['rc']}): {d['err']}\n{d['out'][-3000:]}")
+    return d
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--statements", type=int, default=1_000_000)
+    ap.add_argument("--files", type=int, default=100)
+    args = ap.parse_args()
+    if not os.path.exists(BIN):
+        sys.exit("build first: cargo build --release -p eventlog")
+    venv_python = sys.executable
+    root = tempfile.mkdtemp(prefix="eventlog-xapibench-")
+    procs = []
+    try:
+        s3_root = os.path.join(root, "s3")
+        t = time.perf_counter()
+        lines = generate(os.path.join(s3_root, "xapi"), args.statements, args.files)
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(s3_root) for f in fs)
+        print(f"generated {lines} lines, {size / 1e6:.0f} MB in {args.files} files ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+        s3_port, ch_port = free_port(), free_port()
+        procs.append(subprocess.Popen([s3s_binary(), "--host", "127.0.0.1", "--port", str(s3_port), "--access-key", "AK", "--secret-key", "SK", s3_root],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([venv_python, os.path.join(REPO, "tests", "infra", "clickhouse_http.py"), "--port", str(ch_port),
+                                       "--data", os.path.join(root, "ch"), "--user", "default", "--password", PASSWORD],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        s3_url, ch_url = f"http://127.0.0.1:{s3_port}", f"http://127.0.0.1:{ch_port}"
+        wait(s3_url + "/")
+        wait(ch_url + "/ping")
+
+        def sql(q):
+            req = urllib.request.Request(ch_url + "/", data=q.encode(), headers={"X-ClickHouse-Key": PASSWORD})
+            return urllib.request.urlopen(req).read().decode()
+
+        sql("CREATE NAMED COLLECTION IF NOT EXISTS bench_s3 AS access_key_id = 'AK', secret_access_key = 'SK'")
+        base = dict(os.environ, CLICKHOUSE_URL=ch_url, CLICKHOUSE_USER="default", CLICKHOUSE_PASSWORD=PASSWORD,
+                    EVENTLOG_S3_ENDPOINT=s3_url, AWS_ACCESS_KEY_ID="AK", AWS_SECRET_ACCESS_KEY="SK", AWS_REGION="us-east-1",
+                    AWS_EC2_METADATA_DISABLED="true", CLICKHOUSE_S3_AUTH="named:bench_s3", CLICKHOUSE_S3_ENDPOINT=s3_url)
+        rows = []
+        t = time.perf_counter()
+        counted = sql(f"SELECT count() FROM s3(bench_s3, url = '{s3_url}/xapi/section/**.jsonl', format = 'LineAsString', structure = 'line String')").strip()
+        w = time.perf_counter() - t
+        rows.append(("engine alone: count the lines over S3 (floor)", w, None, int(counted), None))
+        for path in ("in-process", "server-side"):
+            db = "bench_" + path.replace("-", "_")
+            env = dict(base, CLICKHOUSE_DATABASE=db)
+            subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)
+            for run in ("first load", "same files again"):
+                d = measure([BIN, "xapi", "bulk", "--bucket", "xapi", "--prefix", "section/", "--path", path], env)
+                report = json.loads(d["out"])
+                if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
+                    sys.exit(f"{path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
+                stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in
+                             ("video_events", "activity_attempt_events", "page_attempt_events", "page_viewed_events", "part_attempt_events"))
+                rows.append((f"{path}: {run}", d["wall"], d["rss"], report["total_rows"], stored))
+        print("| run | seconds | eventlog peak RSS (MB) | statements loaded | rows/s | rows in tables (FINAL) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, w, rss, n, stored in rows:
+            print(f"| {name} | {w:.1f} | {'' if rss is None else f'{rss:.0f}'} | {n:,} | {n / w:,.0f} | {'' if stored is None else f'{stored:,}'} |")
+        print(f"\n{lines:,} lines ({size / 1e6:.0f} MB) in {args.files} files.")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
