@@ -54,6 +54,18 @@ def measure(cmd):
     return d
 
 
+def into_history_group(src):
+    """Move the generated files into the history's (adrc, form) group."""
+    for name in os.listdir(os.path.join(src, "prod")):
+        p = os.path.join(src, "prod", name)
+        with open(p) as f:
+            ev = json.load(f)
+        ev.update(study="adrc", datatype="form", module="UDS", project_label="ingest-form")
+        ev.pop("modality", None)
+        with open(p, "w") as f:
+            json.dump(ev, f)
+
+
 def checkpoint(src, dst):
     d = measure([BIN, "checkpoint", "--json", "--source", src, "--checkpoints", dst])
     s = json.loads(d["out"])
@@ -80,7 +92,7 @@ def main():
         set_, run, w, rss, rate, total = row
         print(f"| {set_} | {run} | {w:.2f} | {'' if rss is None else f'{rss:.0f}'} | {'' if rate is None else f'{rate:,.0f}'} | {total:,} |", flush=True)
 
-    print("| set | run | seconds | peak RSS (MB) | files/s | rows after |")
+    print("| set | run | seconds | peak RSS (MB) | files/s | rows in the checkpoints written |")
     print("|---|---|---:|---:|---:|---:|", flush=True)
     root = tempfile.mkdtemp(prefix="eventlog-bench-")
     try:
@@ -115,22 +127,12 @@ def main():
             subprocess.run(GEN + ["history", os.path.join(dst, "adrc", "form", "events.parquet"), str(hist)], check=True)
             # New files in the same (adrc, form) group as the history.
             subprocess.run(GEN + ["files", src, "1000", str(hist)], check=True)
-            for name in os.listdir(os.path.join(src, "prod")):
-                p = os.path.join(src, "prod", name)
-                ev = json.load(open(p))
-                ev.update(study="adrc", datatype="form", module="UDS", project_label="ingest-form")
-                ev.pop("modality", None)
-                json.dump(ev, open(p, "w"))
+            into_history_group(src)
             w, rss, s = checkpoint(src, dst)
             emit((f"{hist} history rows (Polars file)", "+1000 new files", w, rss, None, s["total_rows"]))
             # Again, now on eventlog's own file (128k-row row groups).
             subprocess.run(GEN + ["files", src, "1000", str(hist + 1000)], check=True)
-            for name in os.listdir(os.path.join(src, "prod")):
-                p = os.path.join(src, "prod", name)
-                ev = json.load(open(p))
-                ev.update(study="adrc", datatype="form", module="UDS", project_label="ingest-form")
-                ev.pop("modality", None)
-                json.dump(ev, open(p, "w"))
+            into_history_group(src)
             w, rss, s = checkpoint(src, dst)
             emit((f"{hist} history rows (eventlog file)", "+1000 more new files", w, rss, None, s["total_rows"]))
             shutil.rmtree(src)

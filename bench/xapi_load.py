@@ -33,17 +33,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 BIN = os.path.join(REPO, "target", "release", "eventlog")
 sys.path.insert(0, HERE)
-from checkpoint_s3 import s3s_binary  # noqa: E402
+from checkpoint_s3 import free_port, s3s_binary  # noqa: E402
 
 PASSWORD = "bench"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait(url):

@@ -20,7 +20,7 @@ cargo build -q -p eventlog-core --target wasm32-unknown-unknown
 step "terraform fmt"
 terraform -chdir=lambda fmt -check -diff
 
-step "workspace tests (with the local S3 server)"
+step "start the local S3 server and ClickHouse; build the binaries"
 # shellcheck source=scripts/servers.sh
 . scripts/servers.sh
 start_s3

@@ -10,18 +10,8 @@ use std::time::Instant;
 
 use eventlog_core::visit::{check_file, validate};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 fn event(r: &mut Rng) -> (String, Vec<u8>) {
     let actions = ["submit", "pass-qc", "not-pass-qc", "delete"];

@@ -15,18 +15,8 @@ use eventlog_core::xapi::extract::{row, write_json_each_row};
 use eventlog_core::xapi::{Category, classify, decode_line, schema, string_at, time};
 use serde_json::{Value, json};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 fn templates() -> Vec<Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/xapi");
@@ -48,14 +38,28 @@ fn lines(count: usize) -> Vec<String> {
     (0..count)
         .map(|i| {
             if r.below(100) == 0 {
-                return String::from("{\"verb\": {\"id\": \"http://adlnet.gov/expapi/verbs/completed\"");
+                return String::from(
+                    "{\"verb\": {\"id\": \"http://adlnet.gov/expapi/verbs/completed\"",
+                );
             }
             // Unknown verbs are the last template; keep them near 1 %.
-            let pick = if r.below(100) == 0 { t.len() - 1 } else { r.below(t.len() as u64 - 1) as usize };
+            let pick = if r.below(100) == 0 {
+                t.len() - 1
+            } else {
+                r.below(t.len() as u64 - 1) as usize
+            };
             let mut s = t[pick].clone();
-            s["id"] = json!(format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", r.next() as u32, i % 65536, r.below(4096), r.below(4096), r.below(1 << 48)));
+            s["id"] = json!(format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                r.next() as u32,
+                i % 65536,
+                r.below(4096),
+                r.below(4096),
+                r.below(1 << 48)
+            ));
             s["actor"]["account"]["name"] = json!(r.below(200_000).to_string());
-            s["context"]["extensions"]["http://oli.cmu.edu/extensions/section_id"] = json!(1000 + r.below(3000));
+            s["context"]["extensions"]["http://oli.cmu.edu/extensions/section_id"] =
+                json!(1000 + r.below(3000));
             s["timestamp"] = json!(format!(
                 "2025-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
                 1 + r.below(12),
@@ -116,15 +120,24 @@ fn run(pass: Pass, lines: &[String]) -> usize {
 }
 
 fn main() {
-    let count: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200_000);
+    let count: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(200_000);
     let lines = lines(count);
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     println!("| pass | lines | loadable | seconds | statements/s (1 core) | MB/s |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (label, pass) in [
         ("decode + timestamp + classify", Pass::DecodeClassify),
-        ("+ row extraction + JSONEachRow encoding (what is inserted)", Pass::Rows),
-        ("+ statement schema check (the whole in-process work per line)", Pass::RowsAndSchema),
+        (
+            "+ row extraction + JSONEachRow encoding (what is inserted)",
+            Pass::Rows,
+        ),
+        (
+            "+ statement schema check (the whole in-process work per line)",
+            Pass::RowsAndSchema,
+        ),
     ] {
         let mut best = f64::MAX;
         let mut loaded = 0;

@@ -16,6 +16,7 @@
 
 extern crate alloc;
 
+mod calendar;
 mod fmath;
 pub mod json;
 pub mod report;

@@ -95,7 +95,9 @@ impl ClickHouseError {
                 status, code: None, ..
             } => matches!(status, 502..=504),
             // Our own max_execution_time ran out: the same query would too.
-            ClickHouseError::Server { code: Some(159), .. } if own_time_limit => false,
+            ClickHouseError::Server {
+                code: Some(159), ..
+            } if own_time_limit => false,
             ClickHouseError::Server { code: Some(c), .. } => TRANSIENT.contains(c),
         }
     }
@@ -299,7 +301,10 @@ mod tests {
         assert!(server(503, None).retryable(false));
         assert!(!server(500, None).retryable(false));
         assert!(server(500, Some(252)).retryable(false), "TOO_MANY_PARTS");
-        assert!(!server(500, Some(62)).retryable(false), "a syntax error stays one");
+        assert!(
+            !server(500, Some(62)).retryable(false),
+            "a syntax error stays one"
+        );
         // TIMEOUT_EXCEEDED: retried for an insert, not for a query that hit
         // the time limit it set itself.
         assert!(server(500, Some(159)).retryable(false));

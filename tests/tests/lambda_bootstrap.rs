@@ -2,11 +2,10 @@
 //! 127.0.0.1, against the local S3 server: a seed-shaped event, a bad
 //! configuration (400), and a missing checkpoint bucket (invocation error).
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi};
+use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi, stop_and_read};
 use eventlog_tests::s3;
 use serde_json::{Value, json};
 
@@ -23,7 +22,7 @@ fn bootstrap_answers_through_the_runtime_api() {
     }
 
     let api = RuntimeApi::start();
-    let mut child = Command::new(eventlog_tests::bin("bootstrap"))
+    let child = Command::new(eventlog_tests::bin("bootstrap"))
         .envs(s3::env_for(&endpoint))
         .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "event-log-checkpoint")
@@ -42,7 +41,6 @@ fn bootstrap_answers_through_the_runtime_api() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start bootstrap");
-    let pid = child.id();
 
     // 1. The seed's event shape.
     let seed_event = json!({"source_bucket": source, "prefix": "prod/", "checkpoint_bucket": checkpoints, "checkpoint_key": "checkpoints/{study}/{datatype}/events.parquet"});
@@ -98,19 +96,7 @@ fn bootstrap_answers_through_the_runtime_api() {
     assert_eq!(body["new_events_processed"], 0);
 
     // Stop the function by PID, then read what it logged.
-    let _ = Command::new("kill").arg(pid.to_string()).status();
-    let _ = child.wait();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let (stdout, lines) = stop_and_read(child);
     // CloudWatch EMF: a run document and one per group, each with its own dimensions.
     let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
     let run_docs: Vec<&&Value> = emf

@@ -4,11 +4,10 @@
 //! an event with no object (400) and a notification whose only file is
 //! missing (invocation error, so the trigger retries).
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi};
+use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi, stop_and_read};
 use eventlog_tests::xapi::{examples, setup};
 use serde_json::{Value, json};
 
@@ -35,7 +34,7 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
     s.put("section/2161/video/2025-10-07T15-04-05.1Z_B.jsonl", &extra);
 
     let api = RuntimeApi::start();
-    let mut child = Command::new(eventlog_tests::bin("xapi-bootstrap"))
+    let child = Command::new(eventlog_tests::bin("xapi-bootstrap"))
         .envs(s.env.iter().map(|(k, v)| (k, v)))
         .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "xapi-etl")
@@ -48,7 +47,6 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start xapi-bootstrap");
-    let pid = child.id();
     let wait = Duration::from_secs(120);
 
     // 1. An S3 notification for one file.
@@ -106,19 +104,7 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
     };
     assert!(err.to_string().contains("missing.jsonl"), "{err}");
 
-    let _ = Command::new("kill").arg(pid.to_string()).status();
-    let _ = child.wait();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let logs: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let (stdout, logs) = stop_and_read(child);
     assert!(
         logs.iter().any(|l| l["span"]["request_id"] == "req-sqs"
             && l["fields"]["message"] == "invocation finished"),

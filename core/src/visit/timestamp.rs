@@ -336,14 +336,7 @@ fn date(b: &[u8]) -> Option<(u16, u8, u8)> {
     }
     let month = two(b, 5)?;
     let day = two(b, 8)?;
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let max = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let max = crate::calendar::days_in_month(year, month)?;
     (1..=max)
         .contains(&day)
         .then_some((year as u16, month as u8, day as u8))

@@ -24,15 +24,8 @@ pub fn parse(s: &str) -> Option<i64> {
     if !(1900..=2299).contains(&year) || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > days_in {
+    let days_in = crate::calendar::days_in_month(year as u32, month as u32)?;
+    if day < 1 || day > i64::from(days_in) {
         return None;
     }
     let mut pos = 19;

@@ -112,18 +112,7 @@ async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Va
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let level = env("LOG_LEVEL")
-        .unwrap_or_else(|| "info".into())
-        .to_lowercase();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
-            "warn,eventlog={level},bootstrap={level}"
-        )))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
+    eventlog::lambda_fn::init_logging("bootstrap");
     let s3 = client(&S3Config::from_env()).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);

@@ -17,18 +17,7 @@ fn env(name: &str) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let level = env("LOG_LEVEL")
-        .unwrap_or_else(|| "info".into())
-        .to_lowercase();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
-            "warn,eventlog={level},xapi_bootstrap={level}"
-        )))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
+    eventlog::lambda_fn::init_logging("xapi_bootstrap");
     let config = XapiConfig::from_env(&env).map_err(|e| format!("configuration: {e}"))?;
     let ch = ClickHouse::new(config.clickhouse.clone())?;
     let s3 = eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await;

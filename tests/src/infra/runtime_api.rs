@@ -179,3 +179,22 @@ async fn handle(
         )),
     }
 }
+
+/// Stop a function process by PID and return what it printed: the whole
+/// stdout and its JSON lines.
+pub fn stop_and_read(mut child: std::process::Child) -> (String, Vec<Value>) {
+    use std::io::Read;
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout).expect("function stdout");
+    }
+    let lines = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (stdout, lines)
+}
