@@ -181,6 +181,27 @@ pub fn response(inv: &Invocation, s: &RunSummary) -> Option<Value> {
     }))
 }
 
+/// JSON logs for a Lambda binary, one object per line with the current
+/// span (which carries the request id), at `LOG_LEVEL` (default info) for
+/// this crate and the binary `target`, warnings for everything else.
+/// CloudWatch stamps each line, so no time is written.
+pub fn init_logging(target: &str) {
+    let level = std::env::var("LOG_LEVEL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "info".into())
+        .to_lowercase();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+            "warn,eventlog={level},{target}={level}"
+        )))
+        .with_current_span(true)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,25 +262,4 @@ mod tests {
         assert!(Invocation::resolve(&json!({"source_bucket": 7}), &none).is_err());
         assert!(Invocation::resolve(&json!({"source_bucket": "Bad_Bucket"}), &none).is_err());
     }
-}
-
-/// JSON logs for a Lambda binary, one object per line with the current
-/// span (which carries the request id), at `LOG_LEVEL` (default info) for
-/// this crate and the binary `target`, warnings for everything else.
-/// CloudWatch stamps each line, so no time is written.
-pub fn init_logging(target: &str) {
-    let level = std::env::var("LOG_LEVEL")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "info".into())
-        .to_lowercase();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
-            "warn,eventlog={level},{target}={level}"
-        )))
-        .with_current_span(true)
-        .with_target(false)
-        .without_time()
-        .init();
 }
