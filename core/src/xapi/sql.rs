@@ -279,15 +279,15 @@ const READ_SETTINGS: &str = "s3_skip_empty_files = 1";
 /// The non-blank lines of `s3`, trimmed like [`super::trim_line`], as `json`
 /// with the object's `_path`.
 fn lines(s3: &str) -> String {
-    let trim = super::LINE_TRIM.iter().map(|c| match c {
-        '\t' => "\\t".to_string(),
-        '\r' => "\\r".to_string(),
-        c => c.to_string(),
-    });
-    format!(
-        "(SELECT trimBoth(line, '{}') AS json, _path FROM {s3} WHERE json != '')",
-        trim.collect::<String>()
-    )
+    let mut trim = String::new();
+    for c in super::LINE_TRIM {
+        match c {
+            '\t' => trim.push_str("\\t"),
+            '\r' => trim.push_str("\\r"),
+            c => trim.push(c),
+        }
+    }
+    format!("(SELECT trimBoth(line, '{trim}') AS json, _path FROM {s3} WHERE json != '')")
 }
 
 /// `INSERT INTO <table> (<columns>) SELECT <expressions> FROM s3(…) WHERE …`.
