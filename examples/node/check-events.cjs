@@ -5,12 +5,13 @@
 //
 //   node examples/node/check-events.cjs FILE...        # a report per file, exit 1 if any is invalid
 //   node examples/node/check-events.cjs --corpus F.jsonl   # one report line per {"hex","name"} case
+//   node examples/node/check-events.cjs --xapi FILE.jsonl...  # xAPI statements: a JSON line per line, exit 1 on problems
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 const pkg = process.env.EVENTLOG_WASM_NODE || path.join(__dirname, "..", "..", "target", "wasm", "pkg-node");
-const { validate, validateJson, version } = require(pkg);
+const { validate, validateJson, checkXapi, checkXapiJson, version } = require(pkg);
 
 const args = process.argv.slice(2);
 if (args[0] === "--corpus") {
@@ -21,6 +22,15 @@ if (args[0] === "--corpus") {
     out.push(validateJson(new Uint8Array(Buffer.from(c.hex, "hex")), c.name ?? undefined));
   }
   process.stdout.write(out.join("\n") + "\n");
+} else if (args[0] === "--xapi") {
+  // The name is the path as given, as `eventlog xapi check --format json` names files.
+  let problems = 0;
+  for (const file of args.slice(1)) {
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    problems += checkXapi(bytes, file).filter((l) => l.verdict === "invalid" || (l.issues ?? []).length > 0).length;
+    process.stdout.write(checkXapiJson(bytes, file));
+  }
+  process.exitCode = problems ? 1 : 0;
 } else {
   let invalid = 0;
   console.error(`eventlog validator ${version()}`);

@@ -10,8 +10,12 @@ network service needed, the same verdicts as the pipeline.
     python examples/python-gear/validate_before_logging.py
 
 The module's ABI (see wasm/src/raw.rs): alloc(len) -> ptr; validate(ptr,
-len, name_ptr, name_len) -> (result_ptr << 32 | result_len); free(ptr,
-len); version() -> packed like validate.
+len, name_ptr, name_len) -> (result_ptr << 32 | result_len); check_xapi,
+the same for an xAPI JSONL document; free(ptr, len); version() -> packed
+like validate.
+
+    python examples/python-gear/validate_before_logging.py --xapi FILE.jsonl...
+        # the xAPI line reports (JSON Lines), as `eventlog xapi check --format json`
 """
 import argparse
 import json
@@ -37,6 +41,7 @@ class EventValidator:
         self._alloc = exports["alloc"]
         self._free = exports["free"]
         self._validate = exports["validate"]
+        self._check_xapi = exports["check_xapi"]
         self._version = exports["version"]
 
     def _put(self, data: bytes):
@@ -51,15 +56,22 @@ class EventValidator:
         self._free(self._store, ptr, length)
         return data
 
-    def report_json(self, data: bytes, name: str | None = None) -> str:
-        """The report as JSON text: the same bytes as `eventlog validate --format json`."""
+    def _call(self, fn, data: bytes, name: str | None) -> str:
         ptr, n = self._put(data)
         nptr, nn = self._put(name.encode() if name else b"")
         try:
-            return self._take(self._validate(self._store, ptr, n, nptr, nn)).decode()
+            return self._take(fn(self._store, ptr, n, nptr, nn)).decode()
         finally:
             self._free(self._store, ptr, n)
             self._free(self._store, nptr, nn)
+
+    def report_json(self, data: bytes, name: str | None = None) -> str:
+        """The report as JSON text: the same bytes as `eventlog validate --format json`."""
+        return self._call(self._validate, data, name)
+
+    def check_xapi_json(self, data: bytes, name: str | None = None) -> str:
+        """xAPI JSONL: a JSON line per non-blank line, as `eventlog xapi check --format json`."""
+        return self._call(self._check_xapi, data, name)
 
     def validate(self, data: bytes, name: str | None = None) -> dict:
         return json.loads(self.report_json(data, name))
@@ -124,6 +136,14 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--wasm", default=DEFAULT_WASM)
     ap.add_argument("--corpus", help="print a report line per case of this JSONL file")
+    ap.add_argument("--xapi", nargs="+", metavar="FILE", help="print the xAPI line reports of these JSONL files")
     args = ap.parse_args()
     v = EventValidator(args.wasm)
-    corpus(v, args.corpus) if args.corpus else demo(v)
+    if args.xapi:
+        for path in args.xapi:
+            with open(path, "rb") as f:
+                sys.stdout.write(v.check_xapi_json(f.read(), path))
+    elif args.corpus:
+        corpus(v, args.corpus)
+    else:
+        demo(v)

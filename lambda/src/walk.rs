@@ -15,11 +15,20 @@ pub struct WalkError {
 /// recursively for `*.json` files (any case), in name order so output is
 /// stable. Unlistable entries are returned as errors beside the files.
 pub fn json_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    files_with_extension(paths, "json")
+}
+
+/// As [`json_files`], for `*.jsonl` (xAPI statement files).
+pub fn jsonl_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    files_with_extension(paths, "jsonl")
+}
+
+fn files_with_extension(paths: &[PathBuf], ext: &str) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
         match std::fs::metadata(root) {
-            Ok(m) if m.is_dir() => walk_dir(root, &mut files, &mut errors),
+            Ok(m) if m.is_dir() => walk_dir(root, ext, &mut files, &mut errors),
             Ok(_) => files.push(root.clone()),
             Err(source) => errors.push(WalkError {
                 path: root.clone(),
@@ -30,13 +39,15 @@ pub fn json_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
     (files, errors)
 }
 
-fn walk_dir(root: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<WalkError>) {
+fn walk_dir(root: &Path, ext: &str, files: &mut Vec<PathBuf>, errors: &mut Vec<WalkError>) {
     for entry in walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
     {
         match entry {
-            Ok(e) if e.file_type().is_file() && is_json_name(e.path()) => files.push(e.into_path()),
+            Ok(e) if e.file_type().is_file() && has_extension(e.path(), ext) => {
+                files.push(e.into_path())
+            }
             Ok(_) => {}
             Err(e) => {
                 let path = e
@@ -52,10 +63,10 @@ fn walk_dir(root: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<WalkError>) 
     }
 }
 
-fn is_json_name(p: &Path) -> bool {
+fn has_extension(p: &Path, ext: &str) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 #[cfg(test)]

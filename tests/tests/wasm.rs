@@ -196,3 +196,139 @@ fn browser_checker_end_to_end() {
     assert!(artifacts.join("web-demo.png").exists());
     eprintln!("browser: {summary}");
 }
+
+/// Every object member of `v`, as a path of keys (arrays are left whole).
+fn member_paths(v: &serde_json::Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let serde_json::Value::Object(o) = v {
+        for (k, child) in o {
+            prefix.push(k.clone());
+            out.push(prefix.clone());
+            member_paths(child, prefix, out);
+            prefix.pop();
+        }
+    }
+}
+
+fn without(v: &serde_json::Value, path: &[String]) -> serde_json::Value {
+    let mut v = v.clone();
+    let mut cur = &mut v;
+    for k in &path[..path.len() - 1] {
+        cur = cur.get_mut(k).expect("path exists");
+    }
+    cur.as_object_mut()
+        .expect("object")
+        .remove(&path[path.len() - 1]);
+    v
+}
+
+/// The example statements, each also with every member removed in turn,
+/// plus lines no loader should take: every verdict and many schema issues.
+fn xapi_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for name in ["examples.jsonl", "examples-extra.jsonl"] {
+        let text = std::fs::read_to_string(testdata(&format!("xapi/{name}"))).unwrap();
+        let copy = dir.join(name);
+        std::fs::write(&copy, &text).unwrap();
+        files.push(copy);
+        let mut mutated = String::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let mut paths = Vec::new();
+            member_paths(&v, &mut Vec::new(), &mut paths);
+            for p in paths {
+                mutated.push_str(&serde_json::to_string(&without(&v, &p)).unwrap());
+                mutated.push('\n');
+            }
+        }
+        let path = dir.join(format!("mutated-{name}"));
+        std::fs::write(&path, mutated).unwrap();
+        files.push(path);
+    }
+    let first = std::fs::read_to_string(testdata("xapi/examples.jsonl")).unwrap();
+    let first = first.lines().next().unwrap();
+    let mut odd: Vec<u8> = Vec::new();
+    for line in [
+        &first[..first.len() / 2],
+        "",
+        "   \t",
+        "[1,2]",
+        "{\"timestamp\":\"2024-02-30T00:00:00Z\"}",
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"verb\":{\"id\":\"http://example.com/liked\"}}",
+        "{\"n\":1e999,\"timestamp\":\"2024-01-01T00:00:00Z\"}",
+    ] {
+        odd.extend_from_slice(line.as_bytes());
+        odd.extend_from_slice(b"\r\n");
+    }
+    odd.extend_from_slice(b"{\"id\":\"\xff\xfe\"}\n");
+    // The last line has no newline.
+    odd.extend_from_slice(first.replace("\"id\":", "\"id_\":").as_bytes());
+    let path = dir.join("odd lines.jsonl");
+    std::fs::write(&path, odd).unwrap();
+    files.push(path);
+    files
+}
+
+#[test]
+fn xapi_line_reports_are_byte_identical_in_the_cli_natively_in_node_and_in_wasmtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = xapi_files(dir.path());
+    let names: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+
+    let mut native = String::new();
+    for (path, name) in files.iter().zip(&names) {
+        native.push_str(
+            &eventlog_core::xapi::check::check_jsonl(&std::fs::read(path).unwrap(), Some(name)).0,
+        );
+    }
+    let verdicts: Vec<serde_json::Value> = native
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| verdicts.iter().filter(|v| f(v)).count();
+    assert!(count(&|v| v["verdict"] == "loadable" && v["issues"] == serde_json::json!([])) >= 5);
+    assert!(count(&|v| v["verdict"] == "loadable" && v["issues"] != serde_json::json!([])) > 50);
+    assert!(count(&|v| v["verdict"] == "unknown") >= 1);
+    assert!(count(&|v| v["verdict"] == "invalid") >= 5);
+
+    let cli =
+        eventlog_tests::eventlog(&[&["xapi", "check", "--format", "json"][..], &names].concat());
+    assert_eq!(cli.status.code(), Some(1), "problems found: exit 1");
+    let node = Command::new("node")
+        .arg(repo().join("examples/node/check-events.cjs"))
+        .arg("--xapi")
+        .args(&names)
+        .env("EVENTLOG_WASM_NODE", built("target/wasm/pkg-node"))
+        .output()
+        .expect("node");
+    assert_eq!(
+        node.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let py = Command::new(python())
+        .arg(repo().join("examples/python-gear/validate_before_logging.py"))
+        .arg("--wasm")
+        .arg(built("target/wasm/raw/eventlog_validator.wasm"))
+        .arg("--xapi")
+        .args(&names)
+        .output()
+        .expect("python");
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    for (label, got) in [
+        ("cli", cli.stdout),
+        ("node", node.stdout),
+        ("wasmtime", py.stdout),
+    ] {
+        let got = String::from_utf8(got).unwrap();
+        let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
+        assert_eq!(a.len(), b.len(), "{label}: number of line reports");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "{label}: line report {i} differs");
+        }
+    }
+}

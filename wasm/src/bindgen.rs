@@ -46,6 +46,20 @@ export interface Report {
   /** Present when the name starts with `log-`: the name checked against the content. */
   name_findings?: Issue[];
 }
+
+/** One non-blank line of an xAPI JSONL document, as the loader sees it. */
+export type XapiLine =
+  | { file?: string; line: number; verdict: "loadable";
+      /** The ClickHouse table it loads into. */
+      table: "video_events" | "activity_attempt_events" | "page_attempt_events" | "page_viewed_events" | "part_attempt_events";
+      /** The statement kind of Torus's schema, null when none matches. */
+      kind: string | null;
+      /** The statement id, or the SHA-256 of the line when it has none. */
+      event_id: string;
+      /** Schema problems: the row still loads. */
+      issues: Issue[] }
+  | { file?: string; line: number; verdict: "unknown"; verb: string }
+  | { file?: string; line: number; verdict: "invalid"; reason: string };
 "#;
 
 fn bytes_of(input: &JsValue) -> Result<Vec<u8>, JsError> {
@@ -100,6 +114,33 @@ pub fn validate_batch(
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Check an xAPI JSONL document line by line: JSON Lines text, one line
+/// per non-blank input line (byte-identical to `eventlog xapi check
+/// --format json`).
+#[wasm_bindgen(js_name = checkXapiJson)]
+pub fn check_xapi_json(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
+    name: Option<String>,
+) -> Result<String, JsError> {
+    Ok(crate::xapi_report_jsonl(
+        &bytes_of(&input)?,
+        name.as_deref(),
+    ))
+}
+
+/// Check an xAPI JSONL document line by line, as objects.
+#[wasm_bindgen(js_name = checkXapi, unchecked_return_type = "XapiLine[]")]
+pub fn check_xapi(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
+    name: Option<String>,
+) -> Result<JsValue, JsError> {
+    let out = Array::new();
+    for line in check_xapi_json(input, name)?.lines() {
+        out.push(&JSON::parse(line).map_err(|_| JsError::new("internal: report is not JSON"))?);
+    }
+    Ok(out.into())
 }
 
 /// The version of the rules.

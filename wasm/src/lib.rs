@@ -7,7 +7,7 @@
 //!
 //! * With the default `bindgen` feature (built by wasm-pack for `--target
 //!   web` and `--target nodejs`): `validate`, `validateJson`,
-//!   `validateBatch`, `version`.
+//!   `validateBatch`, `checkXapi`, `checkXapiJson`, `version`.
 //! * With `--no-default-features --features raw`: a C ABI for other hosts,
 //!   documented in [`raw`].
 
@@ -16,7 +16,9 @@ mod bindgen;
 /// The wasm-bindgen exports, callable from Rust too (tests).
 #[cfg(feature = "bindgen")]
 pub mod exports {
-    pub use crate::bindgen::{validate, validate_batch, validate_json, version};
+    pub use crate::bindgen::{
+        check_xapi, check_xapi_json, validate, validate_batch, validate_json, version,
+    };
 }
 // Only in wasm: natively, an exported `free` would replace libc's.
 #[cfg(all(feature = "raw", target_arch = "wasm32"))]
@@ -26,6 +28,12 @@ pub mod raw;
 /// (`path` is the name, when given).
 pub fn report_json(input: &[u8], name: Option<&str>) -> String {
     eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input).to_json()
+}
+
+/// The xAPI report for a JSONL document, as `eventlog xapi check --format
+/// json` prints it: one JSON line per non-blank line.
+pub fn xapi_report_jsonl(input: &[u8], name: Option<&str>) -> String {
+    eventlog_core::xapi::check::check_jsonl(input, name.filter(|n| !n.is_empty())).0
 }
 
 /// The version of the rules.

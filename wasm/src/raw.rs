@@ -8,6 +8,9 @@
 //!   the file bytes at `input_ptr` (a name of length 0 means none). The
 //!   result is a UTF-8 JSON report (the CLI's `--format json` line) at
 //!   `result >> 32`, `result & 0xffff_ffff` bytes long, owned by the caller.
+//! * `check_xapi(input_ptr, input_len, name_ptr, name_len) -> u64`: the
+//!   same for an xAPI JSONL document; the result is the JSON Lines of
+//!   `eventlog xapi check --format json`.
 //! * `free(ptr, len)`: release a buffer from `alloc` or a result.
 //! * `version() -> u64`: the version string, as `validate` returns text.
 //!
@@ -49,6 +52,40 @@ pub unsafe extern "C" fn validate(
     name_ptr: *const u8,
     name_len: usize,
 ) -> u64 {
+    // SAFETY: forwarded contract.
+    unsafe { with_input(input_ptr, input_len, name_ptr, name_len, crate::report_json) }
+}
+
+/// # Safety
+/// As [`validate`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn check_xapi(
+    input_ptr: *const u8,
+    input_len: usize,
+    name_ptr: *const u8,
+    name_len: usize,
+) -> u64 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_input(
+            input_ptr,
+            input_len,
+            name_ptr,
+            name_len,
+            crate::xapi_report_jsonl,
+        )
+    }
+}
+
+/// # Safety
+/// As [`validate`].
+unsafe fn with_input(
+    input_ptr: *const u8,
+    input_len: usize,
+    name_ptr: *const u8,
+    name_len: usize,
+    report: fn(&[u8], Option<&str>) -> String,
+) -> u64 {
     // SAFETY: the caller passes buffers it allocated with `alloc` and filled.
     let input = if input_len == 0 {
         &[][..]
@@ -62,7 +99,7 @@ pub unsafe extern "C" fn validate(
         let raw = unsafe { core::slice::from_raw_parts(name_ptr, name_len) };
         Some(String::from_utf8_lossy(raw).into_owned())
     };
-    give(crate::report_json(input, name.as_deref()).into_bytes())
+    give(report(input, name.as_deref()).into_bytes())
 }
 
 #[unsafe(no_mangle)]

@@ -8,6 +8,7 @@
 //! written once, as data, so the two paths cannot drift apart.
 
 pub mod canonical;
+pub mod check;
 pub mod columns;
 pub mod extract;
 pub mod schema;

@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use eventlog_core::xapi::check::{Judgement, judge_bytes};
 use eventlog_core::xapi::columns::columns;
 use eventlog_core::xapi::extract::{row, write_json_each_row};
 use eventlog_core::xapi::sql::ident;
-use eventlog_core::xapi::{
-    Category, LineError, classify, decode_line, schema, sha256_hex, string_at, time, trim_line,
-};
+use eventlog_core::xapi::{Category, sha256_hex};
 
 use super::files::{self, XapiFile};
 use super::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader};
@@ -114,44 +113,24 @@ async fn load_file(
             );
             continue;
         }
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            invalid(report, lineno, String::from("not UTF-8 text"));
-            continue;
-        };
-        if trim_line(line).is_empty() {
-            continue;
-        }
-        let statement = match decode_line(line) {
-            Ok(v) => v,
-            Err(LineError::Json(e)) => {
-                invalid(report, lineno, format!("not valid JSON: {e}"));
+        let (category, statement, checked) = match judge_bytes(&buf) {
+            Judgement::Blank => continue,
+            Judgement::Invalid { reason } => {
+                invalid(report, lineno, reason);
                 continue;
             }
-            Err(LineError::NotAnObject) => {
-                invalid(report, lineno, String::from("not a JSON object"));
+            Judgement::Unknown { verb } => {
+                *report.unknown_verbs.entry(verb).or_default() += 1;
                 continue;
             }
+            Judgement::Loadable {
+                category,
+                statement,
+                schema,
+            } => (category, statement, schema),
         };
-        let ts = string_at(&statement, &["timestamp"]);
-        if time::parse(ts).is_none() {
-            invalid(
-                report,
-                lineno,
-                format!(
-                    "timestamp {ts:?} is missing or not YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM] (years 1900-2299)"
-                ),
-            );
-            continue;
-        }
-        let category = classify(&statement);
-        if category == Category::Unknown {
-            *report
-                .unknown_verbs
-                .entry(string_at(&statement, &["verb", "id"]).to_string())
-                .or_default() += 1;
-            continue;
-        }
-        let checked = schema::validate(&statement);
+        // Judged loadable, so UTF-8.
+        let line = std::str::from_utf8(&buf).unwrap_or_default();
         if !checked.is_valid() {
             report.schema_warnings += 1;
             if report.schema_examples.len() < EXAMPLES {

@@ -3,6 +3,7 @@
 mod checkpoint;
 mod validate;
 mod xapi;
+mod xapi_check;
 
 use std::process::ExitCode;
 

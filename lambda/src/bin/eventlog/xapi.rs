@@ -12,6 +12,9 @@ use serde_json::Value;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
+    /// Check JSONL files line by line as the loader would (no ClickHouse,
+    /// no S3): exit 0 all clean, 1 invalid lines or schema issues, 2 unreadable.
+    Check(crate::xapi_check::Args),
     /// Print the DDL of the five tables (and create them with --create).
     Schema {
         /// A ClickHouse cluster: replicated tables plus Distributed ones.
@@ -71,6 +74,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 pub fn run(cmd: Command) -> ExitCode {
+    let cmd = match cmd {
+        Command::Check(args) => return crate::xapi_check::run(args),
+        other => other,
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -151,7 +158,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
     };
     let s3 = s3_client.as_ref();
     match cmd {
-        Command::Schema { .. } => unreachable!("handled above"),
+        Command::Schema { .. } | Command::Check(_) => unreachable!("handled above"),
         Command::Load {
             path,
             threshold,

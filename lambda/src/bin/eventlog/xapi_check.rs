@@ -1,0 +1,167 @@
+//! `eventlog xapi check PATH...`: what the loader would make of each line,
+//! without ClickHouse or S3. Files are read line by line (any size).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use eventlog::walk;
+use eventlog_core::report::write_json_str;
+use eventlog_core::xapi::check::{Judgement, Tally, judge_bytes, write_line_json};
+
+use crate::validate::Format;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output format: text (problems per file and a summary) or json (one
+    /// object per non-blank line, as the WebAssembly `checkXapiJson`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Files, or directories to search recursively for *.jsonl files.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// Exit 0 when every line loads cleanly (unknown statements are fine),
+/// 1 when a line is invalid or breaks the statement schema, 2 when a file
+/// cannot be read.
+pub fn run(args: Args) -> ExitCode {
+    let (files, walk_errors) = walk::jsonl_files(&args.paths);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut total = Tally::default();
+    let mut unreadable = walk_errors.len();
+    for e in &walk_errors {
+        unreadable_line(
+            &mut out,
+            args.format,
+            &e.path.display().to_string(),
+            &e.source.to_string(),
+        );
+    }
+    for path in &files {
+        let shown = path.display().to_string();
+        match check_file(&mut out, args.format, path, &shown) {
+            Ok(t) => {
+                total.loadable += t.loadable;
+                total.schema_warnings += t.schema_warnings;
+                total.unknown += t.unknown;
+                total.invalid += t.invalid;
+            }
+            Err(e) => {
+                unreadable += 1;
+                unreadable_line(&mut out, args.format, &shown, &e.to_string());
+            }
+        }
+    }
+    if args.format == Format::Text {
+        let _ = writeln!(
+            out,
+            "{} file(s): {}{}",
+            files.len() + walk_errors.len(),
+            summary(&total),
+            if unreadable > 0 {
+                format!(", {unreadable} unreadable file(s)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = out.flush();
+    if files.is_empty() && walk_errors.is_empty() {
+        eprintln!("eventlog xapi check: no .jsonl files found under the given paths");
+        return ExitCode::from(2);
+    }
+    if unreadable > 0 {
+        ExitCode::from(2)
+    } else if total.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn summary(t: &Tally) -> String {
+    format!(
+        "{} loadable ({} with schema issues), {} unknown, {} invalid",
+        t.loadable, t.schema_warnings, t.unknown, t.invalid
+    )
+}
+
+/// Lines end at `\n`, like the loader's reader and the core's
+/// `check_jsonl`, so the JSON output is the WebAssembly checker's.
+fn check_file(
+    out: &mut impl Write,
+    format: Format,
+    path: &std::path::Path,
+    shown: &str,
+) -> std::io::Result<Tally> {
+    let mut reader = BufReader::new(std::fs::File::open(path)?);
+    let mut buf = Vec::new();
+    let mut tally = Tally::default();
+    let mut lineno = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        lineno += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        let j = judge_bytes(&buf);
+        if matches!(j, Judgement::Blank) {
+            continue;
+        }
+        tally.add(&j);
+        match format {
+            Format::Json => {
+                let mut line = String::with_capacity(256);
+                let text = std::str::from_utf8(&buf).unwrap_or("");
+                write_line_json(&mut line, Some(shown), lineno, text, &j);
+                let _ = writeln!(out, "{line}");
+            }
+            Format::Text => match &j {
+                // Streamed as found (`file:line:`, as compilers print),
+                // so a large file's problems need no memory.
+                Judgement::Invalid { reason } => {
+                    let _ = writeln!(out, "{shown}:{lineno}: invalid: {reason}");
+                }
+                Judgement::Loadable { schema, .. } if !schema.is_valid() => {
+                    for i in &schema.issues {
+                        let _ = writeln!(
+                            out,
+                            "{shown}:{lineno}: schema: {}: {} [{}]",
+                            i.field, i.message, i.code
+                        );
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    if format == Format::Text {
+        let mark = if tally.is_clean() { "ok" } else { "PROBLEMS" };
+        let _ = writeln!(out, "{mark} {shown}: {}", summary(&tally));
+    }
+    Ok(tally)
+}
+
+fn unreadable_line(out: &mut impl Write, format: Format, path: &str, why: &str) {
+    match format {
+        Format::Json => {
+            let mut line = String::from("{\"file\":");
+            write_json_str(&mut line, path);
+            line.push_str(",\"line\":0,\"verdict\":\"unreadable\",\"reason\":");
+            write_json_str(&mut line, &format!("cannot read the file: {why}"));
+            line.push('}');
+            let _ = writeln!(out, "{line}");
+        }
+        Format::Text => {
+            let _ = writeln!(
+                out,
+                "UNREADABLE {path}\n        cannot read the file: {why}"
+            );
+        }
+    }
+}
