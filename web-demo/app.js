@@ -35,7 +35,16 @@ const KIND = {
   name_mismatch: "File name disagrees with the content",
   name_unparsed: "File name not in the event naming form",
   name_reference_skip: "Name the old pipeline silently ignored",
+  xapi_invalid_line: "xAPI line the loader cannot load",
+  schema_type: "xAPI: wrong type for the statement schema",
+  schema_const: "xAPI: value the statement kind does not allow",
+  schema_required: "xAPI: member the statement schema requires is missing",
+  schema_additional: "xAPI: member the statement schema does not allow",
+  schema_no_match: "xAPI: matches no statement kind of the schema",
 };
+// Problems listed per file in the table; the CSV has them all.
+const SHOWN = 50;
+const checkable = (name) => /\.jsonl?$/i.test(name);
 const kindOf = (code) => KIND[code] || code;
 
 const state = { reports: [], pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, started: 0 };
@@ -76,9 +85,9 @@ function scheduleRender() {
 }
 
 async function addFiles(files) {
-  const list = files.filter((f) => f.name.toLowerCase().endsWith(".json") || files.length === 1);
+  const list = files.filter((f) => checkable(f.name) || files.length === 1);
   if (!list.length) {
-    setStatus("No .json files found there.");
+    setStatus("No .json or .jsonl files found there.");
     return;
   }
   state.pending += list.length;
@@ -135,12 +144,12 @@ drop.addEventListener("drop", async (e) => {
   drop.classList.remove("over");
   const items = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
   const files = items.length ? (await Promise.all(items.map((en) => readEntry(en, "")))).flat() : [...e.dataTransfer.files];
-  addFiles(files.filter((f) => f.name.toLowerCase().endsWith(".json")));
+  addFiles(files.filter((f) => checkable(f.name)));
 });
 // A real button: Enter and Space activate it like a click.
 drop.addEventListener("click", () => $("files").click());
 $("files").addEventListener("change", (e) => addFiles([...e.target.files]));
-$("folder").addEventListener("change", (e) => addFiles([...e.target.files].filter((f) => f.name.toLowerCase().endsWith(".json"))));
+$("folder").addEventListener("change", (e) => addFiles([...e.target.files].filter((f) => checkable(f.name))));
 $("clear").addEventListener("click", () => {
   state.reports = [];
   state.page = 0;
@@ -239,9 +248,16 @@ function render() {
     cell(tr, r.valid ? "Valid" : "Invalid", "verdict");
     const td = cell(tr, "");
     const ps = problems(r);
+    if (r.xapi) {
+      const p = document.createElement("p");
+      p.className = "xapi";
+      const tables = Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ");
+      p.textContent = `xAPI: ${r.loadable} statements load${tables ? ` (${tables})` : ""}; ${r.unknown} of other kinds; ${r.invalidLines} invalid lines.`;
+      td.appendChild(p);
+    }
     if (ps.length) {
       const ul = document.createElement("ul");
-      for (const p of ps) {
+      for (const p of ps.slice(0, SHOWN)) {
         const li = document.createElement("li");
         li.className = p.kind;
         const field = document.createElement("span");
@@ -254,9 +270,14 @@ function render() {
         li.appendChild(code);
         ul.appendChild(li);
       }
+      if (ps.length > SHOWN) {
+        const li = document.createElement("li");
+        li.textContent = `… and ${ps.length - SHOWN} more (all of them are in the CSV)`;
+        ul.appendChild(li);
+      }
       td.appendChild(ul);
     } else {
-      td.textContent = "No problems";
+      td.append("No problems");
     }
     body.appendChild(tr);
   }

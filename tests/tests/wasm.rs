@@ -182,6 +182,7 @@ fn browser_checker_end_to_end() {
             "--samples",
             testdata("visit-events/files").to_str().unwrap(),
         ])
+        .args(["--xapi", testdata("xapi/examples.jsonl").to_str().unwrap()])
         .args(["--artifacts", artifacts.to_str().unwrap()])
         .output()
         .expect("node tests/web/e2e.mjs");

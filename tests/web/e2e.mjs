@@ -1,7 +1,7 @@
 // Browser end-to-end test of web-demo/: Debian's Chromium driven by
 // playwright-core, the page served from 127.0.0.1 by this script.
 //
-//   node tests/web/e2e.mjs --site web-demo --samples testdata/visit-events/files --artifacts target/test-artifacts
+//   node tests/web/e2e.mjs --site web-demo --samples testdata/visit-events/files --xapi testdata/xapi/examples.jsonl --artifacts target/test-artifacts
 //
 // Exits non-zero on any failed check; prints a JSON summary.
 import fs from "node:fs";
@@ -17,6 +17,7 @@ const arg = (name, dflt) => {
 const site = path.resolve(arg("site", "web-demo"));
 const samples = path.resolve(arg("samples", "testdata/visit-events/files"));
 const artifacts = path.resolve(arg("artifacts", "target/test-artifacts"));
+const xapiExamples = path.resolve(arg("xapi", "testdata/xapi/examples.jsonl"));
 const bigCount = Number(arg("big", "10000"));
 fs.mkdirSync(artifacts, { recursive: true });
 
@@ -73,6 +74,14 @@ try {
     "log-submit-20250101-000000-7-ingest-form-1-2025-01-01.json": JSON.stringify({ action: "submit" }),
     "log-submit-20990101-000000-99-ingest-form-999-2099-01-01.json": good,
   };
+  // xAPI statement files: the examples as they are, and with a broken
+  // line and a statement that breaks the schema appended.
+  const statements = fs.readFileSync(xapiExamples, "utf8").trimEnd();
+  const nStatements = statements.split("\n").length;
+  const first = statements.split("\n")[0];
+  check(first.includes('"display"'), "the first xAPI example has a verb display");
+  extra["statements.jsonl"] = statements + "\n";
+  extra["statements-broken.jsonl"] = `${statements}\n{not json\n${first.replace('"display"', '"displayed"')}\n`;
   for (const [name, text] of Object.entries(extra)) {
     fs.writeFileSync(path.join(work, name), text);
     files.push(path.join(work, name));
@@ -86,24 +95,30 @@ try {
   await page.waitForFunction((n) => document.getElementById("status").textContent.startsWith(`Checked ${n} files`), files.length, { timeout: 30000 });
   const text = async (id) => (await page.textContent(`#${id}`)).trim();
   check((await text("n-files")) === String(files.length), "file count");
-  check((await text("n-valid")) === "11", `valid count ${await text("n-valid")}`);
-  check((await text("n-invalid")) === "2", `invalid count ${await text("n-invalid")}`);
+  check((await text("n-valid")) === "12", `valid count ${await text("n-valid")}`);
+  check((await text("n-invalid")) === "3", `invalid count ${await text("n-invalid")}`);
   check((await text("n-names")) === "1", `name findings ${await text("n-names")}`);
   const rows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => ({ cls: tr.className, text: tr.textContent })));
   check(rows.length === files.length, `table rows ${rows.length}`);
-  check(rows.filter((r) => r.cls === "bad").length === 2, "two invalid rows");
+  check(rows.filter((r) => r.cls === "bad").length === 3, "three invalid rows");
+  const xapiOk = rows.find((r) => r.text.includes("statements.jsonl"));
+  check(xapiOk && xapiOk.cls === "ok" && xapiOk.text.includes(`xAPI: ${nStatements} statements load`), `xAPI file summary: ${xapiOk && xapiOk.text}`);
+  const xapiBad = rows.find((r) => r.text.includes("statements-broken.jsonl"));
+  check(xapiBad && xapiBad.cls === "bad" && xapiBad.text.includes(`line ${nStatements + 1}`) && xapiBad.text.includes("not valid JSON"), `xAPI broken line named: ${xapiBad && xapiBad.text}`);
+  check(xapiBad.text.includes(`line ${nStatements + 2}: verb`), `xAPI schema issue named with its line and field: ${xapiBad.text}`);
   const broken = rows.find((r) => r.text.includes("broken.json"));
   check(broken && broken.text.includes("__json__") && broken.text.includes("Not valid JSON"), "plain-words problem for broken.json");
   const missing = rows.find((r) => r.text.includes("ingest-form-1-2025"));
   check(missing && missing.text.includes("timestamp") && missing.text.includes("is required but missing"), "field named in the missing-field problem");
   const codes = await page.$$eval("#kinds tbody tr", (trs) => trs.map((tr) => tr.dataset.code));
-  for (const c of ["json_invalid", "missing", "name_mismatch"]) check(codes.includes(c), `kind ${c} counted`);
+  for (const c of ["json_invalid", "missing", "name_mismatch", "xapi_invalid_line", "schema_required"]) check(codes.includes(c), `kind ${c} counted: ${codes}`);
   await page.check("#only-problems");
   const problemRows = await page.$$eval("#table tbody tr", (trs) => trs.length);
-  check(problemRows === 3, `filtered to problems: ${problemRows}`);
+  check(problemRows === 4, `filtered to problems: ${problemRows}`);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
   const csv = fs.readFileSync(await download.path(), "utf8");
-  check(csv.startsWith("file,verdict,kind,field,code,message") && csv.includes("broken.json,invalid,content,__json__,json_invalid"), "CSV of problems");
+  check(csv.startsWith("file,verdict,kind,field,code,message") && csv.includes("broken.json,invalid,content,__json__,json_invalid")
+    && csv.includes(`statements-broken.jsonl,invalid,content,line ${nStatements + 1},xapi_invalid_line`), "CSV of problems");
   await page.uncheck("#only-problems");
   await page.screenshot({ path: path.join(artifacts, "web-demo.png"), fullPage: true });
 
