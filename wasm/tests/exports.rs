@@ -100,6 +100,32 @@ fn the_real_exports() {
     assert!(eventlog_wasm_exports::validate(JsValue::from_f64(1.0), None).is_err());
 }
 
+#[wasm_bindgen_test]
+fn xapi_check_exports() {
+    let video = r#"{"id":"v-1","timestamp":"2024-09-02T18:37:41.000Z","verb":{"id":"https://w3id.org/xapi/video/verbs/played"},"object":{"definition":{"type":"https://w3id.org/xapi/video/activity-type/video"}}}"#;
+    let doc = format!("{video}\n\n{{broken\n");
+    let json =
+        eventlog_wasm_exports::check_xapi_json(JsValue::from_str(&doc), Some("s.jsonl".into()))
+            .unwrap();
+    assert_eq!(
+        json,
+        eventlog_wasm::xapi_report_jsonl(doc.as_bytes(), Some("s.jsonl"))
+    );
+    let lines = Array::from(
+        &eventlog_wasm_exports::check_xapi(Uint8Array::from(doc.as_bytes()).into(), None).unwrap(),
+    );
+    assert_eq!(lines.length(), 2, "{json}");
+    let first = lines.get(0);
+    assert_eq!(get(&first, "verdict").as_string().unwrap(), "loadable");
+    assert_eq!(get(&first, "table").as_string().unwrap(), "video_events");
+    assert_eq!(get(&first, "event_id").as_string().unwrap(), "v-1");
+    assert!(get(&first, "file").is_undefined());
+    let second = lines.get(1);
+    assert_eq!(get(&second, "line").as_f64(), Some(3.0));
+    assert_eq!(get(&second, "verdict").as_string().unwrap(), "invalid");
+    assert!(eventlog_wasm_exports::check_xapi(JsValue::from_f64(1.0), None).is_err());
+}
+
 mod eventlog_wasm_exports {
     pub use eventlog_wasm::exports::*;
 }
