@@ -112,44 +112,55 @@ fn reports_are_byte_identical_natively_in_node_and_in_wasmtime() {
     }
     std::fs::write(&corpus, text).unwrap();
 
-    let node = Command::new("node")
+    let corpus = corpus.to_str().unwrap();
+    let node = node_example(&["--corpus", corpus], Some(0));
+    let py = python_example(&["--corpus", corpus]);
+
+    same_lines("node", &native, node.stdout);
+    same_lines("wasmtime", &native, py.stdout);
+}
+
+/// examples/node/check-events.cjs on the nodejs package, expecting `code`.
+fn node_example(args: &[&str], code: Option<i32>) -> std::process::Output {
+    let out = Command::new("node")
         .arg(repo().join("examples/node/check-events.cjs"))
-        .args(["--corpus", corpus.to_str().unwrap()])
+        .args(args)
         .env("EVENTLOG_WASM_NODE", built("target/wasm/pkg-node"))
         .output()
         .expect("node");
-    assert!(
-        node.status.success(),
+    assert_eq!(
+        out.status.code(),
+        code,
         "{}",
-        String::from_utf8_lossy(&node.stderr)
+        String::from_utf8_lossy(&out.stderr)
     );
-    let py = Command::new(python())
+    out
+}
+
+/// The Python gear example on the raw module, through wasmtime.
+fn python_example(args: &[&str]) -> std::process::Output {
+    let out = Command::new(python())
         .arg(repo().join("examples/python-gear/validate_before_logging.py"))
-        .args([
-            "--wasm",
-            built("target/wasm/raw/eventlog_validator.wasm")
-                .to_str()
-                .unwrap(),
-            "--corpus",
-            corpus.to_str().unwrap(),
-        ])
+        .arg("--wasm")
+        .arg(built("target/wasm/raw/eventlog_validator.wasm"))
+        .args(args)
         .output()
         .expect("python");
     assert!(
-        py.status.success(),
+        out.status.success(),
         "{}",
-        String::from_utf8_lossy(&py.stderr)
+        String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
 
-    for (label, got) in [
-        ("node", String::from_utf8(node.stdout).unwrap()),
-        ("wasmtime", String::from_utf8(py.stdout).unwrap()),
-    ] {
-        let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
-        assert_eq!(a.len(), b.len(), "{label}: number of reports");
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert_eq!(x, y, "{label}: case {i} differs");
-        }
+/// `got` (a host's output) has exactly the lines of `expected`.
+fn same_lines(label: &str, expected: &str, got: Vec<u8>) {
+    let got = String::from_utf8(got).unwrap();
+    let (a, b): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), got.lines().collect());
+    assert_eq!(a.len(), b.len(), "{label}: number of reports");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "{label}: report {i} differs");
     }
 }
 
@@ -294,42 +305,9 @@ fn xapi_line_reports_are_byte_identical_in_the_cli_natively_in_node_and_in_wasmt
     let cli =
         eventlog_tests::eventlog(&[&["xapi", "check", "--format", "json"][..], &names].concat());
     assert_eq!(cli.status.code(), Some(1), "problems found: exit 1");
-    let node = Command::new("node")
-        .arg(repo().join("examples/node/check-events.cjs"))
-        .arg("--xapi")
-        .args(&names)
-        .env("EVENTLOG_WASM_NODE", built("target/wasm/pkg-node"))
-        .output()
-        .expect("node");
-    assert_eq!(
-        node.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&node.stderr)
-    );
-    let py = Command::new(python())
-        .arg(repo().join("examples/python-gear/validate_before_logging.py"))
-        .arg("--wasm")
-        .arg(built("target/wasm/raw/eventlog_validator.wasm"))
-        .arg("--xapi")
-        .args(&names)
-        .output()
-        .expect("python");
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    for (label, got) in [
-        ("cli", cli.stdout),
-        ("node", node.stdout),
-        ("wasmtime", py.stdout),
-    ] {
-        let got = String::from_utf8(got).unwrap();
-        let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
-        assert_eq!(a.len(), b.len(), "{label}: number of line reports");
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert_eq!(x, y, "{label}: line report {i} differs");
-        }
-    }
+    let node = node_example(&[&["--xapi"][..], &names].concat(), Some(1));
+    let py = python_example(&[&["--xapi"][..], &names].concat());
+    same_lines("cli", &native, cli.stdout);
+    same_lines("node", &native, node.stdout);
+    same_lines("wasmtime", &native, py.stdout);
 }
