@@ -3,7 +3,11 @@
 
 use eventlog_core::visit::key::{NameSuffix, event_file_name, parse_name};
 use eventlog_core::visit::{Action, Datatype, Timestamp, VisitEvent, check_file, validate};
+use eventlog_core::xapi::check::check_jsonl;
 use proptest::prelude::*;
+
+/// Complete xAPI statements (the examples file), mutated by a property below.
+const XAPI_EXAMPLES: &str = include_str!("../../testdata/xapi/examples.jsonl");
 
 fn arb_text(max: usize) -> impl Strategy<Value = String> {
     // Printable text without surrounding whitespace (which normalisation
@@ -88,6 +92,34 @@ proptest! {
         let mutated = format!("{}{}{}", &text[..cut], junk, &text[cut..]);
         let v = validate(mutated.as_bytes());
         prop_assert_eq!(v.event.is_some(), v.errors.is_empty());
+    }
+
+    #[test]
+    fn xapi_documents_never_panic_and_every_line_is_reported(
+        lines in prop::collection::vec(
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..80),
+                r#"[{}\[\]",:0-9a-z\\ .eE+\-\t_]{0,80}"#.prop_map(String::into_bytes),
+                (0usize..2000, "[\\x00-\\x7f]{0,6}").prop_map(|(cut, junk)| {
+                    let mut cut = cut.min(XAPI_EXAMPLES.len());
+                    while !XAPI_EXAMPLES.is_char_boundary(cut) { cut -= 1; }
+                    format!("{}{}{}", &XAPI_EXAMPLES[..cut], junk, &XAPI_EXAMPLES[cut..]).into_bytes()
+                }),
+            ],
+            0..12,
+        )
+    ) {
+        let doc: Vec<u8> = lines.join(&b'\n');
+        let (out, tally) = check_jsonl(&doc, Some("f.jsonl"));
+        let non_blank = if doc.is_empty() { 0 } else {
+            doc.strip_suffix(b"\n").unwrap_or(&doc).split(|b| *b == b'\n')
+                .filter(|l| !l.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))).count()
+        };
+        prop_assert_eq!(out.lines().count(), non_blank);
+        prop_assert_eq!((tally.loadable + tally.unknown + tally.invalid) as usize, non_blank);
+        for line in out.lines() {
+            prop_assert!(eventlog_core::json::decode(line.as_bytes()).is_ok(), "report line is JSON: {}", line);
+        }
     }
 
     #[test]
