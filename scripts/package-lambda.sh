@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build the Lambda deployment package: target/lambda/bootstrap-<arch>.zip,
-# a zip holding the `bootstrap` binary for the provided.al2023 runtime.
+# Build a Lambda deployment package: target/lambda/<bin>-<arch>.zip, a zip
+# holding the binary as `bootstrap` for the provided.al2023 runtime.
 #
-#   scripts/package-lambda.sh [arm64|x86_64]     (default arm64)
+#   scripts/package-lambda.sh [arm64|x86_64] [bootstrap|xapi-bootstrap]
+#
+# Defaults: arm64, bootstrap (the checkpoint function, lambda/*.tf);
+# xapi-bootstrap is the xAPI loader (lambda/xapi/*.tf).
 #
 # Uses cargo-lambda (from PyPI, with zig) so the binary links against the
 # glibc that Amazon Linux 2023 has, whatever this machine runs, and so
@@ -14,7 +17,12 @@ ARCH="${1:-arm64}"
 case "$ARCH" in
   arm64) FLAG=--arm64 ;;
   x86_64) FLAG=--x86-64 ;;
-  *) echo "usage: $0 [arm64|x86_64]" >&2; exit 2 ;;
+  *) echo "usage: $0 [arm64|x86_64] [bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
+esac
+BIN="${2:-bootstrap}"
+case "$BIN" in
+  bootstrap|xapi-bootstrap) ;;
+  *) echo "usage: $0 [arm64|x86_64] [bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
 esac
 
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
@@ -23,7 +31,7 @@ VENV="$TOOLS/venv"
 [ -x "$VENV/bin/cargo-lambda" ] || "$VENV/bin/pip" install -q "cargo-lambda==1.9.2" "ziglang==0.13.0.post1"
 export PATH="$VENV/bin:$PATH"
 
-cargo lambda build --release "$FLAG" -p eventlog --bin bootstrap --output-format zip
-OUT="target/lambda/bootstrap-$ARCH.zip"
-cp target/lambda/bootstrap/bootstrap.zip "$OUT"
+cargo lambda build --release "$FLAG" -p eventlog --bin "$BIN" --output-format zip
+OUT="target/lambda/$BIN-$ARCH.zip"
+cp "target/lambda/$BIN/bootstrap.zip" "$OUT"
 echo "$OUT ($(du -h "$OUT" | cut -f1))"

@@ -18,7 +18,7 @@ cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
 cargo build -q -p eventlog-core --target wasm32-unknown-unknown
 
 step "terraform fmt"
-terraform -chdir=lambda fmt -check -diff
+terraform -chdir=lambda fmt -check -diff -recursive
 
 step "start the local S3 server and ClickHouse; build the binaries"
 # shellcheck source=scripts/servers.sh

@@ -1,0 +1,132 @@
+variable "function_name" {
+  description = "Name of the xAPI loader Lambda function."
+  type        = string
+  default     = "eventlog-xapi-loader"
+}
+
+variable "package_path" {
+  description = "Zip holding the xapi-bootstrap binary as `bootstrap` (scripts/package-lambda.sh arm64 xapi-bootstrap builds it)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "arm64 or x86_64; must match the package."
+  type        = string
+  default     = "arm64"
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "xapi_bucket" {
+  description = "Bucket Torus writes the xAPI JSONL files to."
+  type        = string
+}
+
+variable "xapi_prefix" {
+  description = "Prefix of the statement files."
+  type        = string
+  default     = "section/"
+}
+
+variable "clickhouse_url" {
+  description = "ClickHouse HTTP(S) interface, e.g. https://clickhouse.internal:8443."
+  type        = string
+}
+
+variable "clickhouse_user" {
+  type    = string
+  default = "default"
+}
+
+variable "clickhouse_password" {
+  description = "Stored in the function's environment (encrypted at rest by Lambda)."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "clickhouse_database" {
+  type    = string
+  default = "default"
+}
+
+variable "clickhouse_cluster" {
+  description = "Cluster name when the tables are replicated + Distributed (eventlog xapi schema --cluster); empty for one server."
+  type        = string
+  default     = ""
+}
+
+variable "clickhouse_s3_auth" {
+  description = "How ClickHouse reads S3 on the server-side path: named:<collection> (preferred), server, nosign or keys. Empty disables the server-side path (everything loads in-process)."
+  type        = string
+  default     = ""
+}
+
+variable "server_side_threshold" {
+  description = "Files per invocation above which the server-side path is used."
+  type        = number
+  default     = 10
+}
+
+variable "memory_mb" {
+  description = "The in-process path holds one batch per table (5 000 rows), not whole files."
+  type        = number
+  default     = 512
+}
+
+variable "timeout_seconds" {
+  type    = number
+  default = 900
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent loads at most (-1: unreserved). Bounds the insert load on ClickHouse."
+  type        = number
+  default     = 10
+}
+
+variable "subnet_ids" {
+  description = "Subnets to run in when ClickHouse is only reachable inside a VPC (empty: no VPC). The subnets need a route to S3 (gateway endpoint or NAT)."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  type    = list(string)
+  default = []
+}
+
+variable "enable_s3_trigger" {
+  description = "Invoke the function for every new .jsonl file under the prefix."
+  type        = bool
+  default     = true
+}
+
+variable "failure_destination_arn" {
+  description = "SQS queue or SNS topic for notifications that still failed after Lambda's retries (empty: none)."
+  type        = string
+  default     = ""
+}
+
+variable "log_level" {
+  type    = string
+  default = "info"
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+variable "alarm_actions" {
+  description = "SNS topic ARNs notified by the alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
