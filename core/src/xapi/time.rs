@@ -4,6 +4,8 @@
 //! of ClickHouse's `DateTime64`). No zone means UTC. Fractions beyond
 //! microseconds are truncated.
 
+use crate::calendar::days_from_civil;
+
 /// Microseconds since the epoch, UTC.
 pub fn parse(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -72,15 +74,6 @@ pub fn parse(s: &str) -> Option<i64> {
     Some(secs * 1_000_000 + micro)
 }
 
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
 /// ClickHouse's text form of a `DateTime64(6)`: `YYYY-MM-DD HH:MM:SS.ffffff`.
 pub fn format(micros: i64) -> alloc::string::String {
     use core::fmt::Write;
@@ -88,15 +81,7 @@ pub fn format(micros: i64) -> alloc::string::String {
     let us = micros.rem_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::calendar::civil_from_days(days);
     let mut s = alloc::string::String::with_capacity(26);
     let _ = write!(
         s,
