@@ -111,6 +111,25 @@ impl S3Store {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// The response to a GET of `key`, `None` when there is no such key.
+    async fn get_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_no_such_key() => Ok(None),
+            Err(e) => Err(io_error(self.locate(key), &e)),
+        }
+    }
 }
 
 type Response = aws_sdk_s3::config::http::HttpResponse;
@@ -208,17 +227,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
-        let resp = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_no_such_key() => return Ok(None),
-            Err(e) => return Err(io_error(self.locate(key), &e)),
+        let Some(resp) = self.get_object(key).await? else {
+            return Ok(None);
         };
         let size = resp.content_length().unwrap_or(0).max(0) as u64;
         if size > limit {
@@ -244,17 +254,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
-        let mut resp = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_no_such_key() => return Ok(None),
-            Err(e) => return Err(io_error(self.locate(key), &e)),
+        let Some(mut resp) = self.get_object(key).await? else {
+            return Ok(None);
         };
         let version = Version(resp.e_tag().unwrap_or_default().to_string());
         let mut file = tokio::fs::File::create(dest)
