@@ -12,7 +12,9 @@ pub mod xapi;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The pipeline's named crash points, in run order.
+/// The pipeline's named crash points, in run order. Written out here, not
+/// taken from the `eventlog` crate: the tests name the points the recovery
+/// contract covers, so a point dropped from the code fails a test.
 pub const CRASH_POINTS: [&str; 8] = [
     "listed",
     "planned",

@@ -44,16 +44,7 @@ fn invalid_and_unreadable_files_do_not_stop_the_others() {
 
 #[test]
 fn crash_at_every_stage_then_recover() {
-    for point in [
-        "listed",
-        "planned",
-        "fetched",
-        "merged",
-        "group-committed",
-        "groups-committed",
-        "errors-written",
-        "ledger-committed",
-    ] {
+    for point in eventlog_tests::CRASH_POINTS {
         sc::crash_then_recover(&local, point);
     }
 }
