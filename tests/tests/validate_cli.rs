@@ -141,3 +141,67 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(lines[0]["errors"][0]["code"], "unreadable");
     assert_eq!(eventlog(&["--version"]).status.code(), Some(0));
 }
+
+#[test]
+fn xapi_check_reports_lines_by_file_and_line_with_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = std::fs::read_to_string(testdata("xapi/examples.jsonl")).unwrap();
+    std::fs::write(dir.path().join("clean.jsonl"), &examples).unwrap();
+    std::fs::write(dir.path().join("ignored.json"), "{not looked at").unwrap();
+    let clean = eventlog(&["xapi", "check", dir.path().to_str().unwrap()]);
+    let text = stdout(&clean);
+    assert_eq!(clean.status.code(), Some(0), "{text}");
+    let n = examples.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        text.contains(&format!(
+            "clean.jsonl: {n} loadable (0 with schema issues), 0 unknown, 0 invalid"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            "1 file(s): {n} loadable (0 with schema issues), 0 unknown, 0 invalid\n"
+        )),
+        "{text}"
+    );
+
+    let bad = dir.path().join("bad.jsonl");
+    let first = examples.lines().next().unwrap();
+    std::fs::write(
+        &bad,
+        format!(
+            "{first}\n\n{{oops\n{}\n",
+            first.replace("\"display\"", "\"shown\"")
+        ),
+    )
+    .unwrap();
+    let out = eventlog(&["xapi", "check", bad.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let shown = bad.display().to_string();
+    assert!(
+        text.contains(&format!("{shown}:3: invalid: not valid JSON")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{shown}:4: schema: verb.display:")),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 loadable (1 with schema issues), 0 unknown, 1 invalid"),
+        "{text}"
+    );
+
+    let missing = dir.path().join("missing.jsonl");
+    let out = eventlog(&[
+        "xapi",
+        "check",
+        "--format",
+        "json",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["verdict"], "unreadable");
+}
