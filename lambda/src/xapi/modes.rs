@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use super::files::XapiFile;
 use super::{LoadReport, Loader};
+use crate::store::ObjectStore;
+use crate::store::s3::S3Store;
 
 /// Object keys referenced by a notification.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -158,43 +160,30 @@ pub async fn list_bulk(
             })
             .collect()
     };
+    // The checkpoint pipeline's S3 listing: paginated, with ETags and times.
+    let store = S3Store::new(s3.clone(), req.bucket.clone());
     let mut out = Vec::new();
     for prefix in prefixes {
-        let mut pages = s3
-            .list_objects_v2()
-            .bucket(&req.bucket)
-            .prefix(&prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "listing s3://{}/{prefix}: {}",
-                    req.bucket,
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })?;
-            for o in page.contents() {
-                let Some(key) = o.key().filter(|k| k.ends_with(".jsonl")) else {
-                    continue;
-                };
-                let modified = o
-                    .last_modified()
-                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
-                let when = match req.date_source {
-                    DateSource::Key => key_time(key).or(modified),
-                    DateSource::Modified => modified,
-                };
-                let day = when.map(|t| t.date_naive());
-                let after_start = req.start_date.is_none_or(|s| day.is_some_and(|d| d >= s));
-                let before_end = req.end_date.is_none_or(|e| day.is_some_and(|d| d <= e));
-                if after_start && before_end {
-                    out.push(XapiFile::S3 {
-                        bucket: req.bucket.clone(),
-                        key: key.to_string(),
-                        etag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
-                    });
-                }
+        let objects = store
+            .list(&prefix)
+            .await
+            .map_err(|e| format!("listing {e}"))?;
+        for o in objects.into_iter().filter(|o| o.key.ends_with(".jsonl")) {
+            let modified = o.modified_micros.and_then(DateTime::from_timestamp_micros);
+            let when = match req.date_source {
+                DateSource::Key => key_time(&o.key).or(modified),
+                DateSource::Modified => modified,
+            };
+            let day = when.map(|t| t.date_naive());
+            let after_start = req.start_date.is_none_or(|s| day.is_some_and(|d| d >= s));
+            let before_end = req.end_date.is_none_or(|e| day.is_some_and(|d| d <= e));
+            if after_start && before_end {
+                let etag = o.version.0.trim_matches('"');
+                out.push(XapiFile::S3 {
+                    bucket: req.bucket.clone(),
+                    etag: (!etag.is_empty()).then(|| etag.to_string()),
+                    key: o.key,
+                });
             }
         }
     }
