@@ -163,7 +163,26 @@ impl Tally {
         self.invalid == 0 && self.schema_warnings == 0
     }
 
-    pub fn add(&mut self, j: &Judgement) {
+    /// Judge a line (without its `\n`) and count it; `None` for a blank
+    /// line, which neither load path counts.
+    pub fn judge(&mut self, raw: &[u8]) -> Option<Judgement> {
+        let j = judge_bytes(raw);
+        if matches!(j, Judgement::Blank) {
+            return None;
+        }
+        self.add(&j);
+        Some(j)
+    }
+
+    /// Add another file's counts.
+    pub fn absorb(&mut self, other: &Tally) {
+        self.loadable += other.loadable;
+        self.schema_warnings += other.schema_warnings;
+        self.unknown += other.unknown;
+        self.invalid += other.invalid;
+    }
+
+    fn add(&mut self, j: &Judgement) {
         match j {
             Judgement::Blank => {}
             Judgement::Invalid { .. } => self.invalid += 1,
@@ -189,11 +208,9 @@ pub fn check_jsonl(input: &[u8], name: Option<&str>) -> (String, Tally) {
         return (out, tally);
     }
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
-        let j = judge_bytes(raw);
-        if matches!(j, Judgement::Blank) {
+        let Some(j) = tally.judge(raw) else {
             continue;
-        }
-        tally.add(&j);
+        };
         let text = core::str::from_utf8(raw).unwrap_or("");
         write_line_json(&mut out, name, i as u64 + 1, text, &j);
         out.push('\n');

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use eventlog::walk;
 use eventlog_core::report::write_json_str;
-use eventlog_core::xapi::check::{Judgement, Tally, judge_bytes, write_line_json};
+use eventlog_core::xapi::check::{Judgement, Tally, write_line_json};
 
 use crate::validate::Format;
 
@@ -42,12 +42,7 @@ pub fn run(args: Args) -> ExitCode {
     for path in &files {
         let shown = path.display().to_string();
         match check_file(&mut out, args.format, path, &shown) {
-            Ok(t) => {
-                total.loadable += t.loadable;
-                total.schema_warnings += t.schema_warnings;
-                total.unknown += t.unknown;
-                total.invalid += t.invalid;
-            }
+            Ok(t) => total.absorb(&t),
             Err(e) => {
                 unreadable += 1;
                 unreadable_line(&mut out, args.format, &shown, &e.to_string());
@@ -109,11 +104,9 @@ fn check_file(
         if buf.last() == Some(&b'\n') {
             buf.pop();
         }
-        let j = judge_bytes(&buf);
-        if matches!(j, Judgement::Blank) {
+        let Some(j) = tally.judge(&buf) else {
             continue;
-        }
-        tally.add(&j);
+        };
         match format {
             Format::Json => {
                 let mut line = String::with_capacity(256);
