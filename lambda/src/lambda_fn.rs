@@ -186,9 +186,7 @@ pub fn response(inv: &Invocation, s: &RunSummary) -> Option<Value> {
 /// this crate and the binary `target`, warnings for everything else.
 /// CloudWatch stamps each line, so no time is written.
 pub fn init_logging(target: &str) {
-    let level = std::env::var("LOG_LEVEL")
-        .ok()
-        .filter(|v| !v.is_empty())
+    let level = crate::config::env_var("LOG_LEVEL")
         .unwrap_or_else(|| "info".into())
         .to_lowercase();
     tracing_subscriber::fmt()

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use eventlog::config::env_var as env;
 use eventlog::lambda_fn::{BadConfig, Invocation, bad_config_response, response};
 use eventlog::metrics::emf_lines;
 use eventlog::progress::Silent;
@@ -17,10 +18,6 @@ use eventlog::store::s3::{S3Config, S3Store, client};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 /// Stop reading new files when this much time is left: at least 30 s, or a
 /// fifth of the invocation's budget, for merging and committing.

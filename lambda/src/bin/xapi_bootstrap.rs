@@ -5,15 +5,12 @@
 //! invocation when nothing could be loaded, so the trigger retries.
 
 use eventlog::clickhouse::ClickHouse;
+use eventlog::config::env_var as env;
 use eventlog::xapi::Loader;
 use eventlog::xapi::service::{XapiConfig, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use eventlog::clickhouse::ClickHouse;
+use eventlog::config::env_var as env;
 use eventlog::xapi::modes::{BulkRequest, DateSource};
 use eventlog::xapi::service::{XapiConfig, handle, parse_path, run_bulk};
 use eventlog::xapi::{Loader, XapiFile};
@@ -67,10 +68,6 @@ pub enum Command {
         #[arg(long, env = "S3_XAPI_BUCKET_NAME")]
         bucket: Option<String>,
     },
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 pub fn run(cmd: Command) -> ExitCode {
