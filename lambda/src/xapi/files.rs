@@ -24,7 +24,7 @@ impl XapiFile {
         }
     }
 
-    /// `s3://bucket/key` or `s3://bucket/key` or, `file://path`.
+    /// `s3://bucket/key`, or else a local path.
     pub fn parse(s: &str) -> XapiFile {
         match s.strip_prefix("s3://").and_then(|r| r.split_once('/')) {
             Some((bucket, key)) => XapiFile::S3 {
