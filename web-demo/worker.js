@@ -12,7 +12,7 @@ const isXapi = (name) => name.toLowerCase().endsWith(".jsonl");
 // An xAPI file's line reports folded into the page's report shape: every
 // invalid line and every schema issue is a problem named by its line.
 function xapiReport(bytes, name) {
-  const report = { xapi: true, valid: true, errors: [], loadable: 0, unknown: 0, invalidLines: 0, tables: {}, verbs: {} };
+  const report = { xapi: true, errors: [], loadable: 0, unknown: 0, invalidLines: 0, tables: {}, verbs: {} };
   for (const text of checkXapiJson(bytes, name).split("\n")) {
     if (!text) continue;
     const l = JSON.parse(text);
