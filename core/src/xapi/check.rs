@@ -5,6 +5,7 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use core::fmt::Write;
 
 use super::schema::{self, SchemaReport};
 use super::{Category, LineError, classify, decode_line, event_id, string_at, time, trim_line};
@@ -113,7 +114,7 @@ pub fn write_line_json(
         write_json_str(out, name);
         out.push(',');
     }
-    out.push_str(&format!("\"line\":{lineno},\"verdict\":\""));
+    let _ = write!(out, "\"line\":{lineno},\"verdict\":\"");
     out.push_str(j.verdict());
     out.push('"');
     match j {
