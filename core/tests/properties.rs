@@ -122,6 +122,34 @@ proptest! {
         }
     }
 
+    /// File names are outside input too: no name, however odd, may panic
+    /// the parser, the reference filter emulation or the cross-check.
+    #[test]
+    fn hostile_names_never_panic(
+        e in arb_event(),
+        at in 0usize..120,
+        insert in "\\PC{1,4}",
+        tail in "\\PC{0,24}",
+        ext in prop::sample::select(vec![".json", ".JSON", "", ".json\n", ".jsonl"]),
+    ) {
+        let name = event_file_name(&e);
+        let mut at = at.min(name.len());
+        while !name.is_char_boundary(at) { at -= 1; }
+        let stem = name.strip_suffix(".json").unwrap_or(&name);
+        let at = at.min(stem.len());
+        for key in [
+            format!("prod/{}{}{}{}", &stem[..at], insert, &stem[at..], ext),
+            format!("prod/log-{tail}{ext}"),
+            format!("prod/log-submit-20240115-100000-42-p-{tail}{ext}"),
+        ] {
+            let _ = parse_name(&key);
+            let _ = eventlog_core::visit::key::reference_skip_reason(&key);
+            let _ = eventlog_core::visit::key::is_event_candidate(&key);
+            let report = check_file(Some(&key), e.to_json().as_bytes());
+            prop_assert!(report.valid, "{key}: the name never changes the verdict");
+        }
+    }
+
     #[test]
     fn normalised_json_revalidates_to_the_same_event(e in arb_event()) {
         let text = e.to_json();

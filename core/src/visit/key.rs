@@ -57,8 +57,16 @@ pub struct NameProblem {
     pub reason: &'static str,
 }
 
-fn ascii_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+/// `-YYYY-MM-DD`, in bytes.
+const DATE_TAIL: usize = 11;
+
+/// Whether `b` is `-dddd-dd-dd` with ASCII digits.
+fn is_date_tail(b: &[u8]) -> bool {
+    b.len() == DATE_TAIL
+        && b.iter().enumerate().all(|(i, c)| match i {
+            0 | 5 | 8 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Parse the file name of `key` (its last path segment).
@@ -109,22 +117,12 @@ pub fn parse_name(key: &str) -> Result<EventName<'_>, NameProblem> {
         }
         (&after[..end], &after[end + 1..])
     };
-    let tail_len = 11; // "-YYYY-MM-DD"
-    let (middle, suffix) = match after
-        .len()
-        .checked_sub(tail_len)
-        .map(|k| (&after[..k], &after[k..]))
-    {
-        Some((middle, tail))
-            if !middle.is_empty()
-                && tail.starts_with('-')
-                && ascii_digits(&tail[1..5])
-                && &tail[5..6] == "-"
-                && ascii_digits(&tail[6..8])
-                && &tail[8..9] == "-"
-                && ascii_digits(&tail[9..11]) =>
-        {
-            (middle, NameSuffix::VisitDate(&tail[1..]))
+    // The visit-date tail `-YYYY-MM-DD` is checked on bytes first: only
+    // when those 11 bytes are ASCII is the cut before them a character
+    // boundary (a multi-byte character near the end must not be sliced).
+    let (middle, suffix) = match after.len().checked_sub(DATE_TAIL) {
+        Some(k) if k > 0 && is_date_tail(&after.as_bytes()[k..]) => {
+            (&after[..k], NameSuffix::VisitDate(&after[k + 1..]))
         }
         _ => match after.rfind('-') {
             Some(k) if k > 0 => (&after[..k], NameSuffix::VisitNumber(&after[k + 1..])),
@@ -488,6 +486,31 @@ mod tests {
                 .unwrap()
                 .contains("lower-case")
         );
+    }
+
+    /// Regression: a multi-byte character within the last 11 bytes of a
+    /// name used to be sliced through (a panic that killed every run).
+    #[test]
+    fn multibyte_characters_near_the_end_are_not_sliced() {
+        for key in [
+            "prod/log-submit-20240115-100000-42-p-1€€€€.json",
+            "prod/log-submit-20240115-100000-42-p-1-2024-01-1€.json",
+            "prod/log-submit-20240115-100000-42-p-€-2024-01-15.json",
+            "prod/log-submit-20240115-100000-42-€€€€€€€€€€€€.json",
+            "prod/log-submit-20240115-100000-42-😀-😀.json",
+            "prod/log-submit-20240115-100000-42-p-1-２０２４-01-15.json",
+            "log-----------------------------.json",
+            "log-submit-20240115-100000--.json",
+        ] {
+            let parsed = parse_name(key);
+            let _ = reference_skip_reason(key);
+            if let Ok(n) = parsed {
+                assert!(key.contains(n.project_and_ptid), "{key}");
+            }
+        }
+        let n = parse_name("prod/log-submit-20240115-100000-42-p-1€€€€.json").unwrap();
+        assert_eq!(n.suffix, NameSuffix::VisitNumber("1€€€€"));
+        assert_eq!(n.project_and_ptid, "p");
     }
 
     #[test]
