@@ -17,7 +17,6 @@
 extern crate alloc;
 
 mod calendar;
-mod fmath;
 pub mod json;
 pub mod report;
 mod unicode;

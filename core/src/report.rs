@@ -44,6 +44,9 @@ pub enum Code {
     StudyNotPathSafe,
     /// The file could not be read at all (I/O, permissions, size limit).
     Unreadable,
+    /// Checking the file failed on our side (a bug, caught): never a
+    /// verdict on the file.
+    InternalError,
     // File-name checks.
     NameMismatch,
     NameUnparsed,
@@ -58,7 +61,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 36] = [
         Code::JsonInvalid,
         Code::JsonEncoding,
         Code::JsonIntegerTooLong,
@@ -86,6 +89,7 @@ impl Code {
         Code::DateNotCalendar,
         Code::StudyNotPathSafe,
         Code::Unreadable,
+        Code::InternalError,
         Code::NameMismatch,
         Code::NameUnparsed,
         Code::NameReferenceSkip,
@@ -125,6 +129,7 @@ impl Code {
             Code::DateNotCalendar => "date_not_calendar",
             Code::StudyNotPathSafe => "study_not_path_safe",
             Code::Unreadable => "unreadable",
+            Code::InternalError => "internal_error",
             Code::NameMismatch => "name_mismatch",
             Code::NameUnparsed => "name_unparsed",
             Code::NameReferenceSkip => "name_reference_skip",

@@ -98,8 +98,12 @@ pub fn writer<W: std::io::Write + Send>(
     })
 }
 
-/// Events as one record batch, in the given order.
-pub fn events_to_batch(events: &[&VisitEvent]) -> RecordBatch {
+/// Events as one record batch, in the given order. A batch that cannot be
+/// built fails its group: it is never replaced by an empty one.
+pub fn events_to_batch(
+    events: &[&VisitEvent],
+    location: &str,
+) -> Result<RecordBatch, CheckpointError> {
     let n = events.len();
     let mut strings: Vec<LargeStringBuilder> = (0..STRING_FIELDS.len())
         .map(|_| LargeStringBuilder::with_capacity(n, n * 12))
@@ -145,7 +149,10 @@ pub fn events_to_batch(events: &[&VisitEvent]) -> RecordBatch {
                 .unwrap_or_else(|| new_null_array(&DataType::LargeUtf8, n))
         })
         .collect();
-    RecordBatch::try_new(schema(), columns).unwrap_or_else(|_| RecordBatch::new_empty(schema()))
+    RecordBatch::try_new(schema(), columns).map_err(|e| CheckpointError::Write {
+        location: location.to_string(),
+        message: format!("building the batch of new events: {e}"),
+    })
 }
 
 /// Bring a batch read from any checkpoint (ours, the reference's Polars
@@ -159,6 +166,20 @@ pub fn normalize_batch(
 ) -> Result<RecordBatch, CheckpointError> {
     let n = batch.num_rows();
     let target = schema();
+    // A column we do not know would be dropped by the rewrite: refuse, so
+    // nobody's data disappears (the file is not ours to trim).
+    if let Some(extra) = batch
+        .schema()
+        .fields()
+        .iter()
+        .find(|f| !VisitEvent::FIELDS.contains(&f.name().as_str()))
+    {
+        return Err(CheckpointError::Column {
+            location: location.to_string(),
+            column: extra.name().clone(),
+            message: "is not a checkpoint column; the file is left as it is rather than rewritten without it".into(),
+        });
+    }
     let mut columns = Vec::with_capacity(15);
     for field in target.fields() {
         let name = field.name();
@@ -217,6 +238,33 @@ pub fn normalize_batch(
         location: location.to_string(),
         message: e.to_string(),
     })
+}
+
+/// Read a whole checkpoint file from memory into canonical batches (tools,
+/// fuzzing). Any damage or foreign shape is a [`CheckpointError`], never a
+/// panic and never "no rows".
+pub fn decode(bytes: &[u8], location: &str) -> Result<Vec<RecordBatch>, CheckpointError> {
+    let unreadable = |message: String| CheckpointError::Unreadable {
+        location: location.to_string(),
+        message,
+    };
+    std::panic::catch_unwind(|| {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::copy_from_slice(bytes),
+        )
+        .map_err(|e| unreadable(e.to_string()))?
+        .build()
+        .map_err(|e| unreadable(e.to_string()))?;
+        let mut out = Vec::new();
+        for b in reader {
+            out.push(normalize_batch(
+                &b.map_err(|e| unreadable(e.to_string()))?,
+                location,
+            )?);
+        }
+        Ok(out)
+    })
+    .unwrap_or_else(|_| Err(unreadable("the parquet reader failed on this file".into())))
 }
 
 /// Typed access to the columns of a canonical batch.
@@ -346,7 +394,7 @@ mod tests {
     fn events_round_trip_through_a_batch() {
         let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/visit-events/files/log-submit-20250513-213058-7-ingest-dicom-884348-2025-04-28.json")).unwrap();
         let e = validate(&body).event.unwrap();
-        let batch = events_to_batch(&[&e]);
+        let batch = events_to_batch(&[&e], "test").unwrap();
         assert_eq!(batch.schema(), schema());
         let rows = Rows::new(&batch);
         assert_eq!(rows.str(Col::Ptid, 0), Some(e.ptid.as_str()));

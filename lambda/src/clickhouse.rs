@@ -82,6 +82,20 @@ pub enum ClickHouseError {
 }
 
 impl ClickHouseError {
+    /// The server could not be reached at all (after the retries): later
+    /// requests of the same load would fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClickHouseError::Transport { .. })
+            || matches!(
+                self,
+                ClickHouseError::Server {
+                    status: 502..=504,
+                    code: None,
+                    ..
+                }
+            )
+    }
+
     /// Worth another attempt: the network, a gateway in between, or a
     /// ClickHouse error that says "later" (overload, timeouts, Keeper).
     fn retryable(&self, own_time_limit: bool) -> bool {

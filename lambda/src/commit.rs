@@ -103,7 +103,9 @@ pub async fn commit_group(
                 return result;
             }
             Err(e) => {
-                result.error = Some(format!("merge worker failed: {e}"));
+                // A panic while reading or merging (a damaged file the
+                // parquet reader trips on): this group waits, untouched.
+                result.error = Some(format!("{location}: merging failed: {e}"));
                 return result;
             }
         };
@@ -112,7 +114,7 @@ pub async fn commit_group(
             result.status = GroupStatus::Unchanged;
             return result;
         }
-        crate::crash::point("merged");
+        crate::fault::point("merged");
         let size = std::fs::metadata(&out_path).map(|m| m.len()).ok();
         match store
             .put(

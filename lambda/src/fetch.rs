@@ -21,6 +21,27 @@ pub enum Fetched {
     TooLarge { message: String },
     /// Could not be read this time; not recorded, so the next run retries.
     Unreadable { message: String },
+    /// Checking it panicked (a bug of ours, never the file's fault): the
+    /// file is reported with its key and left unrecorded, so a fixed
+    /// version reads it; the other files go on.
+    Internal { message: String },
+}
+
+/// Validate one file, isolated: a panic in the checks becomes an error for
+/// this file instead of the end of the run.
+pub fn check_isolated(key: &str, bytes: &[u8]) -> Result<FileReport, String> {
+    std::panic::catch_unwind(|| {
+        crate::fault::panic_for(key);
+        check_file(Some(key), bytes)
+    })
+    .map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| String::from("unknown panic"));
+        format!("internal error while checking this file (please report it): {what}")
+    })
 }
 
 pub struct FetchResult {
@@ -61,14 +82,16 @@ pub async fn fetch_all(
                     }
                 } else {
                     match store.get(&meta.key, max_bytes).await {
-                        Ok(Some(obj)) => {
-                            let sha256 = crate::store::sha256_hex(&obj.bytes);
-                            let report = check_file(Some(&meta.key), &obj.bytes);
-                            Fetched::Checked {
-                                sha256,
+                        Ok(Some(obj)) => match check_isolated(&meta.key, &obj.bytes) {
+                            Ok(report) => Fetched::Checked {
+                                sha256: crate::store::sha256_hex(&obj.bytes),
                                 report: Box::new(report),
+                            },
+                            Err(message) => {
+                                tracing::error!(key = %meta.key, error = %message, "file check panicked");
+                                Fetched::Internal { message }
                             }
-                        }
+                        },
                         Ok(None) => Fetched::Unreadable {
                             message: String::from("listed, but gone when read"),
                         },

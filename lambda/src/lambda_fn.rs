@@ -170,7 +170,7 @@ pub fn response(inv: &Invocation, s: &RunSummary) -> Option<Value> {
         "checkpoint_path": inv.checkpoint_path(),
         "new_events_processed": s.valid_events,
         "total_events": s.total_rows,
-        "events_failed": s.invalid + s.too_large + s.unreadable,
+        "events_failed": s.invalid + s.too_large + s.unreadable + s.internal_errors,
         "events_filtered": s.filtered,
         "events_added": s.events_added,
         "events_replaced": s.events_replaced,

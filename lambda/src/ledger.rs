@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -220,7 +220,29 @@ fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
+/// Decode a ledger file. Every problem is an error naming the column or
+/// row at fault: a foreign or damaged ledger must never panic the run nor
+/// be taken for an empty one.
+pub fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
+    // The parquet reader is a large parser of outside bytes: if it ever
+    // panics on a damaged file, that is this ledger's error, not the run's end.
+    std::panic::catch_unwind(|| decode_unguarded(bytes))
+        .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this file")))
+}
+
+fn string_column<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray, String> {
+    let col = b
+        .column_by_name(name)
+        .ok_or_else(|| format!("missing column `{name}`"))?;
+    col.as_string_opt::<i32>().ok_or_else(|| {
+        format!(
+            "column `{name}` has type {}, expected a string",
+            col.data_type()
+        )
+    })
+}
+
+fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
         .map_err(|e| e.to_string())?
         .build()
@@ -228,44 +250,54 @@ fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
     let mut out = BTreeMap::new();
     for batch in reader {
         let b = batch.map_err(|e| e.to_string())?;
-        let s = |name: &str| {
-            b.column_by_name(name)
-                .map(|c| c.as_string::<i32>().clone())
-                .ok_or_else(|| format!("missing column {name}"))
-        };
         let (key, etag, sha, outcome, group, detail, run_id) = (
-            s("key")?,
-            s("etag")?,
-            s("sha256")?,
-            s("outcome")?,
-            s("group")?,
-            s("detail")?,
-            s("run_id")?,
+            string_column(&b, "key")?,
+            string_column(&b, "etag")?,
+            string_column(&b, "sha256")?,
+            string_column(&b, "outcome")?,
+            string_column(&b, "group")?,
+            string_column(&b, "detail")?,
+            string_column(&b, "run_id")?,
         );
-        let size = b
-            .column_by_name("size")
-            .ok_or("missing column size")?
-            .as_primitive::<Int64Type>()
-            .clone();
+        let size = b.column_by_name("size").ok_or("missing column `size`")?;
+        let size = size.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+            format!(
+                "column `size` has type {}, expected int64",
+                size.data_type()
+            )
+        })?;
         let at = b
             .column_by_name("processed_at")
-            .ok_or("missing column processed_at")?
-            .as_primitive::<TimestampMicrosecondType>()
-            .clone();
-        let opt =
-            |a: &arrow_array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
+            .ok_or("missing column `processed_at`")?;
+        let at = at
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| {
+                format!(
+                    "column `processed_at` has type {}, expected timestamp[us]",
+                    at.data_type()
+                )
+            })?;
+        let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
+        let required = |a: &StringArray, name: &str, i: usize| {
+            opt(a, i).ok_or_else(|| format!("row {i}: `{name}` is null"))
+        };
         for i in 0..b.num_rows() {
-            let outcome = Outcome::parse(outcome.value(i))
-                .ok_or_else(|| format!("unknown outcome {:?}", outcome.value(i)))?;
+            let outcome_text = required(outcome, "outcome", i)?;
+            let outcome = Outcome::parse(&outcome_text)
+                .ok_or_else(|| format!("row {i}: unknown outcome {outcome_text:?}"))?;
+            if size.is_null(i) || at.is_null(i) {
+                return Err(format!("row {i}: `size` or `processed_at` is null"));
+            }
             let e = Entry {
-                key: key.value(i).to_string(),
-                etag: etag.value(i).to_string(),
-                size: size.value(i) as u64,
-                sha256: opt(&sha, i),
+                key: required(key, "key", i)?,
+                etag: required(etag, "etag", i)?,
+                size: u64::try_from(size.value(i))
+                    .map_err(|_| format!("row {i}: negative size {}", size.value(i)))?,
+                sha256: opt(sha, i),
                 outcome,
-                group: opt(&group, i),
-                detail: opt(&detail, i),
-                run_id: run_id.value(i).to_string(),
+                group: opt(group, i),
+                detail: opt(detail, i),
+                run_id: required(run_id, "run_id", i)?,
                 processed_at_micros: at.value(i),
             };
             out.insert(e.key.clone(), e);

@@ -9,7 +9,7 @@ pub mod checkpoint;
 pub mod clickhouse;
 pub mod commit;
 pub mod config;
-pub mod crash;
+pub mod fault;
 pub mod fetch;
 pub mod group;
 pub mod lambda_fn;

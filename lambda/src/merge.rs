@@ -63,7 +63,7 @@ pub fn merge_to_file(
 ) -> Result<MergeStats, CheckpointError> {
     let mut sorted: Vec<&VisitEvent> = new.iter().collect();
     sorted.sort_by(|a, b| a.output_cmp(b));
-    let new_batch = events_to_batch(&sorted);
+    let new_batch = events_to_batch(&sorted, location)?;
     match merge_streaming(existing, &new_batch, out, location, false)? {
         Some(stats) => Ok(stats),
         None => {
@@ -377,7 +377,7 @@ mod tests {
             event("9", "2024-01-09T00:00:00Z", "I"),
             event("1", "2024-01-01T00:00:00Z", "I"),
         );
-        write_batches(&unsorted, &[events_to_batch(&[&a, &b])], "u").unwrap();
+        write_batches(&unsorted, &[events_to_batch(&[&a, &b], "u").unwrap()], "u").unwrap();
         let out = dir.path().join("o.parquet");
         let s = merge_to_file(
             Some(&unsorted),

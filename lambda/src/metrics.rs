@@ -39,7 +39,7 @@ fn document(
 
 /// The EMF lines for one run.
 pub fn emf_lines(s: &RunSummary, service: &str, timestamp_ms: i64) -> Vec<String> {
-    let failed = s.invalid + s.too_large + s.unreadable;
+    let failed = s.invalid + s.too_large + s.unreadable + s.internal_errors;
     let mut docs = vec![document(
         timestamp_ms,
         &["service"],

@@ -32,7 +32,7 @@ pub fn plan(listing: Vec<ObjectMeta>, ledger: &Ledger, exclude: &[String]) -> Pl
             continue;
         }
         let seen: Option<&Entry> = ledger.entries.get(&meta.key);
-        if seen.is_some_and(|e| e.etag == meta.version.0) {
+        if meta.version.is_reliable() && seen.is_some_and(|e| e.etag == meta.version.0) {
             p.already_processed += 1;
             continue;
         }

@@ -12,7 +12,7 @@ use futures::StreamExt;
 
 use crate::commit::{GroupStatus, commit_group};
 use crate::config::{RunSettings, Template};
-use crate::crash;
+use crate::fault as crash;
 use crate::fetch::{Fetched, fetch_all, first_error};
 use crate::group::{Sourced, group};
 use crate::ledger::{Entry, Ledger, LedgerError, Outcome};
@@ -42,14 +42,18 @@ pub struct RunOptions {
     pub deadline: Option<Instant>,
 }
 
-/// A run id: UTC time plus process id, unique per run and sortable.
-pub fn new_run_id() -> String {
-    let now = chrono::Utc::now();
-    format!(
-        "{}-{}",
-        now.format("%Y%m%dT%H%M%S%.6fZ"),
-        std::process::id()
-    )
+/// A run id, unique per attempt and sortable: UTC time to the microsecond,
+/// then `tag` (a Lambda request id, which a retry of the same invocation
+/// shares) or, without one, random bits.
+pub fn new_run_id(tag: Option<&str>) -> String {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    let mut bits = [0u8; 4];
+    // Without the OS's randomness the time alone still orders runs.
+    let _ = getrandom::fill(&mut bits);
+    match tag {
+        Some(t) => format!("{now}-{t}-{}", hex::encode(bits)),
+        None => format!("{now}-{}", hex::encode(bits)),
+    }
 }
 
 /// Where the ledger and the errors files live for a sink prefix and template.
@@ -89,6 +93,7 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         invalid: 0,
         too_large: 0,
         unreadable: 0,
+        internal_errors: 0,
         filtered: 0,
         valid_events: 0,
         superseded_in_run: 0,
@@ -102,6 +107,7 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         bad_files: Vec::new(),
         skipped: Vec::new(),
         errors_file: None,
+        errors_file_error: None,
         ledger: LedgerReport {
             location: sink.locate(&ledger_key),
             ..LedgerReport::default()
@@ -193,6 +199,20 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
                     name_findings: Vec::new(),
                 });
             }
+            Fetched::Internal { message } => {
+                summary.internal_errors += 1;
+                summary.bad_files.push(BadFile {
+                    key: meta.key.clone(),
+                    location: r.location,
+                    problem: "internal_error",
+                    errors: vec![IssueOut {
+                        field: "__file__".into(),
+                        code: "internal_error",
+                        message,
+                    }],
+                    name_findings: Vec::new(),
+                });
+            }
             Fetched::TooLarge { message } => {
                 summary.too_large += 1;
                 updates.push(entry(
@@ -229,6 +249,17 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
                 let findings = report.name_findings.clone().unwrap_or_default();
                 if !findings.is_empty() {
                     summary.name_findings += 1;
+                    if report.event.is_some() {
+                        // Valid, but the name disagrees: the details go
+                        // to the errors file like any other problem.
+                        summary.bad_files.push(BadFile {
+                            key: meta.key.clone(),
+                            location: r.location.clone(),
+                            problem: "name_mismatch",
+                            errors: Vec::new(),
+                            name_findings: findings.iter().map(IssueOut::from).collect(),
+                        });
+                    }
                 }
                 match report.event {
                     None => {
@@ -355,7 +386,16 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
             .await
         {
             Ok(_) => summary.errors_file = Some(sink.locate(&key)),
-            Err(e) => tracing::warn!(error = %e, "could not write the errors file"),
+            Err(e) => {
+                // Their details would be lost: none of these files is
+                // recorded as done, so the next run reads and reports them again.
+                let reported: std::collections::HashSet<&str> =
+                    summary.bad_files.iter().map(|b| b.key.as_str()).collect();
+                updates.retain(|u| !reported.contains(u.key.as_str()));
+                pending.retain(|(_, u)| !reported.contains(u.key.as_str()));
+                tracing::error!(error = %e, "could not write the errors file; its files stay unrecorded");
+                summary.errors_file_error = Some(e.to_string());
+            }
         }
     }
     crash::point("errors-written");

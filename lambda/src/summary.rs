@@ -39,7 +39,8 @@ impl From<&Issue> for IssueOut {
 pub struct BadFile {
     pub key: String,
     pub location: String,
-    /// `invalid`, `too_large` or `unreadable`.
+    /// `invalid`, `too_large`, `unreadable`, `internal_error`, or
+    /// `name_mismatch` (a valid event whose file name disagrees with it).
     pub problem: &'static str,
     pub errors: Vec<IssueOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +78,8 @@ pub struct RunSummary {
     pub invalid: usize,
     pub too_large: usize,
     pub unreadable: usize,
+    /// Files whose check failed on our side (a caught panic); retried next run.
+    pub internal_errors: usize,
     /// Valid events dropped because the project is a sandbox.
     pub filtered: usize,
     pub valid_events: usize,
@@ -95,6 +98,9 @@ pub struct RunSummary {
     pub bad_files: Vec<BadFile>,
     pub skipped: Vec<SkippedName>,
     pub errors_file: Option<String>,
+    /// Why the errors file could not be written (its files stay unrecorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_file_error: Option<String>,
     pub ledger: LedgerReport,
 }
 
@@ -117,7 +123,8 @@ impl RunSummary {
         {
             RunStatus::Failure
         } else if failed > 0
-            || self.invalid + self.too_large + self.unreadable > 0
+            || self.errors_file_error.is_some()
+            || self.invalid + self.too_large + self.unreadable + self.internal_errors > 0
             || self.deferred > 0
         {
             RunStatus::Partial
@@ -149,11 +156,12 @@ impl RunSummary {
         );
         let _ = writeln!(
             s,
-            "  files        {} valid, {} invalid, {} too large, {} unreadable, {} sandbox (filtered), {} deferred",
+            "  files        {} valid, {} invalid, {} too large, {} unreadable, {} internal errors, {} sandbox (filtered), {} deferred",
             self.valid_events,
             self.invalid,
             self.too_large,
             self.unreadable,
+            self.internal_errors,
             self.filtered,
             self.deferred
         );
@@ -191,7 +199,7 @@ impl RunSummary {
         }
         for b in self.bad_files.iter().take(50) {
             let _ = writeln!(s, "  {} {}", b.problem.to_uppercase(), b.location);
-            for e in &b.errors {
+            for e in b.errors.iter().chain(&b.name_findings) {
                 let _ = writeln!(s, "        {}: {} [{}]", e.field, e.message, e.code);
             }
         }
@@ -205,6 +213,12 @@ impl RunSummary {
         }
         if let Some(f) = &self.errors_file {
             let _ = writeln!(s, "  errors file  {f}");
+        }
+        if let Some(e) = &self.errors_file_error {
+            let _ = writeln!(
+                s,
+                "  errors file  NOT WRITTEN ({e}); those files will be read again"
+            );
         }
         let _ = writeln!(
             s,

@@ -1,8 +1,9 @@
 //! The `xapi-bootstrap` Lambda driven through the Lambda Runtime API on
 //! 127.0.0.1, against the real ClickHouse engine and S3 server: an S3
-//! notification, the same file through SQS, a health check, a bulk dry run,
-//! an event with no object (400) and a notification whose only file is
-//! missing (invocation error, so the trigger retries).
+//! notification, an SQS batch with poisoned messages (only they are
+//! reported in `batchItemFailures`), a notification with one missing file
+//! (the invocation fails), a health check, a bulk dry run, an event with no
+//! object (400) and a notification whose only file is missing.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -57,22 +58,58 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
     assert_eq!(b["total_rows"], 5, "{b}");
     assert_eq!(s.counts(true), vec![1, 1, 1, 1, 1]);
 
-    // 2. The other file delivered through SQS (the S3 event is the message body).
+    // 2. The other file delivered through SQS (the S3 event is the message
+    // body), in a batch with two poisoned messages: one names a missing
+    // object, one is not JSON. Exactly those two are reported failed.
     let inner = json!({"Records": [record(&s.bucket, "section/2161/video/2025-10-07T15-04-05.1Z_B.jsonl")]});
-    let sqs = json!({"Records": [{"eventSource": "aws:sqs", "messageId": "m-1", "body": inner.to_string()}]});
-    let (status, b) = body(api.invoke("req-sqs", sqs, wait));
-    assert_eq!(status, 200, "{b}");
-    assert_eq!(b["rows"]["video"], 3, "{b}");
-    assert_eq!(
-        b["unknown_verbs"]["http://activitystrea.ms/schema/1.0/create"], 1,
-        "{b}"
-    );
+    let poisoned = json!({"Records": [record(&s.bucket, "section/2161/video/gone.jsonl")]});
+    let sqs = json!({"Records": [
+        {"eventSource": "aws:sqs", "messageId": "m-good", "body": inner.to_string()},
+        {"eventSource": "aws:sqs", "messageId": "m-gone", "body": poisoned.to_string()},
+        {"eventSource": "aws:sqs", "messageId": "m-junk", "body": "{not json"},
+    ]});
+    let Outcome::Response(batch) = api.invoke("req-sqs", sqs, wait) else {
+        panic!("an SQS batch is answered, not failed")
+    };
+    let mut failed: Vec<&str> = batch["batchItemFailures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{batch}"))
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    failed.sort();
+    assert_eq!(failed, ["m-gone", "m-junk"], "{batch}");
     assert_eq!(s.counts(true), vec![4, 1, 1, 1, 1]);
+
+    // 2b. A direct notification naming a good and a missing file: the good
+    // one loads, and the invocation fails so S3 retries it.
+    let one_more = extra
+        .lines()
+        .next()
+        .unwrap()
+        .replacen("\"verb\"", "\"id\":\"c-1\",\"verb\"", 1);
+    s.put(
+        "section/2161/video/2025-10-07T15-04-06.1Z_C.jsonl",
+        &one_more,
+    );
+    let both = api.invoke(
+        "req-partial",
+        json!({"Records": [
+            record(&s.bucket, "section/2161/video/2025-10-07T15-04-06.1Z_C.jsonl"),
+            record(&s.bucket, "section/2161/video/gone-too.jsonl"),
+        ]}),
+        wait,
+    );
+    let Outcome::Error(err) = both else {
+        panic!("one file failed, so the invocation must fail: {both:?}")
+    };
+    assert!(err.to_string().contains("gone-too.jsonl"), "{err}");
+    assert_eq!(s.counts(true), vec![5, 1, 1, 1, 1], "the good file loaded");
 
     // 3. Redelivery of the first notification adds nothing.
     let (status, _) = body(api.invoke("req-put-again", json!({"Records": [record(&s.bucket, "section/2161/attempt/2025-05-21T13-41-07.0Z_A.jsonl")]}), wait));
     assert_eq!(status, 200);
-    assert_eq!(s.counts(true), vec![4, 1, 1, 1, 1]);
+    assert_eq!(s.counts(true), vec![5, 1, 1, 1, 1]);
 
     // 4. Health.
     let (status, h) = body(api.invoke("req-health", json!({"health_check": true}), wait));
@@ -87,7 +124,7 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
         wait,
     ));
     assert_eq!(status, 200, "{b}");
-    assert_eq!(b["files_found"], 2, "{b}");
+    assert_eq!(b["files_found"], 3, "{b}");
 
     // 6. No S3 object in the event: a 400 answer, not a retry.
     let (status, b) = body(api.invoke("req-empty", json!({"Records": []}), wait));
@@ -106,8 +143,9 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
 
     let (stdout, logs) = stop_and_read(child);
     assert!(
-        logs.iter().any(|l| l["span"]["request_id"] == "req-sqs"
-            && l["fields"]["message"] == "invocation finished"),
+        logs.iter()
+            .any(|l| l["span"]["request_id"] == "req-sqs"
+                && l["fields"]["message"] == "batch loaded"),
         "{stdout}"
     );
     assert!(

@@ -14,7 +14,7 @@ use core::fmt::Write;
 use chrono::{Datelike, NaiveDate};
 
 use crate::calendar::days_from_civil;
-use crate::fmath::{abs, floor, round, trunc};
+use libm::{fabs as abs, floor, round, trunc};
 
 /// Magnitudes above this are milliseconds, at or below it seconds.
 const MS_WATERSHED: i64 = 20_000_000_000;

@@ -53,6 +53,36 @@ pub fn judge_bytes(line: &[u8]) -> Judgement {
     }
 }
 
+/// Members the columns read into: each must be an object when present
+/// (`null` counts as absent). A statement whose `verb` is a string, say,
+/// is an invalid line with its reason, never a row of NULLs.
+pub const CONTAINERS: [&[&str]; 10] = [
+    &["actor"],
+    &["actor", "account"],
+    &["verb"],
+    &["object"],
+    &["object", "definition"],
+    &["result"],
+    &["result", "score"],
+    &["result", "extensions"],
+    &["context"],
+    &["context", "extensions"],
+];
+
+/// Why a statement's structure cannot be loaded, if it cannot.
+pub fn structure_problem(statement: &Value) -> Option<String> {
+    CONTAINERS
+        .iter()
+        .find_map(|path| match super::extract::lookup(statement, path) {
+            None | Some(Value::Null | Value::Object(_)) => None,
+            Some(other) => Some(format!(
+                "`{}` must be a JSON object, not {}",
+                path.join("."),
+                other.kind()
+            )),
+        })
+}
+
 /// Judge one line of text.
 pub fn judge(line: &str) -> Judgement {
     if trim_line(line).is_empty() {
@@ -71,6 +101,9 @@ pub fn judge(line: &str) -> Judgement {
             };
         }
     };
+    if let Some(reason) = structure_problem(&statement) {
+        return Judgement::Invalid { reason };
+    }
     let ts = string_at(&statement, &["timestamp"]);
     if time::parse(ts).is_none() {
         return Judgement::Invalid {
@@ -253,6 +286,29 @@ mod tests {
         assert!(
             matches!(judge_bytes(b"{\"a\":\"\xff\"}"), Judgement::Invalid { reason } if reason == "not UTF-8 text")
         );
+        for (line, path) in [
+            (
+                r#"{"timestamp":"2024-01-01T00:00:00Z","verb":"played"}"#,
+                "`verb`",
+            ),
+            (
+                r#"{"timestamp":"2024-01-01T00:00:00Z","result":[1]}"#,
+                "`result`",
+            ),
+            (
+                r#"{"timestamp":"2024-01-01T00:00:00Z","context":{"extensions":"x"}}"#,
+                "`context.extensions`",
+            ),
+        ] {
+            assert!(
+                matches!(judge(line), Judgement::Invalid { reason } if reason.starts_with(path) && reason.contains("must be a JSON object")),
+                "{line}"
+            );
+        }
+        assert!(!matches!(
+            judge(r#"{"timestamp":"2024-01-01T00:00:00Z","result":null,"verb":{"id":"x"}}"#),
+            Judgement::Invalid { .. }
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use core::fmt::Write;
 
 use super::columns::{Column, Path, Rule};
 use super::{canonical, time};
-use crate::json::{Int, Value};
+use crate::json::{Int, Str, Value};
 use crate::report::write_json_str;
 
 /// One computed value.
@@ -52,6 +52,64 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// ASCII whitespace around numeric and boolean text, trimmed on both paths
+/// (`trimBoth(s, ' \t\n\r')` on the server).
+pub const VALUE_TRIM: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// The largest float taken as an id: every integer up to it is exact.
+pub const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+fn trimmed(s: &Str) -> &str {
+    s.text.trim_matches(VALUE_TRIM)
+}
+
+/// `+`? digits, then optionally `.` and only zeros: an integer written as
+/// text (`"2161"`, `"2161.0"`).
+fn uint_text(t: &str) -> Option<u64> {
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit());
+    (digits && frac.bytes().all(|b| b == b'0'))
+        .then(|| int.parse().ok())
+        .flatten()
+}
+
+/// A decimal number written as text: `[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?`.
+pub fn is_number_text(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int = digits(&mut i);
+    let frac = if b.get(i) == Some(&b'.') {
+        i += 1;
+        digits(&mut i)
+    } else {
+        0
+    };
+    if int == 0 && frac == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// An id or count: a non-negative integer, an integral float up to 2^53,
+/// or an integer written as text; `None` above `max` or for anything else
+/// (a fraction, a negative number, a boolean is never an id).
 fn uint(v: &Value, max: u64) -> Option<u64> {
     let u = match v {
         Value::Int(Int::Small(i)) if *i >= 0 => *i as u64,
@@ -59,11 +117,14 @@ fn uint(v: &Value, max: u64) -> Option<u64> {
             negative: false,
             digits,
         }) => digits.parse::<u64>().ok()?,
+        Value::Float(f) if *f >= 0.0 && *f <= MAX_EXACT_FLOAT && libm::trunc(*f) == *f => *f as u64,
+        Value::Str(s) if !s.unpaired_surrogate => uint_text(trimmed(s))?,
         _ => return None,
     };
     (u <= max).then_some(u)
 }
 
+/// A finite number, or a number written as text.
 fn float(v: &Value) -> Option<f64> {
     let f = match v {
         Value::Int(Int::Small(i)) => *i as f64,
@@ -72,9 +133,51 @@ fn float(v: &Value) -> Option<f64> {
             digits,
         }) => digits.parse::<u64>().ok()? as f64,
         Value::Float(f) => *f,
+        Value::Str(s) if !s.unpaired_surrogate && is_number_text(trimmed(s)) => {
+            trimmed(s).parse::<f64>().ok()?
+        }
         _ => return None,
     };
     f.is_finite().then_some(f)
+}
+
+/// The words the reference reads as true and false (trimmed, any case).
+pub const TRUE_WORDS: [&str; 5] = ["true", "1", "t", "yes", "y"];
+pub const FALSE_WORDS: [&str; 5] = ["false", "0", "f", "no", "n"];
+
+/// A boolean, a number by its truthiness, or one of the reference's words.
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Int(Int::Small(i)) => Some(*i != 0),
+        Value::Int(Int::Big { .. }) => Some(true),
+        Value::Float(f) => Some(*f != 0.0),
+        Value::Str(s) if !s.unpaired_surrogate => {
+            let word = trimmed(s).to_ascii_lowercase();
+            if TRUE_WORDS.contains(&word.as_str()) {
+                Some(true)
+            } else if FALSE_WORDS.contains(&word.as_str()) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Python's truthiness, for `response.input`.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Int(Int::Small(i)) => *i != 0,
+        Value::Int(Int::Big { .. }) => true,
+        Value::Float(f) => *f != 0.0,
+        Value::Str(s) => !s.text.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
 }
 
 fn first<T>(v: &Value, paths: &[Path], f: impl Fn(&Value) -> Option<T>) -> Option<T> {
@@ -94,24 +197,25 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
             uint(x, u64::from(u32::MAX)).map(Cell::UInt)
         })),
         Rule::Float(paths) => opt(first(statement, paths, |x| float(x).map(Cell::Float))),
-        Rule::Bool(path) => match lookup(statement, path) {
-            Some(Value::Bool(b)) => Cell::Bool(*b),
-            _ => Cell::Null,
-        },
+        Rule::Bool(path) => opt(present(statement, path).and_then(boolean).map(Cell::Bool)),
         Rule::Count(path) => match present(statement, path) {
             Some(Value::Array(items)) => Cell::UInt(items.len() as u64),
             Some(x) => opt(uint(x, u64::from(u32::MAX)).map(Cell::UInt)),
             None => Cell::Null,
         },
-        Rule::Response => {
-            let input = lookup(statement, &["result", "response", "input"]);
-            match (lookup(statement, &["result", "response"]), input) {
-                (Some(Value::Object(_)), Some(Value::Str(s))) => Cell::Text(s.text.clone()),
+        // An object's `input` when it has a truthy one, else the value
+        // itself (an object as its JSON text, as the reference stores it).
+        Rule::Response => match lookup(statement, &["result", "response"]) {
+            Some(Value::Object(o)) => match o.get_first("input") {
+                Some(input) if truthy(input) => Cell::Text(text(input)),
                 _ => opt(first(statement, &[&["result", "response"]], |x| {
                     Some(Cell::Text(text(x)))
                 })),
-            }
-        }
+            },
+            _ => opt(first(statement, &[&["result", "response"]], |x| {
+                Some(Cell::Text(text(x)))
+            })),
+        },
         Rule::Timestamp => match lookup(statement, &["timestamp"]) {
             Some(Value::Str(s)) => opt(time::parse(&s.text).map(Cell::Timestamp)),
             _ => Cell::Null,
@@ -205,6 +309,76 @@ mod tests {
             line.contains(r#""timestamp":"2025-05-21 13:41:06.000000""#),
             "{line}"
         );
+    }
+
+    /// The reference's value semantics (spec §3.9), cell by cell.
+    #[test]
+    fn ids_numbers_booleans_and_responses_as_the_reference_reads_them() {
+        let with = |ext: &str, result: &str| {
+            let text = alloc::format!(
+                r#"{{"verb":{{"id":"http://adlnet.gov/expapi/verbs/completed"}},"object":{{"definition":{{"type":"http://adlnet.gov/expapi/activities/question"}}}},"context":{{"extensions":{{"http://oli.cmu.edu/extensions/section_id":{ext}}}}},"result":{result},"timestamp":"2025-01-01T00:00:00Z"}}"#
+            );
+            let v = decode_line(&text).unwrap();
+            row(PART_ATTEMPT, &v, &text, "")
+        };
+        for (ext, want) in [
+            ("2161", Cell::UInt(2161)),
+            (r#""2161""#, Cell::UInt(2161)),
+            (r#"" 42 ""#, Cell::UInt(42)),
+            (r#""2161.00""#, Cell::UInt(2161)),
+            (r#""+7""#, Cell::UInt(7)),
+            ("2161.0", Cell::UInt(2161)),
+            ("1e3", Cell::UInt(1000)),
+            (r#""4.5""#, Cell::Null),
+            ("2.5", Cell::Null),
+            ("true", Cell::Null),
+            (r#""-1""#, Cell::Null),
+            (r#""1e3""#, Cell::Null),
+            (r#""abc""#, Cell::Null),
+            ("-3", Cell::Null),
+        ] {
+            let cells = with(ext, "{}");
+            assert_eq!(get(PART_ATTEMPT, &cells, "section_id"), &want, "{ext}");
+        }
+        for (score, want) in [
+            (r#""0.5""#, Cell::Float(0.5)),
+            (r#"" 3 ""#, Cell::Float(3.0)),
+            (r#""-1e-7""#, Cell::Float(-1e-7)),
+            (r#""1e400""#, Cell::Null),
+            (r#""abc""#, Cell::Null),
+            (r#""""#, Cell::Null),
+        ] {
+            let cells = with("1", &alloc::format!(r#"{{"score":{{"raw":{score}}}}}"#));
+            assert_eq!(get(PART_ATTEMPT, &cells, "score"), &want, "{score}");
+        }
+        for (success, want) in [
+            (r#""TRUE""#, Cell::Bool(true)),
+            (r#"" yes ""#, Cell::Bool(true)),
+            (r#""n""#, Cell::Bool(false)),
+            (r#""0""#, Cell::Bool(false)),
+            ("0", Cell::Bool(false)),
+            ("2.5", Cell::Bool(true)),
+            (r#""maybe""#, Cell::Null),
+            ("[]", Cell::Null),
+        ] {
+            let cells = with("1", &alloc::format!(r#"{{"success":{success}}}"#));
+            assert_eq!(get(PART_ATTEMPT, &cells, "success"), &want, "{success}");
+        }
+        for (response, want) in [
+            (r#"{"input":"x"}"#, r#"x"#),
+            (r#"{"input":""}"#, r#"{"input":""}"#),
+            (r#"{"input":0}"#, r#"{"input":0}"#),
+            (r#"{"input":5}"#, "5"),
+            (r#"{"other":1}"#, r#"{"other":1}"#),
+            (r#""plain""#, "plain"),
+        ] {
+            let cells = with("1", &alloc::format!(r#"{{"response":{response}}}"#));
+            assert_eq!(
+                get(PART_ATTEMPT, &cells, "response"),
+                &Cell::Text(want.into()),
+                "{response}"
+            );
+        }
     }
 
     #[test]

@@ -115,22 +115,58 @@ fn text_expr(path: Path) -> String {
     )
 }
 
+/// The string at `a` trimmed like [`super::extract::VALUE_TRIM`].
+fn trimmed(a: &str) -> String {
+    format!("trimBoth(JSONExtractString({a}), ' \\t\\n\\r')")
+}
+
+const NUMBER_TEXT: &str = "'^[+-]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)([eE][+-]?[0-9]+)?$'";
+const UINT_TEXT: &str = "'^\\\\+?[0-9]+(\\\\.0*)?$'";
+
+/// An id or count, as [`super::extract`] reads one: a non-negative integer,
+/// an integral float up to 2^53, or an integer written as text.
 fn uint_expr(path: Path, max: Option<u64>) -> String {
     let a = args(path);
+    let t = trimmed(&a);
+    let f = format!("JSONExtractFloat({a})");
+    let value = format!(
+        "multiIf(JSONType({a}) = 'UInt64', JSONExtractUInt({a}), JSONType({a}) = 'Int64' AND JSONExtractInt({a}) >= 0, toUInt64(JSONExtractInt({a})), JSONType({a}) = 'Double' AND {f} >= 0 AND {f} <= {exact} AND floor({f}) = {f}, toUInt64({f}), JSONType({a}) = 'String' AND match({t}, {UINT_TEXT}), toUInt64OrNull(splitByChar('.', trimLeft({t}, '+'))[1]), NULL)",
+        exact = super::extract::MAX_EXACT_FLOAT
+    );
     match max {
-        None => format!(
-            "multiIf(JSONType({a}) = 'UInt64', JSONExtractUInt({a}), JSONType({a}) = 'Int64' AND JSONExtractInt({a}) >= 0, toUInt64(JSONExtractInt({a})), NULL)"
-        ),
-        Some(m) => format!(
-            "if(JSONType({a}) = 'Int64' AND JSONExtractInt({a}) BETWEEN 0 AND {m}, toUInt32(JSONExtractInt({a})), NULL)"
-        ),
+        None => value,
+        Some(m) => format!("if({value} <= {m}, toUInt32({value}), NULL)"),
     }
 }
 
+/// A finite number, or a number written as text.
 fn float_expr(path: Path) -> String {
     let a = args(path);
+    let t = trimmed(&a);
     format!(
-        "if(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), NULL)"
+        "multiIf(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), JSONType({a}) = 'String' AND match({t}, {NUMBER_TEXT}) AND isFinite(toFloat64OrZero({t})), toFloat64OrNull({t}), NULL)"
+    )
+}
+
+fn words(w: &[&str]) -> String {
+    w.iter().map(|x| literal(x)).collect::<Vec<_>>().join(", ")
+}
+
+/// A boolean, a number by its truthiness, or one of the reference's words.
+fn bool_expr(path: Path) -> String {
+    let a = args(path);
+    let t = format!("lower({})", trimmed(&a));
+    format!(
+        "multiIf(JSONType({a}) = 'Bool', CAST(JSONExtractBool({a}) AS Bool), JSONType({a}) IN ('Int64', 'UInt64', 'Double'), CAST(JSONExtractFloat({a}) != 0 AS Bool), JSONType({a}) = 'String' AND {t} IN ({}), CAST(1 AS Bool), JSONType({a}) = 'String' AND {t} IN ({}), CAST(0 AS Bool), NULL)",
+        words(&super::extract::TRUE_WORDS),
+        words(&super::extract::FALSE_WORDS)
+    )
+}
+
+/// Python's truthiness of the value at `a`.
+fn truthy_expr(a: &str) -> String {
+    format!(
+        "multiIf(JSONType({a}) = 'String', JSONExtractString({a}) != '', JSONType({a}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat({a}) != 0, JSONType({a}) = 'Bool', JSONExtractBool({a}) = 1, JSONType({a}) IN ('Array', 'Object'), JSONLength({a}) > 0, false)"
     )
 }
 
@@ -154,10 +190,7 @@ pub fn expr(col: &Column) -> String {
         Rule::UInt64(paths) => first(paths, |p| uint_expr(p, None)),
         Rule::UInt32(paths) => first(paths, |p| uint_expr(p, Some(u64::from(u32::MAX)))),
         Rule::Float(paths) => first(paths, float_expr),
-        Rule::Bool(path) => {
-            let a = args(path);
-            format!("if(JSONType({a}) = 'Bool', CAST(JSONExtractBool({a}) AS Bool), NULL)")
-        }
+        Rule::Bool(path) => bool_expr(path),
         Rule::Count(path) => {
             let a = args(path);
             format!(
@@ -166,9 +199,11 @@ pub fn expr(col: &Column) -> String {
             )
         }
         Rule::Response => {
-            let input = args(&["result", "response", "input"]);
+            let input: Path = &["result", "response", "input"];
             format!(
-                "if(JSONType(json, 'result', 'response') = 'Object' AND JSONType({input}) = 'String', JSONExtractString({input}), {})",
+                "if(JSONType(json, 'result', 'response') = 'Object' AND {}, {}, {})",
+                truthy_expr(&args(input)),
+                text_expr(input),
                 text_expr(&["result", "response"])
             )
         }
@@ -200,12 +235,17 @@ pub fn category_expr() -> String {
     )
 }
 
-/// Lines both paths load: valid JSON objects with a timestamp in the
-/// accepted form ([`super::time`]).
+/// Lines both paths load: valid JSON objects whose members have the
+/// structure the columns read ([`super::check::CONTAINERS`]), with a
+/// timestamp in the accepted form ([`super::time`]).
 pub fn loadable_expr() -> String {
     let ts = "JSONExtractString(json, 'timestamp')";
+    let shapes: String = super::check::CONTAINERS
+        .iter()
+        .map(|p| format!(" AND JSONType({}) IN ('Object', 'Null')", args(p)))
+        .collect();
     format!(
-        "isValidJSON(json) AND match({ts}, '^(19|2[0-2])\\\\d\\\\d-\\\\d\\\\d-\\\\d\\\\dT([01]\\\\d|2[0-3]):[0-5]\\\\d:[0-5]\\\\d(\\\\.\\\\d+)?(Z|[+-]([01]\\\\d|2[0-3]):[0-5]\\\\d)?$') AND parseDateTime64BestEffortOrNull({ts}, 6, 'UTC') IS NOT NULL"
+        "isValidJSON(json){shapes} AND match({ts}, '^(19|2[0-2])\\\\d\\\\d-\\\\d\\\\d-\\\\d\\\\dT([01]\\\\d|2[0-3]):[0-5]\\\\d:[0-5]\\\\d(\\\\.\\\\d+)?(Z|[+-]([01]\\\\d|2[0-3]):[0-5]\\\\d)?$') AND parseDateTime64BestEffortOrNull({ts}, 6, 'UTC') IS NOT NULL"
     )
 }
 

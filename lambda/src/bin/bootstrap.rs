@@ -48,7 +48,9 @@ async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Va
     let sink = S3Store::new(s3.clone(), &inv.checkpoint_bucket);
     let opts = RunOptions {
         settings: inv.settings.clone(),
-        run_id: ctx.request_id.clone(),
+        // A retried invocation has the same request id: each attempt
+        // still gets its own run id (and errors file).
+        run_id: eventlog::run::new_run_id(Some(&ctx.request_id)),
         deadline: Some(deadline),
     };
     tracing::info!(source = %format!("s3://{}/{}", inv.source_bucket, inv.prefix), checkpoint_path = %inv.checkpoint_path(), "run starting");

@@ -9,6 +9,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,58 @@ impl LocalStore {
         }
         p
     }
+
+    /// The file behind a listed key: the literal path, or for a name that
+    /// is not UTF-8 (listed with `\xNN` escapes) the path with its bytes.
+    fn resolve(&self, key: &str) -> PathBuf {
+        let literal = self.path(key);
+        if !key.contains("\\x") || fs::symlink_metadata(&literal).is_ok() {
+            return literal;
+        }
+        let mut p = self.root.clone();
+        for part in key.split('/').filter(|s| !s.is_empty()) {
+            p.push(std::ffi::OsStr::from_bytes(&unescape_name(part)));
+        }
+        p
+    }
+}
+
+/// A file name as key text: UTF-8 as is, every byte of an invalid
+/// sequence as `\xNN`, so such a file is listed, read and reported under
+/// a name people can read instead of vanishing or colliding.
+fn escape_name(name: &std::ffi::OsStr) -> String {
+    let bytes = name.as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+fn unescape_name(part: &str) -> Vec<u8> {
+    let b = part.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') => {
+                out.push(byte);
+                i += 4;
+            }
+            _ => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// A listing fingerprint: changes whenever the file is rewritten, without
@@ -92,7 +145,7 @@ impl LocalStore {
             };
             let key = rel
                 .components()
-                .map(|c| c.as_os_str().to_string_lossy())
+                .map(|c| escape_name(c.as_os_str()))
                 .collect::<Vec<_>>()
                 .join("/");
             // A dangling symlink is still listed: reading it then fails and
@@ -115,7 +168,7 @@ impl LocalStore {
     }
 
     fn get_blocking(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
-        let path = self.path(key);
+        let path = self.resolve(key);
         let mut file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if not_found(&e) && fs::symlink_metadata(&path).is_err() => return Ok(None),
@@ -386,6 +439,22 @@ mod tests {
                 .map(|m| m.key)
                 .collect();
             assert!(keys.contains(&"a/b.bin".to_string()));
+        });
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_listed_and_read() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let name = std::ffi::OsStr::from_bytes(b"log-submit-\xff\xfe-x.json");
+            std::fs::create_dir_all(dir.path().join("prod")).unwrap();
+            std::fs::write(dir.path().join("prod").join(name), b"{}").unwrap();
+            let s = LocalStore::new(dir.path());
+            let listed = s.list("").await.unwrap();
+            assert_eq!(listed.len(), 1);
+            assert_eq!(listed[0].key, "prod/log-submit-\\xFF\\xFE-x.json");
+            let got = s.get(&listed[0].key, 100).await.unwrap().unwrap();
+            assert_eq!(got.bytes, b"{}");
         });
     }
 

@@ -17,6 +17,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Version(pub String);
 
+/// Prefix of a listing version that cannot tell two contents apart (no
+/// ETag and no modification time): such an object is always read again.
+pub const UNVERSIONED: &str = "unversioned;";
+
+impl Version {
+    /// Whether equal versions mean equal content.
+    pub fn is_reliable(&self) -> bool {
+        !self.0.is_empty() && !self.0.starts_with(UNVERSIONED)
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

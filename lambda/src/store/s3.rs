@@ -134,6 +134,21 @@ impl S3Store {
 
 type Response = aws_sdk_s3::config::http::HttpResponse;
 
+/// The version of a listed object: its ETag, or where the server lists
+/// none (s3s-fs, some other S3-compatible servers) its size and
+/// modification time, so a rewritten object never looks unchanged.
+pub fn listing_version(etag: Option<&str>, size: u64, modified_micros: Option<i64>) -> Version {
+    match etag.filter(|e| !e.trim_matches('"').is_empty()) {
+        Some(e) => Version(e.to_string()),
+        None => match modified_micros {
+            Some(m) => Version(format!("size={size};modified={m}")),
+            // Nothing tells versions apart: never treated as seen, so the
+            // object is read again and compared by content hash.
+            None => Version(format!("{}size={size}", super::UNVERSIONED)),
+        },
+    }
+}
+
 fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: &SdkError<E, Response>,
 ) -> String {
@@ -213,13 +228,15 @@ impl ObjectStore for S3Store {
             let page = page.map_err(|e| io_error(self.locate(&prefix), &e))?;
             for o in page.contents() {
                 let Some(key) = o.key() else { continue };
+                let size = o.size().unwrap_or(0).max(0) as u64;
+                let modified_micros = o
+                    .last_modified()
+                    .map(|t| t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000));
                 out.push(ObjectMeta {
                     key: key.to_string(),
-                    size: o.size().unwrap_or(0).max(0) as u64,
-                    version: Version(o.e_tag().unwrap_or_default().to_string()),
-                    modified_micros: o
-                        .last_modified()
-                        .map(|t| t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000)),
+                    size,
+                    version: listing_version(o.e_tag(), size, modified_micros),
+                    modified_micros,
                 });
             }
         }
@@ -227,29 +244,33 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
-        let Some(resp) = self.get_object(key).await? else {
+        let Some(mut resp) = self.get_object(key).await? else {
             return Ok(None);
         };
-        let size = resp.content_length().unwrap_or(0).max(0) as u64;
-        if size > limit {
-            return Err(StoreError::TooLarge {
-                location: self.locate(key),
-                size,
-                limit,
-            });
+        let too_large = |size: u64| StoreError::TooLarge {
+            location: self.locate(key),
+            size,
+            limit,
+        };
+        let declared = resp.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared.filter(|s| *s > limit) {
+            return Err(too_large(size));
         }
         let version = Version(resp.e_tag().unwrap_or_default().to_string());
-        let bytes = resp
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Io {
-                location: self.locate(key),
-                message: format!("reading the body: {e}"),
-                retryable: true,
-            })?
-            .into_bytes()
-            .to_vec();
+        // The limit holds on the bytes themselves: a server that sends no
+        // (or a wrong) Content-Length cannot make us read past it.
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit.min(1 << 20)) as usize);
+        while let Some(chunk) = resp.body.try_next().await.map_err(|e| StoreError::Io {
+            location: self.locate(key),
+            message: format!("reading the body: {e}"),
+            retryable: true,
+        })? {
+            let size = (bytes.len() + chunk.len()) as u64;
+            if size > limit {
+                return Err(too_large(size));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         Ok(Some(Object { bytes, version }))
     }
 
@@ -296,6 +317,15 @@ impl ObjectStore for S3Store {
             .body(stream);
         let req = match &condition {
             Condition::IfAbsent => req.if_none_match("*"),
+            // An empty If-Match is no condition at all on some servers:
+            // without the version we read, a replacement could overwrite
+            // another run's commit, so it is not attempted.
+            Condition::IfMatch(v) if v.0.trim_matches('"').is_empty() => {
+                return Err(StoreError::Config {
+                    location: self.locate(key),
+                    message: "the server returned no ETag when this object was read, so it cannot be replaced conditionally; refusing to overwrite it".into(),
+                });
+            }
             Condition::IfMatch(v) => req.if_match(&v.0),
         };
         match req.send().await {

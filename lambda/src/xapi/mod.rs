@@ -14,10 +14,13 @@ pub mod modes;
 pub mod serverside;
 pub mod service;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use eventlog_core::xapi::Category;
 use eventlog_core::xapi::sql::{S3Auth, Target};
+
+use futures::StreamExt;
 
 use crate::clickhouse::ClickHouse;
 pub use files::XapiFile;
@@ -89,6 +92,8 @@ pub struct XapiSettings {
     pub threshold: usize,
     /// Rows per insert on the in-process path.
     pub batch_rows: usize,
+    /// Files per `s3()` read on the server-side path.
+    pub files_per_query: usize,
     /// The S3 endpoint as ClickHouse reaches it (`https://s3.us-east-1.amazonaws.com`).
     pub s3_endpoint_for_clickhouse: Option<String>,
     /// `None` disables the server-side path.
@@ -105,6 +110,9 @@ pub struct XapiSettings {
     pub s3_retry_attempts: u32,
     /// `max_execution_time` (seconds) of each server-side query; 0 = none.
     pub server_side_timeout_secs: u64,
+    /// Mixed into every deduplication token (`force_reprocess`): a load
+    /// with a new salt inserts again what an earlier load inserted.
+    pub token_salt: Option<String>,
 }
 
 impl Default for XapiSettings {
@@ -112,6 +120,7 @@ impl Default for XapiSettings {
         XapiSettings {
             threshold: 10,
             batch_rows: 5000,
+            files_per_query: 100,
             s3_endpoint_for_clickhouse: None,
             server_auth: None,
             cluster: None,
@@ -119,6 +128,7 @@ impl Default for XapiSettings {
             max_line_bytes: 16 << 20,
             s3_retry_attempts: 5,
             server_side_timeout_secs: 300,
+            token_salt: None,
         }
     }
 }
@@ -174,6 +184,12 @@ pub struct LoadReport {
 /// Details kept per report, beyond the counts.
 pub const EXAMPLES: usize = 100;
 
+fn add_counts(to: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, n) in from {
+        *to.entry(k).or_default() += n;
+    }
+}
+
 impl LoadReport {
     pub fn new(path: LoadPath, reason: impl Into<String>, files: usize) -> Self {
         LoadReport {
@@ -199,6 +215,24 @@ impl LoadReport {
     pub fn succeeded(&self) -> bool {
         self.failed_files.is_empty()
     }
+
+    /// Add what another load of other files (or other tables) did.
+    pub fn absorb(&mut self, other: LoadReport) {
+        add_counts(&mut self.rows, other.rows);
+        add_counts(&mut self.unknown_verbs, other.unknown_verbs);
+        self.invalid_lines += other.invalid_lines;
+        self.schema_warnings += other.schema_warnings;
+        self.inserts += other.inserts;
+        for (to, from) in [
+            (&mut self.invalid, other.invalid),
+            (&mut self.schema_examples, other.schema_examples),
+        ] {
+            to.extend(from);
+            to.truncate(EXAMPLES);
+        }
+        self.skipped_files.extend(other.skipped_files);
+        self.failed_files.extend(other.failed_files);
+    }
 }
 
 /// The loader: ClickHouse, S3 and settings.
@@ -209,6 +243,44 @@ pub struct Loader<'a> {
 }
 
 impl Loader<'_> {
+    /// S3 files with their ETag (a HEAD for those the caller did not know
+    /// it for), so deduplication tokens tell versions of a file apart. A
+    /// file whose HEAD fails keeps none; its read will fail and report it.
+    async fn with_versions(&self, files: Vec<XapiFile>) -> Vec<XapiFile> {
+        let Some(s3) = self.s3 else { return files };
+        futures::stream::iter(files)
+            .map(|f| async move {
+                match f {
+                    XapiFile::S3 {
+                        bucket,
+                        key,
+                        etag: None,
+                    } => {
+                        let etag = s3
+                            .head_object()
+                            .bucket(&bucket)
+                            .key(&key)
+                            .send()
+                            .await
+                            .ok()
+                            .and_then(|h| h.e_tag().map(|e| e.trim_matches('"').to_string()));
+                        XapiFile::S3 { bucket, key, etag }
+                    }
+                    other => other,
+                }
+            })
+            .buffered(16)
+            .collect()
+            .await
+    }
+
+    /// The deduplication token of an insert into `table` of `identity`
+    /// (which file versions and lines it holds).
+    pub fn token(&self, table: &str, identity: &str) -> String {
+        let salt = self.settings.token_salt.as_deref().unwrap_or("");
+        eventlog_core::xapi::sha256_hex(format!("{table}|{salt}|{identity}").as_bytes())
+    }
+
     pub fn target(&self) -> Target<'_> {
         Target {
             database: &self.ch.config().database,
@@ -256,23 +328,36 @@ impl Loader<'_> {
             ),
         };
         let mut report = if wanted == LoadPath::ServerSide {
-            match serverside::load(self, &files).await {
-                Ok(mut r) => {
-                    r.reason = reason;
-                    r
+            let files = self.with_versions(files).await;
+            let outcome = serverside::load(self, &files).await;
+            let mut report = outcome.report;
+            let server_inserts = report.inserts;
+            if let Some((error, unfinished)) = outcome.stopped {
+                tracing::warn!(error = %error, "server-side load stopped; loading the rest in-process");
+                for u in unfinished {
+                    // Tables the server already loaded for these files are
+                    // left out: their rows are in, and counted once.
+                    let rest: BTreeSet<Category> = Category::LOADED
+                        .into_iter()
+                        .filter(|c| !u.done.contains(c))
+                        .collect();
+                    let part = inprocess::load(self, &u.files, Some(&rest)).await;
+                    report.absorb(part);
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "server-side load failed; loading in-process");
-                    let mut r = inprocess::load(self, &files).await;
-                    r.reason = format!(
-                        "{reason}; the server-side load failed, so the files were loaded in-process"
-                    );
-                    r.fallback_from_server_side = Some(e);
-                    r
+                if server_inserts == 0 {
+                    // Nothing went in server-side: the load ran in-process.
+                    report.path = LoadPath::InProcess;
                 }
+                report.reason = format!(
+                    "{reason}; the server-side load stopped, so the files it had not finished were loaded in-process"
+                );
+                report.fallback_from_server_side = Some(error);
+            } else {
+                report.reason = reason;
             }
+            report
         } else {
-            let mut r = inprocess::load(self, &files).await;
+            let mut r = inprocess::load(self, &files, None).await;
             r.reason = reason;
             r
         };

@@ -10,10 +10,29 @@ use super::{LoadReport, Loader};
 use crate::store::ObjectStore;
 use crate::store::s3::S3Store;
 
+/// One S3 object a notification names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+    /// The object's ETag when the notification carries it.
+    pub etag: Option<String>,
+}
+
+impl ObjectRef {
+    pub fn file(&self) -> XapiFile {
+        XapiFile::S3 {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            etag: self.etag.clone(),
+        }
+    }
+}
+
 /// Object keys referenced by a notification.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Referenced {
-    pub files: Vec<(String, String)>,
+    pub files: Vec<ObjectRef>,
     /// S3 `s3:TestEvent` messages (acknowledged, nothing to load).
     pub test_events: usize,
 }
@@ -35,6 +54,13 @@ pub fn referenced(event: &Value) -> Referenced {
     out
 }
 
+fn text_at(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(|e| e.trim_matches('"').to_string())
+        .filter(|e| !e.is_empty())
+}
+
 fn collect(v: &Value, out: &mut Referenced, depth: usize) {
     if depth > 4 {
         return;
@@ -49,7 +75,11 @@ fn collect(v: &Value, out: &mut Referenced, depth: usize) {
                 r.pointer("/s3/bucket/name").and_then(Value::as_str),
                 r.pointer("/s3/object/key").and_then(Value::as_str),
             ) {
-                out.files.push((b.to_string(), decode_key(k)));
+                out.files.push(ObjectRef {
+                    bucket: b.to_string(),
+                    key: decode_key(k),
+                    etag: text_at(r, "/s3/object/eTag"),
+                });
             } else if let Some(body) = r
                 .get("body")
                 .and_then(Value::as_str)
@@ -71,15 +101,69 @@ fn collect(v: &Value, out: &mut Referenced, depth: usize) {
         v.pointer("/detail/bucket/name").and_then(Value::as_str),
         v.pointer("/detail/object/key").and_then(Value::as_str),
     ) {
-        out.files.push((b.to_string(), k.to_string()));
+        out.files.push(ObjectRef {
+            bucket: b.to_string(),
+            key: k.to_string(),
+            etag: text_at(v, "/detail/object/etag"),
+        });
         return;
     }
     if let (Some(b), Some(k)) = (
         v.get("bucket").and_then(Value::as_str),
         v.get("key").and_then(Value::as_str),
     ) {
-        out.files.push((b.to_string(), k.to_string()));
+        out.files.push(ObjectRef {
+            bucket: b.to_string(),
+            key: k.to_string(),
+            etag: text_at(v, "/etag"),
+        });
     }
+}
+
+/// One message of an SQS batch and what it references.
+#[derive(Debug)]
+pub struct QueuedMessage {
+    pub message_id: String,
+    /// The objects its body names, or why it cannot be used.
+    pub refs: Result<Referenced, String>,
+}
+
+/// The messages of an SQS event (records whose `eventSource` is
+/// `aws:sqs`), each parsed on its own: one bad message is one failure.
+pub fn sqs_messages(event: &Value) -> Option<Vec<QueuedMessage>> {
+    let records = event.get("Records")?.as_array()?;
+    if records.is_empty()
+        || !records
+            .iter()
+            .all(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"))
+    {
+        return None;
+    }
+    let batch: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_value(event.clone()).ok()?;
+    Some(
+        batch
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let message_id = m.message_id.unwrap_or_else(|| format!("#{i}"));
+                let refs = match m.body.as_deref().map(serde_json::from_str::<Value>) {
+                    None => Err(String::from("the message has no body")),
+                    Some(Err(e)) => Err(format!("the message body is not JSON: {e}")),
+                    Some(Ok(body)) => {
+                        let r = referenced(&body);
+                        if r.files.is_empty() && r.test_events == 0 {
+                            Err(String::from("the message names no S3 object"))
+                        } else {
+                            Ok(r)
+                        }
+                    }
+                };
+                QueuedMessage { message_id, refs }
+            })
+            .collect(),
+    )
 }
 
 /// Where a bulk date range reads each file's date from.
@@ -108,6 +192,10 @@ pub struct BulkRequest {
     pub date_source: DateSource,
     #[serde(default)]
     pub dry_run: bool,
+    /// Insert again even what ClickHouse remembers loading (after rows
+    /// were deleted): the deduplication tokens of this load are new.
+    #[serde(default)]
+    pub force_reprocess: bool,
 }
 
 fn default_prefix() -> String {
@@ -272,14 +360,18 @@ mod tests {
         ]});
         let r = referenced(&ev);
         assert_eq!(r.files.len(), 2);
-        assert_eq!(r.files[1].1, "section/2/my file+x.jsonl");
+        assert_eq!(r.files[1].key, "section/2/my file+x.jsonl");
         let sqs = json!({"Records": [{"messageId": "m", "body": ev.to_string()}, {"messageId": "t", "body": "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\"}"}]});
         let r = referenced(&sqs);
         assert_eq!((r.files.len(), r.test_events), (2, 1));
         let eb = json!({"source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {"key": "k.jsonl"}}});
         assert_eq!(
             referenced(&eb).files,
-            [("b".to_string(), "k.jsonl".to_string())]
+            [ObjectRef {
+                bucket: "b".into(),
+                key: "k.jsonl".into(),
+                etag: None
+            }]
         );
         assert_eq!(
             referenced(&json!({"bucket": "b", "key": "k"})).files.len(),
@@ -289,6 +381,26 @@ mod tests {
             referenced(&json!({"invalid": "structure"}))
                 .files
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn sqs_messages_are_judged_one_by_one() {
+        let s3 = json!({"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "k.jsonl", "eTag": "abc"}}}]});
+        let sqs = json!({"Records": [
+            {"messageId": "good", "eventSource": "aws:sqs", "body": s3.to_string()},
+            {"messageId": "bad", "eventSource": "aws:sqs", "body": "{not json"},
+            {"messageId": "empty", "eventSource": "aws:sqs", "body": "{}"},
+        ]});
+        let m = sqs_messages(&sqs).unwrap();
+        assert_eq!(m.len(), 3);
+        let good = m[0].refs.as_ref().unwrap();
+        assert_eq!(good.files[0].etag.as_deref(), Some("abc"));
+        assert!(m[1].refs.as_ref().unwrap_err().contains("not JSON"));
+        assert!(m[2].refs.is_err());
+        assert!(
+            sqs_messages(&s3).is_none(),
+            "a direct S3 notification is not a batch"
         );
     }
 

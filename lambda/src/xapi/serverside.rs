@@ -4,15 +4,14 @@
 //! collection, the server's own role, or (last resort) keys with their
 //! session token; the SQL written to logs never carries them.
 
+use eventlog_core::xapi::Category;
 use eventlog_core::xapi::sql::{insert_select, s3_function, summary_select};
-use eventlog_core::xapi::{Category, sha256_hex};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::files::XapiFile;
-use super::{LoadPath, LoadReport, Loader};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Keys per `s3()` call (a `{a,b,…}` glob).
-const CHUNK: usize = 100;
+use super::files::XapiFile;
+use super::{LoadPath, LoadReport, Loader, ServerS3Auth};
 
 /// What stays unescaped in a key inside the URL.
 const KEY: &AsciiSet = &NON_ALPHANUMERIC
@@ -57,45 +56,128 @@ fn url_for(endpoint: &str, bucket: &str, keys: &[&str]) -> String {
     )
 }
 
-pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Result<LoadReport, String> {
-    let auth = loader
-        .settings
-        .server_auth
-        .as_ref()
-        .ok_or("server-side loading is not configured")?;
-    let endpoint = loader
-        .settings
-        .s3_endpoint_for_clickhouse
-        .as_deref()
-        .ok_or("CLICKHOUSE_S3_ENDPOINT is not set")?;
+/// Files the server-side path did not finish, and the tables it had
+/// already loaded them into.
+#[derive(Debug, Clone)]
+pub struct Unfinished {
+    pub files: Vec<XapiFile>,
+    pub done: BTreeSet<Category>,
+}
+
+/// What the server-side path did: the rows it loaded (counted per table
+/// only once that table's insert succeeded) and, if it stopped, why and
+/// what is left.
+pub struct Outcome {
+    pub report: LoadReport,
+    pub stopped: Option<(String, Vec<Unfinished>)>,
+}
+
+pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
     let mut report = LoadReport::new(LoadPath::ServerSide, "", files.len());
-    let mut by_bucket: std::collections::BTreeMap<&str, Vec<(&str, Option<&str>)>> =
-        Default::default();
+    let everything = |e: String| {
+        (
+            e,
+            vec![Unfinished {
+                files: files.to_vec(),
+                done: BTreeSet::new(),
+            }],
+        )
+    };
+    let (auth, endpoint) = match (
+        loader.settings.server_auth.as_ref(),
+        loader.settings.s3_endpoint_for_clickhouse.as_deref(),
+    ) {
+        (Some(a), Some(e)) => (a, e),
+        (None, _) => {
+            let stopped = Some(everything("server-side loading is not configured".into()));
+            return Outcome { report, stopped };
+        }
+        (_, None) => {
+            let stopped = Some(everything("CLICKHOUSE_S3_ENDPOINT is not set".into()));
+            return Outcome { report, stopped };
+        }
+    };
+    let mut by_bucket: BTreeMap<&str, Vec<&XapiFile>> = BTreeMap::new();
     for f in files {
         match f {
-            XapiFile::S3 { bucket, key, etag } if key.ends_with(".jsonl") => {
+            XapiFile::S3 { bucket, key, .. } if key.ends_with(".jsonl") => {
                 if !glob_safe(key) {
-                    return Err(format!(
+                    let e = format!(
                         "s3://{bucket}/{key}: the key has glob characters; load it in-process"
-                    ));
+                    );
+                    return Outcome {
+                        report,
+                        stopped: Some(everything(e)),
+                    };
                 }
-                by_bucket
-                    .entry(bucket)
-                    .or_default()
-                    .push((key, etag.as_deref()));
+                by_bucket.entry(bucket).or_default().push(f);
             }
             XapiFile::S3 { .. } => report.skipped_files.push(super::FileProblem {
                 file: f.name(),
                 reason: "not a .jsonl file".into(),
             }),
             XapiFile::Local(_) => {
-                return Err(format!(
-                    "{}: local files cannot be read by the server",
-                    f.name()
-                ));
+                let e = format!("{}: local files cannot be read by the server", f.name());
+                return Outcome {
+                    report,
+                    stopped: Some(everything(e)),
+                };
             }
         }
     }
+    let chunks: Vec<(&str, Vec<&XapiFile>)> = by_bucket
+        .into_iter()
+        .flat_map(|(bucket, fs)| {
+            fs.chunks(loader.settings.files_per_query.max(1))
+                .map(|c| (bucket, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (k, (bucket, chunk)) in chunks.iter().enumerate() {
+        let mut done = BTreeSet::new();
+        if let Err(e) = load_chunk(
+            loader,
+            auth,
+            endpoint,
+            bucket,
+            chunk,
+            &mut done,
+            &mut report,
+        )
+        .await
+        {
+            let mut left = vec![Unfinished {
+                files: chunk.iter().map(|f| (*f).clone()).collect(),
+                done,
+            }];
+            left.extend(chunks[k + 1..].iter().map(|(_, c)| Unfinished {
+                files: c.iter().map(|f| (*f).clone()).collect(),
+                done: BTreeSet::new(),
+            }));
+            return Outcome {
+                report,
+                stopped: Some((e, left)),
+            };
+        }
+    }
+    Outcome {
+        report,
+        stopped: None,
+    }
+}
+
+/// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob): the summary query, then one
+/// insert per table present. Each table's rows are counted once its insert
+/// succeeded; the chunk's invalid lines and unknown verbs once all of them did.
+async fn load_chunk(
+    loader: &Loader<'_>,
+    auth: &ServerS3Auth,
+    endpoint: &str,
+    bucket: &str,
+    chunk: &[&XapiFile],
+    done: &mut BTreeSet<Category>,
+    report: &mut LoadReport,
+) -> Result<(), String> {
     let target = loader.target();
     let mut limits = vec![(
         "s3_retry_attempts",
@@ -107,69 +189,76 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Result<LoadReport,
             loader.settings.server_side_timeout_secs.to_string(),
         ));
     }
-    for (bucket, keys) in by_bucket {
-        for chunk in keys.chunks(CHUNK) {
-            let names: Vec<&str> = chunk.iter().map(|(k, _)| *k).collect();
-            let url = url_for(endpoint, bucket, &names);
-            let source = s3_function(&url, &auth.as_sql(), false);
-            let shown = s3_function(&url, &auth.as_sql(), true);
-            let identity = chunk
-                .iter()
-                .map(|(k, e)| format!("s3://{bucket}/{k}@{}", e.unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join("|");
-            // How many statements of each kind the files hold.
-            let sql = format!("{} FORMAT JSONEachRow", summary_select(&source));
-            let (text, _) = loader.ch.query_with(&sql, &limits).await.map_err(|e| {
-                format!(
-                    "reading {shown}: {}",
-                    redact(&e.to_string(), &source, &shown)
-                )
-            })?;
-            let mut present = Vec::new();
-            for line in text.lines().filter(|l| !l.is_empty()) {
-                let v: serde_json::Value =
-                    serde_json::from_str(line).map_err(|e| format!("summary: {e}"))?;
-                let n: u64 = v["statements"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .or_else(|| v["statements"].as_u64())
-                    .unwrap_or(0);
-                let category = v["category"].as_str().unwrap_or("");
-                match category {
-                    "invalid" => report.invalid_lines += n,
-                    "unknown" => {
-                        *report
-                            .unknown_verbs
-                            .entry(v["verb"].as_str().unwrap_or("").to_string())
-                            .or_default() += n
-                    }
-                    c => {
-                        *report.rows.entry(c.to_string()).or_default() += n;
-                        present.push(c.to_string());
-                    }
-                }
+    let keys: Vec<(&str, &str)> = chunk
+        .iter()
+        .filter_map(|f| match f {
+            XapiFile::S3 { key, etag, .. } => Some((key.as_str(), etag.as_deref().unwrap_or(""))),
+            XapiFile::Local(_) => None,
+        })
+        .collect();
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let url = url_for(endpoint, bucket, &names);
+    let source = s3_function(&url, &auth.as_sql(), false);
+    let shown = s3_function(&url, &auth.as_sql(), true);
+    // The object versions are part of the token: a rewritten file loads
+    // again, a re-delivered one adds nothing.
+    let identity = keys
+        .iter()
+        .map(|(k, e)| format!("s3://{bucket}/{k}@{e}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let sql = format!("{} FORMAT JSONEachRow", summary_select(&source));
+    let (text, _) = loader.ch.query_with(&sql, &limits).await.map_err(|e| {
+        format!(
+            "reading {shown}: {}",
+            redact(&e.to_string(), &source, &shown)
+        )
+    })?;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut invalid = 0u64;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("summary: {e}"))?;
+        let n: u64 = v["statements"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v["statements"].as_u64())
+            .unwrap_or(0);
+        match v["category"].as_str().unwrap_or("") {
+            "invalid" => invalid += n,
+            "unknown" => {
+                *unknown
+                    .entry(v["verb"].as_str().unwrap_or("").to_string())
+                    .or_default() += n
             }
-            for c in Category::LOADED
-                .into_iter()
-                .filter(|c| present.iter().any(|p| p == c.as_str()))
-            {
-                let token = sha256_hex(format!("{}|{identity}", c.table()).as_bytes());
-                let sql = insert_select(&target, c, &source, Some(&token));
-                tracing::info!(table = c.table(), source = %shown, "server-side insert");
-                loader.ch.query_with(&sql, &limits).await.map_err(|e| {
-                    format!(
-                        "insert into {} from {}: {}",
-                        c.table(),
-                        shown,
-                        redact(&e.to_string(), &source, &shown)
-                    )
-                })?;
-                report.inserts += 1;
-            }
+            c => *counts.entry(c.to_string()).or_default() += n,
         }
     }
-    Ok(report)
+    for c in Category::LOADED {
+        let Some(n) = counts.get(c.as_str()).copied() else {
+            continue;
+        };
+        let token = loader.token(c.table(), &identity);
+        let sql = insert_select(&target, c, &source, Some(&token));
+        tracing::info!(table = c.table(), source = %shown, "server-side insert");
+        loader.ch.query_with(&sql, &limits).await.map_err(|e| {
+            format!(
+                "insert into {} from {}: {}",
+                c.table(),
+                shown,
+                redact(&e.to_string(), &source, &shown)
+            )
+        })?;
+        report.inserts += 1;
+        done.insert(c);
+        *report.rows.entry(c.as_str().to_string()).or_default() += n;
+    }
+    report.invalid_lines += invalid;
+    for (verb, n) in unknown {
+        *report.unknown_verbs.entry(verb).or_default() += n;
+    }
+    Ok(())
 }
 
 /// Replace the unredacted source text in an error message.

@@ -6,7 +6,8 @@
 //! `CLICKHOUSE_CLUSTER`), the server-side path (`CLICKHOUSE_S3_AUTH`:
 //! `named:<collection>` | `server` | `nosign` | `keys`; `CLICKHOUSE_S3_ENDPOINT`,
 //! the S3 endpoint as ClickHouse reaches it), `XAPI_SERVER_SIDE_THRESHOLD`
-//! (default 10), `XAPI_BATCH_ROWS` (5000), `XAPI_S3_RETRY_ATTEMPTS` (5) and
+//! (default 10), `XAPI_BATCH_ROWS` (5000), `XAPI_SERVER_SIDE_FILES_PER_QUERY`
+//! (100), `XAPI_S3_RETRY_ATTEMPTS` (5) and
 //! `XAPI_SERVER_SIDE_TIMEOUT_SECS` (300) bounding the server's S3 reads,
 //! `S3_XAPI_BUCKET_NAME` (default bucket for bulk and health).
 
@@ -38,6 +39,7 @@ impl XapiConfig {
         let settings = XapiSettings {
             threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
             batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
+            files_per_query: num("XAPI_SERVER_SIDE_FILES_PER_QUERY", 100)?.max(1),
             s3_endpoint_for_clickhouse: endpoint,
             server_auth,
             cluster: get("CLICKHOUSE_CLUSTER"),
@@ -54,7 +56,10 @@ impl XapiConfig {
     }
 }
 
-const BULK_KEYS: [&str; 8] = [
+/// Keys that make an event a bulk request (the reference's callers send
+/// `section_id`/`section_ids`, `s3_bucket`, `s3_prefix`, dates, `dry_run`,
+/// `force_reprocess`, `batch_size`).
+const BULK_KEYS: [&str; 9] = [
     "section_id",
     "section_ids",
     "start_date",
@@ -63,12 +68,15 @@ const BULK_KEYS: [&str; 8] = [
     "dry_run",
     "force_reprocess",
     "date_source",
+    "batch_size",
 ];
 
-/// Route one invocation event. `Ok` is the seed-style response
-/// (`statusCode`, `body`); `Err` means the invocation failed as a whole
-/// (nothing could be loaded), so the caller should report an error and let
-/// the trigger retry.
+/// Route one invocation event. `Ok` is the response: seed-style
+/// (`statusCode`, `body`), or for an SQS batch exactly
+/// `{"batchItemFailures": [...]}` naming the messages whose files failed.
+/// `Err` means the invocation failed (a direct notification with a file
+/// that could not be loaded, or nothing loadable at all), so the trigger
+/// retries it.
 pub async fn handle(
     loader: &Loader<'_>,
     default_bucket: Option<&str>,
@@ -82,6 +90,9 @@ pub async fn handle(
             500
         };
         return Ok(modes::response(status, &h));
+    }
+    if let Some(messages) = modes::sqs_messages(event) {
+        return Ok(queued(loader, messages).await);
     }
     let refs = modes::referenced(event);
     let bulk = event.get("mode").and_then(Value::as_str) == Some("bulk")
@@ -104,20 +115,16 @@ pub async fn handle(
     let (jsonl, skipped): (Vec<_>, Vec<_>) = refs
         .files
         .into_iter()
-        .partition(|(_, k)| k.ends_with(".jsonl"));
-    let files: Vec<XapiFile> = jsonl
-        .into_iter()
-        .map(|(bucket, key)| XapiFile::S3 {
-            bucket,
-            key,
-            etag: None,
-        })
-        .collect();
-    let n = files.len();
+        .partition(|r| r.key.ends_with(".jsonl"));
+    let files: Vec<XapiFile> = jsonl.iter().map(modes::ObjectRef::file).collect();
     let report = loader.load(files).await;
-    if n > 0 && report.failed_files.len() >= n {
+    if !report.failed_files.is_empty() {
+        // S3 and EventBridge retry a failed invocation; an answer would be
+        // taken as done and the failed file's rows never loaded.
         return Err(format!(
-            "no file could be loaded: {}",
+            "{} of {} file(s) could not be loaded: {}",
+            report.failed_files.len(),
+            jsonl.len(),
             report
                 .failed_files
                 .iter()
@@ -131,11 +138,53 @@ pub async fn handle(
     body["skipped_non_jsonl"] = json!(
         skipped
             .iter()
-            .map(|(b, k)| format!("s3://{b}/{k}"))
+            .map(|r| format!("s3://{}/{}", r.bucket, r.key))
             .collect::<Vec<_>>()
     );
     body["success"] = json!(report.succeeded());
     Ok(modes::response(modes::status_of(&report), &body))
+}
+
+/// An SQS batch: every message's files load together; the answer names
+/// exactly the messages with a file that failed or a body that names none.
+async fn queued(loader: &Loader<'_>, messages: Vec<modes::QueuedMessage>) -> Value {
+    let files: Vec<XapiFile> = messages
+        .iter()
+        .filter_map(|m| m.refs.as_ref().ok())
+        .flat_map(|r| r.files.iter())
+        .filter(|r| r.key.ends_with(".jsonl"))
+        .map(modes::ObjectRef::file)
+        .collect();
+    let report = loader.load(files).await;
+    let failed: std::collections::BTreeSet<&str> = report
+        .failed_files
+        .iter()
+        .map(|f| f.file.as_str())
+        .collect();
+    let mut response = aws_lambda_events::event::sqs::SqsBatchResponse::default();
+    for m in &messages {
+        let problem = match &m.refs {
+            Err(e) => Some(e.clone()),
+            Ok(r) => r
+                .files
+                .iter()
+                .map(|f| f.file().name())
+                .find(|name| failed.contains(name.as_str()))
+                .map(|name| format!("{name} could not be loaded")),
+        };
+        if let Some(why) = problem {
+            tracing::warn!(message_id = %m.message_id, reason = %why, "message failed; SQS will deliver it again");
+            response.add_failure(m.message_id.clone());
+        }
+    }
+    tracing::info!(
+        messages = messages.len(),
+        failed_messages = response.batch_item_failures.len(),
+        rows = report.total_rows,
+        invalid_lines = report.invalid_lines,
+        "batch loaded"
+    );
+    serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
 }
 
 fn truthy(v: &Value) -> bool {
@@ -159,13 +208,15 @@ async fn bulk_request(
             &json!({"error": msg, "processing_mode": "bulk"}),
         ))
     };
-    let Some(bucket) = event
-        .get("s3_bucket")
-        .and_then(Value::as_str)
-        .or(default_bucket)
-    else {
+    // The reference's callers send `s3_bucket` and `s3_prefix`; ours may
+    // send `bucket` and `prefix`.
+    let text = |keys: [&str; 2]| {
+        keys.iter()
+            .find_map(|k| event.get(*k).and_then(Value::as_str))
+    };
+    let Some(bucket) = text(["s3_bucket", "bucket"]).or(default_bucket) else {
         return bad(String::from(
-            "no bucket: set s3_bucket in the event or S3_XAPI_BUCKET_NAME",
+            "no bucket: set s3_bucket (or bucket) in the event, or S3_XAPI_BUCKET_NAME",
         ));
     };
     let mut sections: Vec<String> = event
@@ -199,9 +250,7 @@ async fn bulk_request(
     };
     let req = BulkRequest {
         bucket: bucket.to_string(),
-        prefix: event
-            .get("s3_prefix")
-            .and_then(Value::as_str)
+        prefix: text(["s3_prefix", "prefix"])
             .unwrap_or("section/")
             .to_string(),
         section_ids: sections,
@@ -209,6 +258,7 @@ async fn bulk_request(
         end_date,
         date_source,
         dry_run: event.get("dry_run").is_some_and(truthy),
+        force_reprocess: event.get("force_reprocess").is_some_and(truthy),
     };
     run_bulk(loader, &req).await
 }
@@ -230,6 +280,25 @@ pub async fn run_bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, S
         ));
     }
     let n = files.len();
+    let salted;
+    let forced;
+    let loader = if req.force_reprocess {
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| format!("force_reprocess needs a random nonce: {e}"))?;
+        salted = XapiSettings {
+            token_salt: Some(hex::encode(nonce)),
+            ..loader.settings.clone()
+        };
+        forced = Loader {
+            ch: loader.ch,
+            s3: loader.s3,
+            settings: &salted,
+        };
+        &forced
+    } else {
+        loader
+    };
     let report = loader.load(files).await;
     if n > 0 && report.failed_files.len() >= n {
         return Err(format!("no file could be loaded ({} files)", n));

@@ -195,7 +195,7 @@ fn execute(
         let (dst, dst_prefix) = AnyStore::open(&checkpoints, s3.as_ref())?;
         let opts = RunOptions {
             settings,
-            run_id: new_run_id(),
+            run_id: new_run_id(None),
             deadline: None,
         };
         Ok::<_, Box<dyn std::error::Error>>(

@@ -4,10 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use eventlog::fetch::check_isolated;
 use eventlog::walk;
+use eventlog_core::Code;
 use eventlog_core::Issue;
 use eventlog_core::report::{write_issues, write_json_str};
-use eventlog_core::visit::{FileReport, check_file};
+use eventlog_core::visit::FileReport;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -42,38 +44,63 @@ pub fn run(args: Args) -> ExitCode {
             &mut out,
             args.format,
             &e.path.display().to_string(),
-            &e.source.to_string(),
+            Code::Unreadable,
+            &format!("cannot read the file: {}", e.source),
             color,
         );
     }
     for path in &files {
         let shown = path.display().to_string();
         match std::fs::read(path) {
-            Ok(bytes) => {
-                let report = check_file(Some(&shown), &bytes);
-                counts.add(&report);
-                match args.format {
-                    Format::Json => {
-                        let _ = writeln!(out, "{}", report.to_json());
+            Ok(bytes) => match check_isolated(&shown, &bytes) {
+                Ok(report) => {
+                    counts.add(&report);
+                    match args.format {
+                        Format::Json => {
+                            let _ = writeln!(out, "{}", report.to_json());
+                        }
+                        Format::Text => write_text(&mut out, &report, color),
                     }
-                    Format::Text => write_text(&mut out, &report, color),
                 }
-            }
+                Err(message) => {
+                    counts.internal += 1;
+                    emit_unreadable(
+                        &mut out,
+                        args.format,
+                        &shown,
+                        Code::InternalError,
+                        &message,
+                        color,
+                    );
+                }
+            },
             Err(e) => {
                 counts.io_errors += 1;
-                emit_unreadable(&mut out, args.format, &shown, &e.to_string(), color);
+                emit_unreadable(
+                    &mut out,
+                    args.format,
+                    &shown,
+                    Code::Unreadable,
+                    &format!("cannot read the file: {e}"),
+                    color,
+                );
             }
         }
     }
     if args.format == Format::Text {
         let _ = writeln!(
             out,
-            "{} file(s): {} valid, {} invalid{}{}",
-            counts.valid + counts.invalid + counts.io_errors,
+            "{} file(s): {} valid, {} invalid{}{}{}",
+            counts.valid + counts.invalid + counts.io_errors + counts.internal,
             counts.valid,
             counts.invalid,
             if counts.io_errors > 0 {
                 format!(", {} unreadable", counts.io_errors)
+            } else {
+                String::new()
+            },
+            if counts.internal > 0 {
+                format!(", {} not checked (internal error)", counts.internal)
             } else {
                 String::new()
             },
@@ -85,7 +112,7 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     let _ = out.flush();
-    if counts.io_errors > 0 || (files.is_empty() && walk_errors.is_empty()) {
+    if counts.io_errors + counts.internal > 0 || (files.is_empty() && walk_errors.is_empty()) {
         if files.is_empty() && walk_errors.is_empty() {
             eprintln!("eventlog validate: no .json files found under the given paths");
         }
@@ -102,6 +129,7 @@ struct Counts {
     valid: usize,
     invalid: usize,
     io_errors: usize,
+    internal: usize,
     name_findings: usize,
 }
 
@@ -152,29 +180,30 @@ fn write_issue(out: &mut impl Write, i: &Issue, color: bool, tint: &str) {
     );
 }
 
-fn emit_unreadable(out: &mut impl Write, format: Format, path: &str, why: &str, color: bool) {
+/// A file without a verdict: it could not be read, or checking it failed.
+fn emit_unreadable(
+    out: &mut impl Write,
+    format: Format,
+    path: &str,
+    code: Code,
+    why: &str,
+    color: bool,
+) {
     match format {
         Format::Json => {
             let mut line = String::from("{\"path\":");
             write_json_str(&mut line, path);
             line.push_str(",\"valid\":false,\"errors\":");
-            write_issues(
-                &mut line,
-                &[Issue::new(
-                    "__file__",
-                    eventlog_core::Code::Unreadable,
-                    format!("cannot read the file: {why}"),
-                )],
-            );
+            write_issues(&mut line, &[Issue::new("__file__", code, why)]);
             line.push('}');
             let _ = writeln!(out, "{line}");
         }
         Format::Text => {
-            let _ = writeln!(
-                out,
-                "{} {path}\n        cannot read the file: {why}",
-                paint(color, "31", "UNREADABLE")
-            );
+            let mark = match code {
+                Code::InternalError => "ERROR  ",
+                _ => "UNREADABLE",
+            };
+            let _ = writeln!(out, "{} {path}\n        {why}", paint(color, "31", mark));
         }
     }
 }

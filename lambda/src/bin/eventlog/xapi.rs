@@ -58,6 +58,9 @@ pub enum Command {
         date_source: String,
         #[arg(long)]
         dry_run: bool,
+        /// Insert again even blocks ClickHouse remembers (after deleting rows).
+        #[arg(long)]
+        force_reprocess: bool,
         #[arg(long, default_value = "auto")]
         path: String,
     },
@@ -95,6 +98,14 @@ pub fn run(cmd: Command) -> ExitCode {
 }
 
 fn print_response(r: &Value) -> ExitCode {
+    if let Some(failures) = r.get("batchItemFailures").and_then(Value::as_array) {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        return if failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     let status = r["statusCode"].as_u64().unwrap_or(500);
     let body: Value = r["body"]
         .as_str()
@@ -195,6 +206,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             to,
             date_source,
             dry_run,
+            force_reprocess,
             path,
         } => {
             config.settings.force = parse_path(&path)?;
@@ -220,6 +232,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
                 end_date: to,
                 date_source,
                 dry_run,
+                force_reprocess,
             };
             Ok(print_response(&run_bulk(&loader, &req).await?))
         }
