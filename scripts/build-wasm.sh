@@ -3,6 +3,7 @@
 #   target/wasm/pkg-web    wasm-pack --target web     (browsers; also copied to web-demo/pkg)
 #   target/wasm/pkg-node   wasm-pack --target nodejs  (an npm package: package.json, .d.ts)
 #   target/wasm/raw/eventlog_validator.wasm           the raw ABI (wasmtime and other hosts)
+#   target/wasm/pkg-web-faults  a debug web build with injected panics (browser test)
 # Needs wasm-pack and wasm-bindgen-cli (scripts/setup.sh installs them) and
 # uses wasm-opt from npm's binaryen (Debian's is too old to work).
 set -euo pipefail
@@ -16,6 +17,10 @@ for target in web nodejs; do
   wasm-pack --quiet build wasm --release --target "$target" --mode no-install \
     --out-dir "../target/wasm/pkg-$out" --out-name eventlog_wasm >/dev/null
 done
+
+# For the browser test only: a debug build that panics on a marker name.
+wasm-pack --quiet build wasm --dev --target web --mode no-install \
+  --out-dir ../target/wasm/pkg-web-faults --out-name eventlog_wasm -- --features fault-injection >/dev/null
 
 cargo build -q --release -p eventlog-wasm --target wasm32-unknown-unknown --no-default-features --features raw
 mkdir -p target/wasm/raw

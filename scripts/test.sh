@@ -10,8 +10,12 @@ step() { printf '\n== test: %s\n' "$*" >&2; }
 step "format"
 cargo fmt --all -- --check
 
+# The binaries the tests run carry crash points and injected panics; a
+# release build never has them.
+FEATURES=(--features eventlog/fault-injection)
+
 step "clippy"
-cargo clippy --workspace --all-targets -q -- -D warnings
+cargo clippy --workspace --all-targets "${FEATURES[@]}" -q -- -D warnings
 
 step "core builds without std for a no_std target, and for wasm32-unknown-unknown"
 cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
@@ -26,13 +30,16 @@ step "start the local S3 server and ClickHouse; build the binaries"
 start_s3
 start_clickhouse
 export EVENTLOG_PYTHON="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/venv/bin/python"
-cargo build -q --workspace --bins
+cargo build -q --workspace --bins "${FEATURES[@]}"
 
 step "WebAssembly: build the web, nodejs and raw modules; wasm-bindgen tests in Node"
 scripts/build-wasm.sh
 PATH="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/cargo/bin:$PATH" wasm-pack test --node --mode no-install wasm 2>&1 | grep -E "^test |test result" >&2
 
-step "workspace tests (native, S3, Lambda runtime, wasm differential, browser)"
-cargo test -q --workspace
+step "workspace tests (native, S3, Lambda runtime, wasm differential, browser, fuzz regressions)"
+cargo test -q --workspace "${FEATURES[@]}"
+
+step "fuzz: every target for a bounded time (scripts/fuzz.sh runs them long)"
+scripts/fuzz.sh --seconds "${EVENTLOG_FUZZ_SECONDS:-10}" --sanitizer none
 
 step "all checks passed"

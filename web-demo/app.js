@@ -32,6 +32,7 @@ const KIND = {
   date_not_calendar: "Not a real calendar date",
   study_not_path_safe: "Study cannot be used as a folder name",
   unreadable: "File could not be read",
+  internal_error: "The checker failed on this file",
   name_mismatch: "File name disagrees with the content",
   name_unparsed: "File name not in the event naming form",
   name_reference_skip: "Name the old pipeline silently ignored",
@@ -48,27 +49,54 @@ const checkable = (name) => /\.jsonl?$/i.test(name);
 const kindOf = (code) => KIND[code] || code;
 
 const state = { reports: [], pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, started: 0 };
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const batches = new Map();
+let worker = null;
 
-worker.onmessage = (e) => {
+// The worker checks the files. If the checker fails on a file (a trap in
+// the WebAssembly module), that worker is replaced and the files after it
+// go to the new one, one at a time: one file never stops the others.
+function startWorker() {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = onWorkerMessage;
+  worker.onerror = (e) => setStatus(`The checker failed to start: ${e.message}`);
+}
+
+// Buffers are copied, not transferred: if a worker has to be replaced,
+// the batches it still held are sent again to the next one.
+function send(names, buffers, single) {
+  const id = state.nextId++;
+  batches.set(id, { names, buffers, single });
+  worker.postMessage({ id, names, buffers, single });
+}
+
+function onWorkerMessage(e) {
   const msg = e.data;
   if (msg.type === "ready") {
     $("version").textContent = msg.version;
-    setStatus("Ready. Add files to check them.");
+    if (!state.reports.length && !state.pending) setStatus("Ready. Add files to check them.");
     document.body.dataset.ready = "true";
     return;
   }
-  const names = batches.get(msg.id);
+  const batch = batches.get(msg.id);
   batches.delete(msg.id);
-  msg.reports.forEach((r, i) => {
-    r.path = names[i];
+  for (const [i, r] of msg.done) {
+    r.path = batch.names[i];
     state.reports.push(r);
-  });
-  state.pending -= msg.reports.length;
+  }
+  state.pending -= msg.done.length;
+  if (msg.type === "crashed") {
+    worker.terminate();
+    startWorker();
+    const done = new Set(msg.done.map(([i]) => i));
+    const rest = batch.names.map((n, i) => i).filter((i) => !done.has(i));
+    const waiting = [...batches.values()];
+    batches.clear();
+    if (rest.length) send(rest.map((i) => batch.names[i]), rest.map((i) => batch.buffers[i]), true);
+    for (const b of waiting) send(b.names, b.buffers, b.single);
+  }
   scheduleRender();
-};
-worker.onerror = (e) => setStatus(`The checker failed to start: ${e.message}`);
+}
+startWorker();
 
 function setStatus(text) {
   $("status").textContent = text;
@@ -98,9 +126,7 @@ async function addFiles(files) {
     const chunk = list.slice(i, i + BATCH);
     const names = chunk.map((f) => f.webkitRelativePath || f.relativePath || f.name);
     const buffers = await Promise.all(chunk.map((f) => f.arrayBuffer().catch(() => new ArrayBuffer(0))));
-    const id = state.nextId++;
-    batches.set(id, names);
-    worker.postMessage({ id, names, buffers }, buffers);
+    send(names, buffers, false);
     scheduleRender();
   }
 }

@@ -1,7 +1,7 @@
 // Runs the checkers off the main thread, so the page stays responsive
 // with thousands of files. Visit events (.json) and xAPI statement files
 // (.jsonl) both come back as one report per file.
-import init, { validateBatch, checkXapiJson, version } from "./pkg/eventlog_wasm.js";
+import init, { validateBatch, validateJson, checkXapiJson, version } from "./pkg/eventlog_wasm.js";
 
 const ready = init().then(() => {
   postMessage({ type: "ready", version: version() });
@@ -32,20 +32,54 @@ function xapiReport(bytes, name) {
   return report;
 }
 
+// A file the checker itself failed on (a trap in the WebAssembly module:
+// a bug of ours, never the file's fault). The file is reported on its own;
+// the module may be left in a broken state, so the page starts a fresh
+// worker for the files after it.
+const internal = (name, err) => ({
+  path: name,
+  valid: false,
+  internal: true,
+  errors: [{ field: "__file__", code: "internal_error", message: `The checker failed on this file (${(err && err.message) || err}). Please report it; the other files are checked as usual.` }],
+});
+
+const checkOne = (bytes, name) => (isXapi(name) ? xapiReport(bytes, name) : JSON.parse(validateJson(bytes, name)));
+
 onmessage = async (e) => {
   await ready;
-  const { id, names, buffers } = e.data;
+  const { id, names, buffers, single } = e.data;
   const bytes = buffers.map((b) => new Uint8Array(b));
   const reports = new Array(names.length);
-  const events = names.map((n, i) => i).filter((i) => !isXapi(names[i]));
-  if (events.length) {
-    const lines = validateBatch(events.map((i) => bytes[i]), events.map((i) => names[i]));
-    lines.split("\n").filter((l) => l).forEach((l, k) => {
-      reports[events[k]] = JSON.parse(l);
-    });
+  if (!single) {
+    try {
+      const events = names.map((n, i) => i).filter((i) => !isXapi(names[i]));
+      if (events.length) {
+        const lines = validateBatch(events.map((i) => bytes[i]), events.map((i) => names[i]));
+        lines.split("\n").filter((l) => l).forEach((l, k) => {
+          reports[events[k]] = JSON.parse(l);
+        });
+      }
+      names.forEach((n, i) => {
+        if (isXapi(n)) reports[i] = xapiReport(bytes[i], n);
+      });
+    } catch (err) {
+      // Which file failed is unknown: the page sends the batch again, to a
+      // fresh worker, one file at a time.
+      postMessage({ type: "crashed", id, done: [] });
+      return;
+    }
+    postMessage({ type: "reports", id, done: reports.map((r, i) => [i, r]) });
+    return;
   }
-  names.forEach((n, i) => {
-    if (isXapi(n)) reports[i] = xapiReport(bytes[i], n);
-  });
-  postMessage({ type: "reports", id, reports });
+  const done = [];
+  for (let i = 0; i < names.length; i++) {
+    try {
+      done.push([i, checkOne(bytes[i], names[i])]);
+    } catch (err) {
+      done.push([i, internal(names[i], err)]);
+      postMessage({ type: "crashed", id, done });
+      return;
+    }
+  }
+  postMessage({ type: "reports", id, done });
 };

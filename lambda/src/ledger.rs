@@ -174,7 +174,8 @@ impl Ledger {
     }
 }
 
-fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
+/// Encode entries as a ledger file (key order).
+pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
     let n = entries.len();
     let mut key = StringBuilder::with_capacity(n, n * 64);
     let mut etag = StringBuilder::with_capacity(n, n * 34);

@@ -25,6 +25,13 @@ pub trait Backend {
     }
     /// An object that cannot be read, if the backend can make one.
     fn put_unreadable(&self, key: &str) -> bool;
+    /// A source object whose name is not UTF-8 (bytes relative to the source
+    /// root), if the backend can have one; returns the key it is listed as.
+    fn put_source_raw_name(&self, _name: &[u8], _bytes: &[u8]) -> Option<String> {
+        None
+    }
+    /// Overwrite a checkpoint-side object (key relative to the checkpoint root).
+    fn put_checkpoint(&self, key: &str, bytes: &[u8]);
     /// Checkpoint objects: key (relative to the checkpoint root) to bytes.
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>>;
 }
@@ -174,6 +181,26 @@ impl Backend for LocalBackend {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(self.dir.path().join("does-not-exist"), p).unwrap();
         true
+    }
+    fn put_source_raw_name(&self, name: &[u8], bytes: &[u8]) -> Option<String> {
+        use std::os::unix::ffi::OsStrExt;
+        let p = self.source().join(std::ffi::OsStr::from_bytes(name));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        // Listed with each byte of an invalid sequence as `\xNN`.
+        let mut key = String::new();
+        for chunk in name.utf8_chunks() {
+            key.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                key.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        Some(key)
+    }
+    fn put_checkpoint(&self, key: &str, bytes: &[u8]) {
+        let p = self.checkpoints().join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
     }
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>> {
         let root = self.checkpoints();

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod clickhouse;
+pub mod hostile;
 pub mod infra;
 pub mod rows;
 pub mod s3;

@@ -115,3 +115,31 @@ pub fn order_key(row: &Value) -> (String, String, String) {
 pub fn read_file(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// A parquet file with the checkpoint's 15 column names whose `ptid` is an
+/// int64: a foreign file a reader must reject by name, not read.
+pub fn checkpoint_with_int_ptid() -> Vec<u8> {
+    use arrow_array::{ArrayRef, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use std::sync::Arc;
+    let columns: Vec<(String, ArrayRef)> = COLUMNS
+        .iter()
+        .map(|c| {
+            let a: ArrayRef = match *c {
+                "ptid" => Arc::new(Int64Array::from(vec![1i64])),
+                "pipeline_adcid" => Arc::new(Int32Array::from(vec![42])),
+                "timestamp" => {
+                    Arc::new(TimestampMicrosecondArray::from(vec![0i64]).with_timezone("UTC"))
+                }
+                _ => Arc::new(StringArray::from(vec!["x"])),
+            };
+            (c.to_string(), a)
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter(columns).expect("batch");
+    let mut buf = Vec::new();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    buf
+}

@@ -153,6 +153,14 @@ impl Backend for S3Backend {
         // An S3 object can always be read; the too-large case covers "not loaded".
         false
     }
+    fn put_checkpoint(&self, key: &str, bytes: &[u8]) {
+        put(
+            &self.client,
+            &self.bucket,
+            &format!("checkpoints/{key}"),
+            bytes,
+        );
+    }
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>> {
         get_all(&self.client, &self.bucket, "checkpoints/")
     }

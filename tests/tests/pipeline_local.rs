@@ -43,6 +43,11 @@ fn invalid_and_unreadable_files_do_not_stop_the_others() {
 }
 
 #[test]
+fn hostile_names_are_reported_and_never_stop_the_others() {
+    sc::hostile_names(&local);
+}
+
+#[test]
 fn crash_at_every_stage_then_recover() {
     for point in eventlog_tests::CRASH_POINTS {
         sc::crash_then_recover(&local, point);
@@ -57,4 +62,46 @@ fn two_parallel_runs() {
 #[test]
 fn four_parallel_runs() {
     sc::parallel_runs(&local, 4);
+}
+
+#[test]
+fn corrupt_checkpoint_and_ledger_fail_loudly_and_are_not_overwritten() {
+    sc::corrupt_state(&local);
+}
+
+#[test]
+fn an_unwritable_errors_file_leaves_its_files_unrecorded() {
+    let b = LocalBackend::new();
+    let errors = b.checkpoints().join("_eventlog/errors");
+    // A file where the errors directory must go: the write fails.
+    let block = || {
+        std::fs::create_dir_all(errors.parent().unwrap()).unwrap();
+        std::fs::write(&errors, b"in the way").unwrap();
+    };
+    let unblock = || std::fs::remove_file(&errors).unwrap();
+    sc::errors_file_unwritable(&b, &block, &unblock);
+}
+
+#[test]
+fn twenty_runs_killed_mid_way_then_one_clean_run() {
+    // A local run of the golden set takes about 70 ms (debug build).
+    sc::killed_runs_then_clean(&LocalBackend::new(), 20, 2_000..70_000);
+}
+
+#[test]
+fn json_and_quiet_exclude_each_other() {
+    let b = LocalBackend::new();
+    let out = eventlog_tests::eventlog(&[
+        "checkpoint",
+        "--json",
+        "--quiet",
+        "--source",
+        &b.source_arg(),
+        "--checkpoints",
+        &b.checkpoints_arg(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--json") && err.contains("--quiet"), "{err}");
+    assert!(!b.checkpoints().exists(), "nothing ran");
 }

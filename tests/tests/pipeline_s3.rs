@@ -49,6 +49,11 @@ fn invalid_and_oversized_files_do_not_stop_the_others() {
 }
 
 #[test]
+fn hostile_names_are_reported_and_never_stop_the_others() {
+    sc::hostile_names(&s3);
+}
+
+#[test]
 fn crash_at_every_stage_then_recover() {
     for point in eventlog_tests::CRASH_POINTS {
         sc::crash_then_recover(&s3, point);
@@ -143,4 +148,148 @@ fn faulty_network_still_gives_exact_rows() {
     assert_eq!(b.ledger().len(), 60);
     let injected = proxy.injected.load(std::sync::atomic::Ordering::SeqCst);
     assert!(injected >= 20, "only {injected} faults injected");
+}
+
+#[test]
+fn corrupt_checkpoint_and_ledger_fail_loudly_and_are_not_overwritten() {
+    sc::corrupt_state(&s3);
+}
+
+#[test]
+fn an_unwritable_errors_file_leaves_its_files_unrecorded() {
+    let proxy = faulty_proxy::start(&s3::endpoint(), 0, Duration::ZERO);
+    let mut b = S3Backend::new();
+    b.endpoint = proxy.url();
+    let block = || proxy.deny_puts(Some("/_eventlog/errors/"));
+    let unblock = || proxy.deny_puts(None);
+    sc::errors_file_unwritable(&b, &block, &unblock);
+}
+
+/// S3 answers 503 to a tenth of requests while runs are killed with
+/// SIGKILL at random moments, 20 times: the final rows are one clean run's.
+#[test]
+fn twenty_runs_killed_mid_way_under_503s_then_one_clean_run() {
+    let proxy = faulty_proxy::start(&s3::endpoint(), 10, Duration::from_millis(5));
+    let mut b = S3Backend::new();
+    b.endpoint = proxy.url();
+    sc::killed_runs_then_clean(&b, 20, 20_000..700_000);
+    assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) > 20);
+}
+
+fn event(ptid: &str, packet: &str) -> String {
+    format!(
+        r#"{{"action":"submit","study":"adrc","project_label":"ingest-form","center_label":"alpha","gear_name":"g","datatype":"form","timestamp":"2024-03-01T10:00:00Z","visit_date":"2024-03-01","pipeline_adcid":42,"ptid":"{ptid}","module":"UDS","packet":"{packet}"}}"#
+    )
+}
+
+/// A server that lists no ETags (s3s-fs, some others): a rewritten file
+/// must still look changed (size and modification time), an untouched one
+/// unchanged.
+#[test]
+fn listings_without_etags_still_see_rewritten_files() {
+    let proxy = faulty_proxy::start_with(
+        &s3::endpoint(),
+        faulty_proxy::Options {
+            strip_list_etags: true,
+            ..Default::default()
+        },
+    );
+    let mut b = S3Backend::new();
+    b.endpoint = proxy.url();
+    let key = "prod/log-submit-20240301-100000-42-ingest-form-T1-2024-03-01.json";
+    b.put_source(key, event("T1", "I").as_bytes());
+    let b: Box<dyn Backend> = Box::new(b);
+    let (out, s) = b.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{s:?}");
+    let version = b.ledger()[&b.recorded_key(key)].1.clone();
+    assert!(
+        version.starts_with("size="),
+        "versioned by size and time: {version}"
+    );
+    let (_, s) = b.run(&[]);
+    assert_eq!(
+        s.unwrap()["new_objects"],
+        0,
+        "unchanged files stay processed"
+    );
+    // Same size, new content, a later second.
+    std::thread::sleep(Duration::from_millis(1100));
+    b.put_source(key, event("T1", "F").as_bytes());
+    let (out, s) = b.run(&[]);
+    let s = s.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert_eq!(s["changed_objects"], 1, "{s}");
+    assert_eq!(s["events_replaced"], 1, "{s}");
+    assert_eq!(b.rows()["adrc/form"][0]["packet"], "F");
+}
+
+/// A server that answers GETs without an ETag: a checkpoint or ledger read
+/// that way cannot be replaced conditionally, so nothing is overwritten and
+/// the run says why (no write ever sends an empty If-Match).
+#[test]
+fn reads_without_etags_never_overwrite_blindly() {
+    let proxy = faulty_proxy::start_with(
+        &s3::endpoint(),
+        faulty_proxy::Options {
+            strip_get_etag: true,
+            ..Default::default()
+        },
+    );
+    let direct = S3Backend::new();
+    let (client, bucket) = (direct.client.clone(), direct.bucket.clone());
+    let direct: Box<dyn Backend> = Box::new(direct);
+    direct.put_source(
+        "prod/log-submit-20240301-100000-42-ingest-form-U1-2024-03-01.json",
+        event("U1", "I").as_bytes(),
+    );
+    let (out, _) = direct.run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    let before = direct.state_fingerprint();
+    let through = S3Backend {
+        client,
+        bucket,
+        endpoint: proxy.url(),
+    };
+    let through: Box<dyn Backend> = Box::new(through);
+    through.put_source(
+        "prod/log-submit-20240301-100001-42-ingest-form-U2-2024-03-01.json",
+        event("U2", "I").as_bytes(),
+    );
+    let (out, s) = through.run(&[]);
+    let s = s.unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(2), "{s}");
+    let err = s["groups"][0]["error"].as_str().unwrap();
+    assert!(err.contains("no ETag"), "{err}");
+    assert!(
+        before == through.state_fingerprint(),
+        "no checkpoint or ledger overwritten"
+    );
+}
+
+/// A GET without Content-Length (chunked) cannot carry more than the size
+/// limit into memory: the limit holds on the bytes themselves.
+#[test]
+fn the_size_limit_holds_without_content_length() {
+    use eventlog::store::ObjectStore;
+    let proxy = faulty_proxy::start_with(
+        &s3::endpoint(),
+        faulty_proxy::Options {
+            hide_get_length: true,
+            ..Default::default()
+        },
+    );
+    let b = S3Backend::new();
+    s3::put(&b.client, &b.bucket, "big", &vec![b'x'; 300_000]);
+    s3::put(&b.client, &b.bucket, "small", b"{}");
+    let store = eventlog::store::s3::S3Store::new(s3::client(&proxy.url()), &b.bucket);
+    eventlog_tests::infra::runtime().block_on(async {
+        match store.get("big", 100_000).await {
+            Err(eventlog::store::StoreError::TooLarge { size, limit, .. }) => {
+                assert!(size > limit, "{size} > {limit}")
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        let small = store.get("small", 100_000).await.unwrap().unwrap();
+        assert_eq!(small.bytes, b"{}");
+    });
 }

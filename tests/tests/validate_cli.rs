@@ -205,3 +205,66 @@ fn xapi_check_reports_lines_by_file_and_line_with_exit_codes() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["verdict"], "unreadable");
 }
+
+/// Hostile names (and one that is not UTF-8): each file gets its report,
+/// none crashes the command. A check that panics (injected in test builds)
+/// is reported as that file's internal error; the others are still
+/// checked, and the exit code says some file could not be checked.
+#[test]
+fn hostile_names_each_get_a_report() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let names = eventlog_tests::hostile::names();
+    for (i, n) in names.iter().enumerate() {
+        let body = eventlog_tests::hostile::event(&format!("H{i}"));
+        std::fs::write(dir.path().join(n), body).unwrap();
+    }
+    let raw = std::ffi::OsStr::from_bytes(b"log-submit-\xff\xfe-2024-01-15.json");
+    std::fs::write(dir.path().join(raw), eventlog_tests::hostile::event("R1")).unwrap();
+    let out = eventlog(&["validate", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), names.len() + 1);
+    for l in &lines {
+        assert_eq!(l["valid"], true, "{l}");
+        assert!(
+            !l["name_findings"].as_array().unwrap().is_empty(),
+            "every hostile name disagrees with its content: {l}"
+        );
+    }
+
+    let marker = format!(
+        "log-submit-20240115-100000-42-p-{}-2024-01-15.json",
+        eventlog_tests::hostile::PANIC_MARKER
+    );
+    std::fs::write(
+        dir.path().join(&marker),
+        eventlog_tests::hostile::event("P1"),
+    )
+    .unwrap();
+    let out = eventlog(&["validate", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "a file could not be checked");
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.len(),
+        names.len() + 2,
+        "the others are still reported"
+    );
+    let failed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["errors"][0]["code"] == "internal_error")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["path"].as_str().unwrap().ends_with(&marker));
+    let text = eventlog(&["validate", dir.path().to_str().unwrap()]);
+    assert!(
+        stdout(&text).contains("1 not checked (internal error)"),
+        "{}",
+        stdout(&text)
+    );
+}

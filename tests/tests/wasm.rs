@@ -56,6 +56,13 @@ fn cases() -> Vec<(Vec<u8>, Option<String>)> {
             .into_owned();
         out.push((std::fs::read(&p).unwrap(), Some(key)));
     }
+    // Hostile names, each with a valid event: the name checks must give the
+    // same findings in every host (and never trap).
+    for (i, n) in eventlog_tests::hostile::names().iter().enumerate() {
+        let body = eventlog_tests::hostile::event(&format!("H{i}"));
+        out.push((body.clone().into_bytes(), Some(format!("prod/{n}"))));
+        out.push((body.into_bytes(), Some(n.clone())));
+    }
     // Raw bytes only a byte interface sees: BOMs, UTF-16, broken UTF-8.
     let good = std::fs::read(testdata(
         "visit-events/files/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json",
@@ -186,6 +193,15 @@ fn browser_checker_end_to_end() {
     let node_modules = built("tests/web/node_modules/playwright-core");
     assert!(node_modules.exists());
     let artifacts = repo().join("target/test-artifacts");
+    let hostile = tempfile::tempdir().unwrap();
+    for (i, n) in eventlog_tests::hostile::names().iter().enumerate() {
+        std::fs::write(
+            hostile.path().join(n),
+            eventlog_tests::hostile::event(&format!("H{i}")),
+        )
+        .unwrap();
+    }
+    let faults = built("target/wasm/pkg-web-faults");
     let out = Command::new("node")
         .arg(repo().join("tests/web/e2e.mjs"))
         .args(["--site", repo().join("web-demo").to_str().unwrap()])
@@ -195,6 +211,8 @@ fn browser_checker_end_to_end() {
         ])
         .args(["--xapi", testdata("xapi/examples.jsonl").to_str().unwrap()])
         .args(["--artifacts", artifacts.to_str().unwrap()])
+        .args(["--hostile", hostile.path().to_str().unwrap()])
+        .args(["--faults-pkg", faults.to_str().unwrap()])
         .output()
         .expect("node tests/web/e2e.mjs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -205,6 +223,11 @@ fn browser_checker_end_to_end() {
     );
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["requests_after_load"], 0);
+    assert_eq!(
+        summary["hostile_names"].as_u64(),
+        Some(eventlog_tests::hostile::names().len() as u64)
+    );
+    assert_eq!(summary["trapped_file_isolated"], true);
     assert!(artifacts.join("web-demo.png").exists());
     eprintln!("browser: {summary}");
 }

@@ -19,6 +19,10 @@ const samples = path.resolve(arg("samples", "testdata/visit-events/files"));
 const artifacts = path.resolve(arg("artifacts", "target/test-artifacts"));
 const xapiExamples = path.resolve(arg("xapi", "testdata/xapi/examples.jsonl"));
 const bigCount = Number(arg("big", "10000"));
+// Optional: a folder of hostile-named (valid) files, and a web build whose
+// checker panics on a marker name, to prove one file cannot stop a batch.
+const hostileDir = arg("hostile", null);
+const faultsPkg = arg("faults-pkg", null);
 fs.mkdirSync(artifacts, { recursive: true });
 
 function check(cond, msg) {
@@ -29,19 +33,24 @@ function check(cond, msg) {
   }
 }
 
-// A static server that counts what it serves.
+// A static server that counts what it serves; `pkgDir` replaces the
+// page's pkg/ folder (the fault-injecting build).
 const served = [];
+function staticServer(pkgDir) {
+  return http.createServer((req, res) => {
+    served.push(req.url);
+    const rel = decodeURIComponent(new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html"));
+    const file = pkgDir && rel.startsWith("/pkg/") ? path.join(pkgDir, rel.slice(5)) : path.join(site, rel);
+    if (!(file.startsWith(site) || (pkgDir && file.startsWith(pkgDir))) || !fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+}
 const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json" };
-const server = http.createServer((req, res) => {
-  served.push(req.url);
-  const file = path.join(site, decodeURIComponent(new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html")));
-  if (!file.startsWith(site) || !fs.existsSync(file)) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
-  fs.createReadStream(file).pipe(res);
-});
+const server = staticServer(null);
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
@@ -86,6 +95,9 @@ try {
     fs.writeFileSync(path.join(work, name), text);
     files.push(path.join(work, name));
   }
+  const hostile = hostileDir ? fs.readdirSync(hostileDir).map((f) => path.join(hostileDir, f)) : [];
+  files.push(...hostile);
+  summary.hostile_names = hostile.length;
   // Keyboard only: Tab from the drop zone reaches "Choose files", Enter opens the chooser.
   await page.focus("#drop");
   await page.keyboard.press("Tab");
@@ -109,9 +121,9 @@ try {
   await page.waitForFunction((n) => document.getElementById("status").textContent.startsWith(`Checked ${n} files`), files.length, { timeout: 30000 });
   const text = async (id) => (await page.textContent(`#${id}`)).trim();
   check((await text("n-files")) === String(files.length), "file count");
-  check((await text("n-valid")) === "12", `valid count ${await text("n-valid")}`);
+  check((await text("n-valid")) === String(12 + hostile.length), `valid count ${await text("n-valid")}`);
   check((await text("n-invalid")) === "3", `invalid count ${await text("n-invalid")}`);
-  check((await text("n-names")) === "1", `name findings ${await text("n-names")}`);
+  check((await text("n-names")) === String(1 + hostile.length), `name findings ${await text("n-names")}`);
   const rows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => ({ cls: tr.className, text: tr.textContent })));
   check(rows.length === files.length, `table rows ${rows.length}`);
   check(rows.filter((r) => r.cls === "bad").length === 3, "three invalid rows");
@@ -128,7 +140,7 @@ try {
   for (const c of ["json_invalid", "missing", "name_mismatch", "xapi_invalid_line", "schema_required"]) check(codes.includes(c), `kind ${c} counted: ${codes}`);
   await page.check("#only-problems");
   const problemRows = await page.$$eval("#table tbody tr", (trs) => trs.length);
-  check(problemRows === 4, `filtered to problems: ${problemRows}`);
+  check(problemRows === Math.min(4 + hostile.length, 100), `filtered to problems: ${problemRows}`);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
   const csv = fs.readFileSync(await download.path(), "utf8");
   check(csv.startsWith("file,verdict,kind,field,code,message") && csv.includes("broken.json,invalid,content,__json__,json_invalid")
@@ -178,6 +190,34 @@ try {
   summary.files_checked = files.length;
   summary.requests_after_load = servedAfter.length + requestedAfter.length;
   summary.screenshot = path.join(artifacts, "web-demo.png");
+
+  if (faultsPkg) {
+    // The checker traps on one file of the second of three batches: that
+    // file is reported as an internal error, every other file is checked.
+    const faulty = staticServer(path.resolve(faultsPkg));
+    await new Promise((r) => faulty.listen(0, "127.0.0.1", r));
+    const p2 = await context.newPage();
+    await p2.goto(`http://127.0.0.1:${faulty.address().port}/`);
+    await p2.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eventlog-web-faults-"));
+    const batchFiles = [];
+    for (let i = 0; i < 450; i++) {
+      const name = i === 260 ? "log-EVENTLOG-TEST-PANIC-x.json" : `f${String(i).padStart(3, "0")}.json`;
+      fs.writeFileSync(path.join(dir, name), good);
+      batchFiles.push(path.join(dir, name));
+    }
+    await p2.setInputFiles("#files", batchFiles);
+    await p2.waitForFunction(() => document.getElementById("status").textContent.startsWith("Checked 450 files"), null, { timeout: 60000 });
+    const t2 = async (id) => (await p2.textContent(`#${id}`)).trim();
+    check((await t2("n-valid")) === "449", `449 files still valid behind a trap: ${await t2("n-valid")}`);
+    check((await t2("n-invalid")) === "1", "the trapping file alone has a problem");
+    await p2.fill("#search", "EVENTLOG-TEST-PANIC");
+    const trapped = await p2.$$eval("#table tbody tr", (trs) => trs.map((tr) => tr.textContent));
+    check(trapped.length === 1 && trapped[0].includes("The checker failed on this file"), `internal error shown: ${trapped}`);
+    summary.trapped_file_isolated = true;
+    await p2.close();
+    faulty.close();
+  }
 } finally {
   await browser.close();
   server.close();

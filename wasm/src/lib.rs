@@ -27,14 +27,27 @@ pub mod raw;
 /// The report for one file, as the CLI's `--format json` prints it
 /// (`path` is the name, when given).
 pub fn report_json(input: &[u8], name: Option<&str>) -> String {
+    inject_fault(name);
     eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input).to_json()
 }
 
 /// The xAPI report for a JSONL document, as `eventlog xapi check --format
 /// json` prints it: one JSON line per non-blank line.
 pub fn xapi_report_jsonl(input: &[u8], name: Option<&str>) -> String {
+    inject_fault(name);
     eventlog_core::xapi::check::check_jsonl(input, name.filter(|n| !n.is_empty())).0
 }
+
+#[cfg(feature = "fault-injection")]
+fn inject_fault(name: Option<&str>) {
+    if name.is_some_and(|n| n.contains("EVENTLOG-TEST-PANIC")) {
+        panic!("panic injected for {name:?}");
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn inject_fault(_name: Option<&str>) {}
 
 /// The version of the rules.
 pub fn version() -> &'static str {

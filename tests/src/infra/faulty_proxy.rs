@@ -1,22 +1,40 @@
 //! An HTTP proxy between a client and a server (S3, ClickHouse) that
-//! answers a fraction of requests with `503 SlowDown` (without forwarding
-//! them) and delays the others, to prove the client's retries keep the
-//! results exact; and that can go down like a stopped server, after a
-//! number of requests or when the test says so: from then on every
-//! connection is dropped without an answer.
+//! injects the faults real deployments show: a fraction of requests answered
+//! `503 SlowDown` (without forwarding them), delays, a server that goes
+//! down (every connection dropped without an answer), and S3-compatible
+//! servers' quirks (listings without ETags, GETs without Content-Length or
+//! ETag, a prefix where writes are denied).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+/// Which faults to inject.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Every n-th request gets a 503 SlowDown (0: none).
+    pub fail_every: u64,
+    /// Forwarded requests wait up to this long.
+    pub max_delay: Duration,
+    /// ListObjectsV2 answers without `<ETag>` (as s3s-fs sends them).
+    pub strip_list_etags: bool,
+    /// GET answers without Content-Length (chunked).
+    pub hide_get_length: bool,
+    /// GET and HEAD answers without an ETag header.
+    pub strip_get_etag: bool,
+}
 
 pub struct FaultyProxy {
     pub addr: SocketAddr,
@@ -25,6 +43,8 @@ pub struct FaultyProxy {
     /// Requests forwarded before the proxy goes down (0: never).
     pub down_after: Arc<AtomicU64>,
     pub down: Arc<AtomicBool>,
+    /// PUTs whose path contains this are answered 403 AccessDenied.
+    pub deny_put: Arc<Mutex<Option<String>>>,
 }
 
 impl FaultyProxy {
@@ -44,6 +64,11 @@ impl FaultyProxy {
             self.down_after.store(0, Ordering::SeqCst);
         }
     }
+
+    /// Deny PUTs whose path contains `part` (`None`: allow all).
+    pub fn deny_puts(&self, part: Option<&str>) {
+        *self.deny_put.lock().unwrap() = part.map(str::to_string);
+    }
 }
 
 /// The server went away: the connection closes without an answer.
@@ -61,62 +86,147 @@ impl std::error::Error for Gone {}
 /// Forward to `upstream` (e.g. `http://127.0.0.1:5000`); every `fail_every`-th
 /// request gets a 503, the others wait up to `max_delay`.
 pub fn start(upstream: &str, fail_every: u64, max_delay: Duration) -> FaultyProxy {
-    let upstream: hyper::Uri = upstream.parse().expect("upstream url");
-    let requests = Arc::new(AtomicU64::new(0));
-    let injected = Arc::new(AtomicU64::new(0));
-    let down_after = Arc::new(AtomicU64::new(0));
-    let down = Arc::new(AtomicBool::new(false));
+    start_with(
+        upstream,
+        Options {
+            fail_every,
+            max_delay,
+            ..Options::default()
+        },
+    )
+}
+
+#[derive(Clone)]
+struct Shared {
+    client: Client<HttpConnector, Full<Bytes>>,
+    upstream: hyper::Uri,
+    options: Options,
+    requests: Arc<AtomicU64>,
+    injected: Arc<AtomicU64>,
+    down_after: Arc<AtomicU64>,
+    down: Arc<AtomicBool>,
+    deny_put: Arc<Mutex<Option<String>>>,
+}
+
+pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let (req_count, inj_count) = (requests.clone(), injected.clone());
-    let (cut, is_down) = (down_after.clone(), down.clone());
+    let shared = Shared {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        upstream: upstream.parse().expect("upstream url"),
+        options,
+        requests: Arc::new(AtomicU64::new(0)),
+        injected: Arc::new(AtomicU64::new(0)),
+        down_after: Arc::new(AtomicU64::new(0)),
+        down: Arc::new(AtomicBool::new(false)),
+        deny_put: Arc::new(Mutex::new(None)),
+    };
+    let proxy = FaultyProxy {
+        addr,
+        requests: shared.requests.clone(),
+        injected: shared.injected.clone(),
+        down_after: shared.down_after.clone(),
+        down: shared.down.clone(),
+        deny_put: shared.deny_put.clone(),
+    };
     super::runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let (client, upstream, req_count, inj_count) = (client.clone(), upstream.clone(), req_count.clone(), inj_count.clone());
-            let (cut, is_down) = (cut.clone(), is_down.clone());
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let shared = shared.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<Incoming>| {
-                    let (client, upstream, req_count, inj_count) = (client.clone(), upstream.clone(), req_count.clone(), inj_count.clone());
-                    let (cut, is_down) = (cut.clone(), is_down.clone());
-                    async move {
-                        let limit = cut.load(Ordering::SeqCst);
-                        if is_down.load(Ordering::SeqCst) || (limit > 0 && req_count.load(Ordering::SeqCst) >= limit) {
-                            is_down.store(true, Ordering::SeqCst);
-                            return Err(Gone);
-                        }
-                        let n = req_count.fetch_add(1, Ordering::SeqCst) + 1;
-                        if fail_every > 0 && n % fail_every == 0 {
-                            inj_count.fetch_add(1, Ordering::SeqCst);
-                            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
-                            return Ok::<_, Gone>(Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).header("content-type", "application/xml").body(Full::new(Bytes::from(body))).expect("response"));
-                        }
-                        let delay = (n * 7919) % (max_delay.as_millis() as u64 + 1);
-                        tokio::time::sleep(Duration::from_millis(delay)).await;
-                        Ok(forward(&client, &upstream, req).await)
-                    }
+                    let shared = shared.clone();
+                    async move { serve(&shared, req).await }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
-    FaultyProxy {
-        addr,
-        requests,
-        injected,
-        down_after,
-        down,
+    proxy
+}
+
+fn full(status: StatusCode, body: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from(body)).boxed())
+        .expect("response")
+}
+
+async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gone> {
+    let limit = s.down_after.load(Ordering::SeqCst);
+    if s.down.load(Ordering::SeqCst) || (limit > 0 && s.requests.load(Ordering::SeqCst) >= limit) {
+        s.down.store(true, Ordering::SeqCst);
+        return Err(Gone);
     }
+    let n = s.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let o = &s.options;
+    if o.fail_every > 0 && n.is_multiple_of(o.fail_every) {
+        s.injected.fetch_add(1, Ordering::SeqCst);
+        return Ok(full(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+        ));
+    }
+    let denied = s.deny_put.lock().unwrap().clone();
+    if req.method() == Method::PUT && denied.is_some_and(|d| req.uri().path().contains(d.as_str()))
+    {
+        s.injected.fetch_add(1, Ordering::SeqCst);
+        return Ok(full(
+            StatusCode::FORBIDDEN,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+        ));
+    }
+    let delay = (n * 7919) % (o.max_delay.as_millis() as u64 + 1);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
+    let get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let listing = get && req.uri().query().is_some_and(|q| q.contains("list-type=2"));
+    let (mut parts, body) = forward(&s.client, &s.upstream, req).await.into_parts();
+    if listing && o.strip_list_etags {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("<ETag>") {
+            out.push_str(&rest[..i]);
+            rest = rest[i..]
+                .find("</ETag>")
+                .map_or("", |j| &rest[i + j + "</ETag>".len()..]);
+        }
+        out.push_str(rest);
+        parts.headers.remove("content-length");
+        return Ok(Response::from_parts(
+            parts,
+            Full::new(Bytes::from(out)).boxed(),
+        ));
+    }
+    if get && !listing && o.strip_get_etag {
+        parts.headers.remove("etag");
+    }
+    if get && !listing && o.hide_get_length && parts.status.is_success() {
+        parts.headers.remove("content-length");
+        let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = body
+            .chunks(4096)
+            .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+            .collect();
+        return Ok(Response::from_parts(
+            parts,
+            StreamBody::new(futures::stream::iter(chunks)).boxed(),
+        ));
+    }
+    Ok(Response::from_parts(parts, Full::new(body).boxed()))
 }
 
 async fn forward(
     client: &Client<HttpConnector, Full<Bytes>>,
     upstream: &hyper::Uri,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<Bytes> {
     let (mut parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -144,14 +254,14 @@ async fn forward(
     };
     let (parts, body) = resp.into_parts();
     match body.collect().await {
-        Ok(b) => Response::from_parts(parts, Full::new(b.to_bytes())),
+        Ok(b) => Response::from_parts(parts, b.to_bytes()),
         Err(e) => error(format!("reading response: {e}")),
     }
 }
 
-fn error(msg: String) -> Response<Full<Bytes>> {
+fn error(msg: String) -> Response<Bytes> {
     Response::builder()
         .status(StatusCode::BAD_GATEWAY)
-        .body(Full::new(Bytes::from(msg)))
+        .body(Bytes::from(msg))
         .expect("response")
 }

@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, env = "EVENTLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Print the run summary as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     json: bool,
     /// Print nothing but errors; the exit code tells the outcome.
     #[arg(long, short)]

@@ -1,0 +1,317 @@
+//! The fuzz targets' bodies: every boundary that takes outside bytes, with
+//! the invariants that must hold for any input. Each function panics only
+//! when the code under test breaks an invariant (or panics itself), which
+//! is what the fuzzer reports. `cargo fuzz run <target>` drives them from
+//! `fuzz/`; the tests below replay the seeds and every saved crash.
+
+use eventlog::lambda_fn::Invocation;
+use eventlog::xapi::modes::{referenced, sqs_messages};
+use eventlog_core::json;
+use eventlog_core::visit::{check_file, key, validate};
+use eventlog_core::xapi::check::{Judgement, check_jsonl, judge_bytes};
+use eventlog_core::xapi::columns::columns;
+use eventlog_core::xapi::extract::{row, write_json_each_row};
+
+/// A target's body.
+pub type Target = fn(&[u8]);
+
+/// The targets, by name (the file names under `fuzz/fuzz_targets/`).
+pub const TARGETS: [(&str, Target); 8] = [
+    ("key_name", key_name),
+    ("check_file", check_file_target),
+    ("validate", validate_target),
+    ("xapi_line", xapi_line),
+    ("ledger_decode", ledger_decode),
+    ("checkpoint_decode", checkpoint_decode),
+    ("checkpoint_lambda_event", checkpoint_lambda_event),
+    ("xapi_lambda_event", xapi_lambda_event),
+];
+
+const VALID_EVENT: &[u8] = br#"{"action":"submit","study":"adrc","project_label":"ingest-form","center_label":"alpha","gear_name":"g","datatype":"form","module":"UDS","timestamp":"2024-01-15T10:00:00Z","visit_date":"2024-01-15","pipeline_adcid":42,"ptid":"110001"}"#;
+
+/// S3 keys and file names: the parser, the reference filter's emulation,
+/// the candidate test and the name/content cross-check.
+pub fn key_name(data: &[u8]) {
+    let key = String::from_utf8_lossy(data);
+    if let Ok(n) = key::parse_name(&key) {
+        assert!(
+            key.contains(n.action) && key.contains(n.stamp) && key.contains(n.project_and_ptid)
+        );
+        assert_eq!(n.stamp.len(), 15);
+    }
+    let matches = key::reference_matches(&key);
+    assert_eq!(key::reference_skip_reason(&key).is_none(), matches);
+    if matches {
+        assert!(key::is_event_candidate(&key));
+    }
+    // A name never changes the verdict on the content.
+    let report = check_file(Some(&key), VALID_EVENT);
+    assert!(report.valid, "{key:?}");
+}
+
+/// Event files: the first byte says how long the name is.
+pub fn check_file_target(data: &[u8]) {
+    let (name, bytes) = match data.split_first() {
+        Some((n, rest)) if (*n as usize) <= rest.len() => {
+            let (name, body) = rest.split_at(*n as usize);
+            (Some(String::from_utf8_lossy(name).into_owned()), body)
+        }
+        _ => (None, data),
+    };
+    let report = check_file(name.as_deref(), bytes);
+    assert_eq!(report.valid, report.event.is_some());
+    assert_eq!(report.valid, report.errors.is_empty());
+    assert!(
+        json::decode(report.to_json().as_bytes()).is_ok(),
+        "the report is JSON"
+    );
+}
+
+/// Decoding and validation: a valid event's normal form validates to itself.
+pub fn validate_target(data: &[u8]) {
+    let v = validate(data);
+    assert_eq!(v.event.is_some(), v.errors.is_empty());
+    if let Some(e) = v.event {
+        let text = e.to_json();
+        let again = validate(text.as_bytes());
+        assert_eq!(again.event.as_ref(), Some(&e), "{text}");
+    }
+}
+
+/// xAPI lines: the judge, row extraction and the JSONEachRow encoding of a
+/// loadable statement; the whole input as a document.
+pub fn xapi_line(data: &[u8]) {
+    for raw in data.split(|b| *b == b'\n') {
+        if let Judgement::Loadable {
+            category,
+            statement,
+            ..
+        } = judge_bytes(raw)
+        {
+            let line = std::str::from_utf8(raw).expect("loadable lines are UTF-8");
+            let cols = columns(category);
+            let cells = row(cols, &statement, line, "s3://bucket/key.jsonl");
+            assert_eq!(cells.len(), cols.len());
+            let mut out = String::new();
+            write_json_each_row(&mut out, cols, &cells);
+            assert!(json::decode(out.as_bytes()).is_ok(), "{out}");
+        }
+    }
+    let (out, tally) = check_jsonl(data, Some("f.jsonl"));
+    assert_eq!(
+        out.lines().count() as u64,
+        tally.loadable + tally.unknown + tally.invalid
+    );
+}
+
+/// The parquet crate panics on some damaged files (for example "offset +
+/// len out of bounds" in arrow-buffer's bit iterator). Our readers catch
+/// that and return a typed error, as they do in production. libFuzzer's
+/// panic hook would abort even on a panic that is caught, so these targets
+/// put back a hook that only prints: a panic our code catches is tolerated,
+/// one that escapes it still reaches libfuzzer-sys, which aborts.
+fn tolerate_caught_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("caught inside the reader: {info}")
+        }));
+    });
+}
+
+/// The ledger reader on any bytes: an error or entries that survive a round trip.
+pub fn ledger_decode(data: &[u8]) {
+    tolerate_caught_panics();
+    if let Ok(entries) = eventlog::ledger::decode(data) {
+        let bytes = eventlog::ledger::encode(&entries).expect("re-encode");
+        assert_eq!(
+            eventlog::ledger::decode(&bytes).expect("decode again"),
+            entries
+        );
+    }
+}
+
+/// A well-formed parquet file of the shape `data` describes: some of the
+/// checkpoint's columns, maybe foreign ones, each of some Arrow type, with
+/// values taken from the bytes. Foreign shapes in valid files are what a
+/// byte-level fuzzer rarely reaches.
+fn shaped_parquet(data: &[u8]) -> Vec<u8> {
+    use arrow_array::*;
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    let mut bytes = data.iter().copied().cycle().take(data.len().max(1) * 4);
+    let mut next = || bytes.next().unwrap_or(0);
+    let rows = usize::from(next() % 6);
+    let ncols = usize::from(next() % 18) + 1;
+    let names = eventlog_core::visit::VisitEvent::FIELDS;
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for c in 0..ncols {
+        let pick = next();
+        let name = match names.get(usize::from(pick % 20)) {
+            Some(n) => (*n).to_string(),
+            None => format!("extra_{c}"),
+        };
+        if fields.iter().any(|f: &Field| f.name() == &name) {
+            continue;
+        }
+        let vals: Vec<u8> = (0..rows).map(|_| next()).collect();
+        let nulls = next();
+        let valid = |i: usize| (nulls >> (i % 8)) & 1 == 0;
+        let (dt, array): (DataType, ArrayRef) = match next() % 9 {
+            0 => (
+                DataType::Utf8,
+                Arc::new(StringArray::from_iter(
+                    (0..rows).map(|i| valid(i).then(|| format!("v{}", vals[i]))),
+                )),
+            ),
+            1 => (
+                DataType::LargeUtf8,
+                Arc::new(LargeStringArray::from_iter(
+                    (0..rows).map(|i| valid(i).then(|| format!("{}", vals[i]))),
+                )),
+            ),
+            2 => (
+                DataType::Int32,
+                Arc::new(Int32Array::from_iter(
+                    (0..rows).map(|i| valid(i).then_some(i32::from(vals[i]) - 100)),
+                )),
+            ),
+            3 => (
+                DataType::Int64,
+                Arc::new(Int64Array::from_iter(
+                    (0..rows).map(|i| valid(i).then_some(i64::from(vals[i]) << 33)),
+                )),
+            ),
+            4 => (
+                DataType::Float64,
+                Arc::new(Float64Array::from_iter(
+                    (0..rows).map(|i| valid(i).then_some(f64::from(vals[i]) / 3.0)),
+                )),
+            ),
+            5 => (
+                DataType::Boolean,
+                Arc::new(BooleanArray::from_iter(
+                    (0..rows).map(|i| valid(i).then_some(vals[i].is_multiple_of(2))),
+                )),
+            ),
+            6 => (
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                Arc::new(TimestampNanosecondArray::from_iter(
+                    (0..rows).map(|i| valid(i).then_some(i64::from(vals[i]) * 1_000_000_007)),
+                )),
+            ),
+            7 => (
+                DataType::Timestamp(TimeUnit::Millisecond, Some("+02:00".into())),
+                Arc::new(
+                    TimestampMillisecondArray::from_iter(
+                        (0..rows).map(|i| valid(i).then_some(i64::from(vals[i]) * 86_400_000)),
+                    )
+                    .with_timezone("+02:00"),
+                ),
+            ),
+            _ => (DataType::Null, Arc::new(NullArray::new(rows))),
+        };
+        fields.push(Field::new(name, dt, true));
+        columns.push(array);
+    }
+    let Ok(batch) = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns) else {
+        return Vec::new();
+    };
+    let mut buf = Vec::new();
+    if let Ok(mut w) = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None) {
+        let _ = w.write(&batch);
+        let _ = w.close();
+    }
+    buf
+}
+
+/// The checkpoint reader on any bytes (or, when the input starts with `S`,
+/// on a well-formed file of a foreign shape): an error naming the object,
+/// or batches of exactly the checkpoint schema.
+pub fn checkpoint_decode(data: &[u8]) {
+    tolerate_caught_panics();
+    let shaped;
+    let data = match data.split_first() {
+        Some((b'S', rest)) => {
+            shaped = shaped_parquet(rest);
+            &shaped[..]
+        }
+        _ => data,
+    };
+    match eventlog::checkpoint::decode(data, "fuzz.parquet") {
+        Ok(batches) => {
+            for b in batches {
+                assert_eq!(b.schema(), eventlog::checkpoint::schema());
+            }
+        }
+        Err(e) => assert!(e.to_string().contains("fuzz.parquet"), "{e}"),
+    }
+}
+
+fn as_event(data: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(data).ok()
+}
+
+/// The checkpoint Lambda's invocation event (with and without environment).
+pub fn checkpoint_lambda_event(data: &[u8]) {
+    let Some(event) = as_event(data) else { return };
+    let env = |k: &str| (k == "SOURCE_BUCKET").then(|| String::from("submission-events"));
+    let none = |_: &str| None;
+    for inv in [
+        Invocation::resolve(&event, &env),
+        Invocation::resolve(&event, &none),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(!inv.source_bucket.is_empty());
+        let _ = inv.exclusions();
+    }
+}
+
+/// The xAPI Lambda's event parsers: notifications, SQS batches, envelopes.
+pub fn xapi_lambda_event(data: &[u8]) {
+    let Some(event) = as_event(data) else { return };
+    let r = referenced(&event);
+    for f in &r.files {
+        assert!(f.file().name().starts_with("s3://"));
+    }
+    if let Some(messages) = sqs_messages(&event) {
+        assert!(!messages.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn dir(kind: &str, target: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(kind)
+            .join(target)
+    }
+
+    /// Every seed and every saved crash (`fuzz/regressions/<target>/`) runs
+    /// through its target without breaking an invariant.
+    #[test]
+    fn seeds_and_regressions_pass() {
+        let mut n = 0;
+        for (target, f) in super::TARGETS {
+            for kind in ["seeds", "regressions"] {
+                let Ok(entries) = std::fs::read_dir(dir(kind, target)) else {
+                    continue;
+                };
+                for e in entries {
+                    let path = e.unwrap().path();
+                    let data = std::fs::read(&path).unwrap();
+                    let outcome = std::panic::catch_unwind(|| f(&data));
+                    assert!(outcome.is_ok(), "{target}: {}", path.display());
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 8, "every target has inputs to replay: {n}");
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Run the coverage-guided fuzz targets (cargo-fuzz, libFuzzer).
+#
+#   scripts/fuzz.sh --seconds 20            # every target 20 s (what CI runs)
+#   scripts/fuzz.sh --runs 10000000         # every target 10 million inputs
+#   scripts/fuzz.sh --seconds 600 key_name  # one target
+#   --sanitizer none|address (default address; CI uses none: faster to
+#   build and to run, and our own code has no unsafe)
+#
+# Installs the nightly toolchain and cargo-fuzz when missing (nightly is used
+# for this job alone). Each target starts from fuzz/seeds/<target> and keeps
+# what it learns in fuzz/corpus/<target> (not committed). A crash is copied
+# to fuzz/regressions/<target>/, where `cargo test -p eventlog-fuzz-harness`
+# replays it from then on, and the script fails. Prints a table of inputs
+# run per target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
+export PATH="$TOOLS/cargo/bin:$PATH"
+
+limit=(-max_total_time=20)
+sanitizer=address
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) limit=(-max_total_time="$2"); shift 2 ;;
+    --runs) limit=(-runs="$2"); shift 2 ;;
+    --sanitizer) sanitizer="$2"; shift 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(ls fuzz/fuzz_targets | sed 's/\.rs$//')
+fi
+
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >&2
+command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo" >&2
+
+cargo +nightly fuzz build --fuzz-dir fuzz -O --sanitizer "$sanitizer" >&2
+bin=fuzz/target/x86_64-unknown-linux-gnu/release
+printf '| target | inputs run | seconds | crashes |\n|---|---:|---:|---:|\n'
+failed=0
+for t in "${targets[@]}"; do
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  log=$(mktemp)
+  start=$(date +%s)
+  set +e
+  "$bin/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
+  rc=$?
+  set -e
+  secs=$(( $(date +%s) - start ))
+  runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
+  [ -n "$runs" ] || runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/\1/p' "$log" | tail -1)
+  crashes=0
+  if [ $rc -ne 0 ]; then
+    crashes=1
+    failed=1
+    mkdir -p "fuzz/regressions/$t"
+    for a in fuzz/artifacts/"$t"/*; do
+      [ -f "$a" ] && cp "$a" "fuzz/regressions/$t/" && echo "fuzz: $t: saved $a as a regression input" >&2
+    done
+    tail -40 "$log" >&2
+  fi
+  printf '| %s | %s | %s | %s |\n' "$t" "${runs:-?}" "$secs" "$crashes"
+  rm -f "$log"
+done
+exit $failed
