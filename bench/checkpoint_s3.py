@@ -9,7 +9,7 @@ on PATH and in ~/.cache/eventlog/cargo/bin). moto is too slow to measure us;
 s3s-fs is not safe for concurrent runs (non-atomic conditional writes) but
 is fine for one run at a time. For each size: first run, no new files, +1 %
 new files, and the floor: listing plus a plain concurrent GET of the same
-objects with the same client settings and concurrency (lambda/benches/s3_floor.rs).
+objects with the same client settings and concurrency (lambda/store/benches/s3_floor.rs).
 """
 import argparse
 import json

@@ -4,8 +4,8 @@
 #
 #   scripts/package-lambda.sh [arm64|x86_64] [bootstrap|xapi-bootstrap]
 #
-# Defaults: arm64, bootstrap (the checkpoint function, lambda/*.tf);
-# xapi-bootstrap is the xAPI loader (lambda/xapi/*.tf).
+# Defaults: arm64, bootstrap (the checkpoint function, lambda/deploy/checkpoint);
+# xapi-bootstrap is the xAPI loader (lambda/deploy/xapi).
 #
 # Uses cargo-lambda (from PyPI, with zig) so the binary links against the
 # glibc that Amazon Linux 2023 has, whatever this machine runs, and so

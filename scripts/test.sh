@@ -22,7 +22,7 @@ cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
 cargo build -q -p eventlog-core --target wasm32-unknown-unknown
 
 step "terraform fmt"
-terraform -chdir=lambda fmt -check -diff -recursive
+terraform -chdir=lambda/deploy fmt -check -diff -recursive
 
 step "start the local S3 server and ClickHouse; build the binaries"
 # shellcheck source=scripts/servers.sh

@@ -155,7 +155,7 @@ proptest! {
         let text = e.to_json();
         let again = validate(text.as_bytes());
         prop_assert!(again.errors.is_empty(), "{:?} for {}", again.errors, text);
-        prop_assert_eq!(again.event.as_ref(), Some(&e));
+        prop_assert_eq!(again.event.as_deref(), Some(&e));
         prop_assert_eq!(again.event.unwrap().to_json(), text);
     }
 

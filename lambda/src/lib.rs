@@ -1,26 +1,63 @@
-//! # eventlog
+//! # eventlog: the fronts
 //!
-//! The pipelines around `eventlog-core`: reading event files from a local
-//! directory or S3, validating them, merging them into parquet checkpoints,
-//! and loading xAPI statements into ClickHouse; plus the `eventlog` CLI and
-//! the Lambda binaries that drive them.
+//! The `eventlog` CLI and the two Lambda functions (`bootstrap` for the
+//! checkpoint pipeline, `xapi-bootstrap` for the xAPI loader). A front
+//! parses its input (flags, environment, an invocation event), calls the
+//! stage crates and shapes the answer; the work itself lives in:
+//!
+//! * `eventlog-core`: the models and every validation rule (no I/O);
+//! * `eventlog-store`: the object stores (a local directory, S3);
+//! * `eventlog-formats`: the checkpoint and ledger files;
+//! * `eventlog-trigger`: invocation events, parsed;
+//! * `eventlog-checkpoint`: the checkpoint pipeline, a module per stage;
+//! * `eventlog-xapi`: the xAPI loader and its ClickHouse client.
 
-pub mod checkpoint;
-pub mod clickhouse;
-pub mod commit;
-pub mod config;
-pub mod fault;
-pub mod fetch;
-pub mod group;
-pub mod lambda_fn;
-pub mod ledger;
-pub mod location;
-pub mod merge;
+pub mod checkpoint_lambda;
+pub mod env;
+pub mod logging;
 pub mod metrics;
-pub mod plan;
-pub mod progress;
-pub mod run;
-pub mod store;
-pub mod summary;
 pub mod walk;
-pub mod xapi;
+pub mod xapi_front;
+
+/// A failed invocation, as the Lambda runtime reports it: a type the
+/// function's `Errors` alarm and logs can tell apart, and the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct InvocationError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl From<InvocationError> for lambda_runtime::Diagnostic {
+    fn from(e: InvocationError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.kind.to_string(),
+            error_message: e.message,
+        }
+    }
+}
+
+/// Why a CLI command could not do its work (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A flag, a setting or an argument that cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Run(#[from] eventlog_checkpoint::RunError),
+    #[error(transparent)]
+    Store(#[from] eventlog_store::StoreError),
+    #[error(transparent)]
+    XapiConfig(#[from] eventlog_xapi::ConfigError),
+    #[error(transparent)]
+    Xapi(#[from] eventlog_xapi::XapiError),
+    #[error(transparent)]
+    ClickHouse(#[from] eventlog_xapi::clickhouse::ClickHouseError),
+    #[error(transparent)]
+    Invocation(#[from] InvocationError),
+}

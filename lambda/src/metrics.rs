@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::commit::GroupStatus;
-use crate::summary::RunSummary;
+use eventlog_checkpoint::commit::GroupStatus;
+use eventlog_checkpoint::report::RunSummary;
 
 pub const NAMESPACE: &str = "EventLogCheckpoint";
 

@@ -62,7 +62,7 @@ pub fn bin(name: &str) -> PathBuf {
                 path.display()
             )
         });
-    let newest = ["core/src", "lambda/src"]
+    let newest = ["core/src", "lambda"]
         .iter()
         .filter_map(|d| newest_mtime(&repo().join(d)))
         .max();

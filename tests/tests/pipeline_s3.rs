@@ -270,7 +270,7 @@ fn reads_without_etags_never_overwrite_blindly() {
 /// limit into memory: the limit holds on the bytes themselves.
 #[test]
 fn the_size_limit_holds_without_content_length() {
-    use eventlog::store::ObjectStore;
+    use eventlog_store::ObjectStore;
     let proxy = faulty_proxy::start_with(
         &s3::endpoint(),
         faulty_proxy::Options {
@@ -281,10 +281,10 @@ fn the_size_limit_holds_without_content_length() {
     let b = S3Backend::new();
     s3::put(&b.client, &b.bucket, "big", &vec![b'x'; 300_000]);
     s3::put(&b.client, &b.bucket, "small", b"{}");
-    let store = eventlog::store::s3::S3Store::new(s3::client(&proxy.url()), &b.bucket);
+    let store = eventlog_store::s3::S3Store::new(s3::client(&proxy.url()), &b.bucket);
     eventlog_tests::infra::runtime().block_on(async {
         match store.get("big", 100_000).await {
-            Err(eventlog::store::StoreError::TooLarge { size, limit, .. }) => {
+            Err(eventlog_store::StoreError::TooLarge { size, limit, .. }) => {
                 assert!(size > limit, "{size} > {limit}")
             }
             other => panic!("expected TooLarge, got {other:?}"),

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use super::key;
 use super::model::VisitEvent;
 use super::rules::validate;
+use super::valid::Valid;
 use crate::report::{Issue, write_issues, write_json_str};
 
 /// Everything we know about one event file.
@@ -15,7 +16,7 @@ pub struct FileReport {
     pub path: Option<String>,
     /// The verdict on the content alone.
     pub valid: bool,
-    pub event: Option<VisitEvent>,
+    pub event: Option<Valid<VisitEvent>>,
     pub errors: Vec<Issue>,
     /// Present when a name starting with `log-` was checked.
     pub name_findings: Option<Vec<Issue>>,

@@ -23,9 +23,11 @@ pub mod key;
 mod model;
 mod rules;
 mod timestamp;
+mod valid;
 
 pub use file::{FileReport, check_file};
 pub use identity::Identity;
 pub use model::{Action, Datatype, VisitEvent};
 pub use rules::{Validation, validate, validate_value};
 pub use timestamp::{ParsedTimestamp, Timestamp};
+pub use valid::Valid;

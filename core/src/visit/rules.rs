@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 use super::model::{Action, Datatype, VisitEvent};
 use super::timestamp::{self, ParsedTimestamp, TimestampError};
+use super::valid::Valid;
 use crate::json::{self, Int, JsonErrorKind, Object, Str, Value};
 use crate::report::{Code, Issue, excerpt};
 use crate::unicode;
@@ -15,7 +16,7 @@ use crate::unicode;
 #[derive(Debug, Clone)]
 pub struct Validation {
     /// Present exactly when `errors` is empty.
-    pub event: Option<VisitEvent>,
+    pub event: Option<Valid<VisitEvent>>,
     pub errors: Vec<Issue>,
     /// Whatever fields parsed, valid or not overall: the file-name check
     /// compares against these.
@@ -186,7 +187,7 @@ pub fn validate_value(value: &Value) -> Validation {
         None
     };
     Validation {
-        event,
+        event: event.map(Valid::new),
         errors,
         parsed,
     }

@@ -4,13 +4,13 @@
 //! is what the fuzzer reports. `cargo fuzz run <target>` drives them from
 //! `fuzz/`; the tests below replay the seeds and every saved crash.
 
-use eventlog::lambda_fn::Invocation;
-use eventlog::xapi::modes::{referenced, sqs_messages};
 use eventlog_core::json;
 use eventlog_core::visit::{check_file, key, validate};
 use eventlog_core::xapi::check::{Judgement, check_jsonl, judge_bytes};
 use eventlog_core::xapi::columns::columns;
 use eventlog_core::xapi::extract::{row, write_json_each_row};
+use eventlog_trigger::checkpoint::Overrides;
+use eventlog_trigger::xapi::{Route, referenced, route, sqs_messages};
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -122,10 +122,10 @@ fn tolerate_caught_panics() {
 /// The ledger reader on any bytes: an error or entries that survive a round trip.
 pub fn ledger_decode(data: &[u8]) {
     tolerate_caught_panics();
-    if let Ok(entries) = eventlog::ledger::decode(data) {
-        let bytes = eventlog::ledger::encode(&entries).expect("re-encode");
+    if let Ok(entries) = eventlog_formats::ledger::decode(data) {
+        let bytes = eventlog_formats::ledger::encode(&entries).expect("re-encode");
         assert_eq!(
-            eventlog::ledger::decode(&bytes).expect("decode again"),
+            eventlog_formats::ledger::decode(&bytes).expect("decode again"),
             entries
         );
     }
@@ -239,10 +239,10 @@ pub fn checkpoint_decode(data: &[u8]) {
         }
         _ => data,
     };
-    match eventlog::checkpoint::decode(data, "fuzz.parquet") {
+    match eventlog_formats::checkpoint::decode(data, "fuzz.parquet") {
         Ok(batches) => {
             for b in batches {
-                assert_eq!(b.schema(), eventlog::checkpoint::schema());
+                assert_eq!(b.schema(), eventlog_formats::checkpoint::schema());
             }
         }
         Err(e) => assert!(e.to_string().contains("fuzz.parquet"), "{e}"),
@@ -253,32 +253,42 @@ fn as_event(data: &[u8]) -> Option<serde_json::Value> {
     serde_json::from_slice(data).ok()
 }
 
-/// The checkpoint Lambda's invocation event (with and without environment).
+/// The checkpoint Lambda's invocation event: overrides, or nothing.
 pub fn checkpoint_lambda_event(data: &[u8]) {
     let Some(event) = as_event(data) else { return };
-    let env = |k: &str| (k == "SOURCE_BUCKET").then(|| String::from("submission-events"));
-    let none = |_: &str| None;
-    for inv in [
-        Invocation::resolve(&event, &env),
-        Invocation::resolve(&event, &none),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert!(!inv.source_bucket.is_empty());
-        let _ = inv.exclusions();
+    match Overrides::from_event(&event) {
+        Ok(o) => {
+            for (name, value) in Overrides::FIELDS.iter().zip([
+                &o.source_bucket,
+                &o.prefix,
+                &o.checkpoint_bucket,
+                &o.checkpoint_key,
+            ]) {
+                if value.is_some() {
+                    assert!(event.get(*name).is_some_and(serde_json::Value::is_string));
+                }
+            }
+        }
+        Err(e) => assert!(Overrides::FIELDS.contains(&e.field.as_str()), "{e}"),
     }
 }
 
-/// The xAPI Lambda's event parsers: notifications, SQS batches, envelopes.
+/// The xAPI Lambda's event parsers: notifications, SQS batches, envelopes,
+/// bulk requests, health checks, routed.
 pub fn xapi_lambda_event(data: &[u8]) {
     let Some(event) = as_event(data) else { return };
-    let r = referenced(&event);
-    for f in &r.files {
-        assert!(f.file().name().starts_with("s3://"));
+    for f in &referenced(&event).files {
+        assert!(f.uri().starts_with("s3://"));
     }
     if let Some(messages) = sqs_messages(&event) {
         assert!(!messages.is_empty());
+    }
+    match route(&event, Some("default-bucket")) {
+        Ok(Route::Bulk(req)) => assert!(!req.bucket.is_empty()),
+        Ok(Route::Notification(r)) => assert!(!r.files.is_empty() || r.test_events > 0),
+        Ok(Route::Queue(m)) => assert!(!m.is_empty()),
+        Ok(Route::Health) => {}
+        Err(e) => assert!(!e.field.is_empty(), "{e}"),
     }
 }
 

@@ -9,12 +9,13 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use eventlog::config::env_var as env;
-use eventlog::lambda_fn::{BadConfig, Invocation, bad_config_response, response};
+use eventlog::InvocationError;
+use eventlog::checkpoint_lambda::{BadConfig, Invocation, bad_config_response, response};
+use eventlog::env::env_var as env;
 use eventlog::metrics::emf_lines;
-use eventlog::progress::Silent;
-use eventlog::run::{RunOptions, run};
-use eventlog::store::s3::{S3Config, S3Store, client};
+use eventlog_checkpoint::progress::Silent;
+use eventlog_checkpoint::{RunOptions, new_run_id, run};
+use eventlog_store::s3::{S3Config, S3Store, client};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
@@ -29,7 +30,10 @@ fn margin(total: Duration) -> Duration {
     configured.unwrap_or_else(|| fifth.max(Duration::from_secs(30)))
 }
 
-async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Value, Error> {
+async fn handle(
+    s3: &aws_sdk_s3::Client,
+    event: LambdaEvent<Value>,
+) -> Result<Value, InvocationError> {
     let (payload, ctx) = event.into_parts();
     let inv = match Invocation::resolve(&payload, &env) {
         Ok(i) => i,
@@ -50,7 +54,7 @@ async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Va
         settings: inv.settings.clone(),
         // A retried invocation has the same request id: each attempt
         // still gets its own run id (and errors file).
-        run_id: eventlog::run::new_run_id(Some(&ctx.request_id)),
+        run_id: new_run_id(Some(&ctx.request_id)),
         deadline: Some(deadline),
     };
     tracing::info!(source = %format!("s3://{}/{}", inv.source_bucket, inv.prefix), checkpoint_path = %inv.checkpoint_path(), "run starting");
@@ -67,8 +71,11 @@ async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Va
     {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "run failed before committing anything");
-            return Err(e.into());
+            tracing::error!(error = %e, kind = e.kind(), retryable = e.is_retryable(), "run failed before committing anything");
+            return Err(InvocationError {
+                kind: e.kind(),
+                message: e.to_string(),
+            });
         }
     };
     let service = env("POWERTOOLS_SERVICE_NAME")
@@ -104,14 +111,17 @@ async fn handle(s3: &aws_sdk_s3::Client, event: LambdaEvent<Value>) -> Result<Va
                 })
                 .chain(summary.ledger.error.clone())
                 .collect();
-            Err(format!("nothing could be committed: {}", failed.join("; ")).into())
+            Err(InvocationError {
+                kind: "NothingCommitted",
+                message: format!("nothing could be committed: {}", failed.join("; ")),
+            })
         }
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    eventlog::lambda_fn::init_logging("bootstrap");
+    eventlog::logging::init_lambda("bootstrap");
     let s3 = client(&S3Config::from_env()).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);

@@ -4,20 +4,20 @@
 //! EventBridge). Answers seed-style `{"statusCode", "body"}`; fails the
 //! invocation when nothing could be loaded, so the trigger retries.
 
-use eventlog::clickhouse::ClickHouse;
-use eventlog::config::env_var as env;
-use eventlog::xapi::Loader;
-use eventlog::xapi::service::{XapiConfig, handle};
+use eventlog::env::env_var as env;
+use eventlog::xapi_front::handle;
+use eventlog_xapi::clickhouse::ClickHouse;
+use eventlog_xapi::{Loader, XapiConfig};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    eventlog::lambda_fn::init_logging("xapi_bootstrap");
+    eventlog::logging::init_lambda("xapi_bootstrap");
     let config = XapiConfig::from_env(&env).map_err(|e| format!("configuration: {e}"))?;
     let ch = ClickHouse::new(config.clickhouse.clone())?;
-    let s3 = eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await;
+    let s3 = eventlog_store::s3::client(&eventlog_store::s3::S3Config::from_env()).await;
     let settings = config.settings.clone();
     let bucket = config.default_bucket.clone();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Error> {
                 Ok(r) => tracing::info!(status = %r["statusCode"], "invocation finished"),
                 Err(e) => tracing::error!(error = %e, "invocation failed"),
             }
-            result.map_err(Error::from)
+            result
         }
         .instrument(span)
     }))

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use eventlog::config::{RunSettings, Template};
-use eventlog::location::{AnyStore, Location, overlap_exclusions};
-use eventlog::progress::{Progress, Silent};
-use eventlog::run::{RunOptions, new_run_id, run};
-use eventlog::summary::RunStatus;
+use eventlog::CliError;
+use eventlog_checkpoint::config::{RunSettings, Template};
+use eventlog_checkpoint::progress::{Progress, Silent};
+use eventlog_checkpoint::report::RunStatus;
+use eventlog_checkpoint::{RunOptions, new_run_id, run};
+use eventlog_store::location::{AnyStore, Location, overlap_exclusions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -65,11 +66,14 @@ pub fn run_cmd(args: Args) -> ExitCode {
     }
 }
 
-fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), String> {
+fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
     let file: FileConfig = match &args.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            let text = std::fs::read_to_string(p).map_err(|source| CliError::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
+            toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?
         }
         None => FileConfig::default(),
     };
@@ -122,10 +126,10 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), String> {
     {
         problems.push(format!("source {} is not a directory", p.display()));
     }
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
+    match (source, checkpoints) {
+        (Ok(source), Ok(checkpoints)) if problems.is_empty() => Ok((source, checkpoints, settings)),
+        _ => Err(CliError::Usage(problems.join("; "))),
     }
-    Ok((source?, checkpoints?, settings))
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -187,7 +191,7 @@ fn execute(
         let needs_s3 =
             matches!(source, Location::S3 { .. }) || matches!(checkpoints, Location::S3 { .. });
         let s3 = if needs_s3 {
-            Some(eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await)
+            Some(eventlog_store::s3::client(&eventlog_store::s3::S3Config::from_env()).await)
         } else {
             None
         };
@@ -198,7 +202,7 @@ fn execute(
             run_id: new_run_id(None),
             deadline: None,
         };
-        Ok::<_, Box<dyn std::error::Error>>(
+        Ok::<_, CliError>(
             run(
                 &src,
                 &src_prefix,

@@ -49,23 +49,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Checkpoint(args) => {
-            init_logging();
+            eventlog::logging::init_cli();
             checkpoint::run_cmd(args)
         }
         Command::Xapi(cmd) => {
-            init_logging();
+            eventlog::logging::init_cli();
             xapi::run(cmd)
         }
     }
-}
-
-/// Warnings and errors on stderr; `EVENTLOG_LOG` (e.g. `info`, `debug`)
-/// for more.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EVENTLOG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use eventlog::fetch::check_isolated;
 use eventlog::walk;
+use eventlog_checkpoint::fetch::check_isolated;
 use eventlog_core::Code;
 use eventlog_core::Issue;
 use eventlog_core::report::{write_issues, write_json_str};

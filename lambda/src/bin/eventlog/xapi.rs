@@ -3,13 +3,40 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use eventlog::clickhouse::ClickHouse;
-use eventlog::config::env_var as env;
-use eventlog::xapi::modes::{BulkRequest, DateSource};
-use eventlog::xapi::service::{XapiConfig, handle, parse_path, run_bulk};
-use eventlog::xapi::{Loader, XapiFile};
+use eventlog::CliError;
+use eventlog::env::env_var as env;
+use eventlog::xapi_front::{bulk, handle};
 use eventlog_core::xapi::sql::{Target, ddl};
+use eventlog_xapi::bulk::{BulkRequest, DateSource};
+use eventlog_xapi::clickhouse::ClickHouse;
+use eventlog_xapi::{LoadPath, Loader, XapiConfig, XapiFile};
 use serde_json::Value;
+
+/// Which load path: chosen by file count, or forced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PathChoice {
+    Auto,
+    InProcess,
+    ServerSide,
+}
+
+impl PathChoice {
+    fn forced(self) -> Option<LoadPath> {
+        match self {
+            PathChoice::Auto => None,
+            PathChoice::InProcess => Some(LoadPath::InProcess),
+            PathChoice::ServerSide => Some(LoadPath::ServerSide),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DateFrom {
+    /// The upload time in the key.
+    Key,
+    /// The object's LastModified.
+    Modified,
+}
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -29,9 +56,8 @@ pub enum Command {
     },
     /// Load JSONL files (paths or s3://bucket/key).
     Load {
-        /// auto (by file count), in-process or server-side.
-        #[arg(long, default_value = "auto")]
-        path: String,
+        #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
+        path: PathChoice,
         /// Files above which the server-side path is used.
         #[arg(long, env = "XAPI_SERVER_SIDE_THRESHOLD")]
         threshold: Option<usize>,
@@ -54,15 +80,15 @@ pub enum Command {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
         /// Date of a file: key (the upload time in its name) or modified (LastModified).
-        #[arg(long, default_value = "key")]
-        date_source: String,
+        #[arg(long, value_enum, default_value_t = DateFrom::Key)]
+        date_source: DateFrom,
         #[arg(long)]
         dry_run: bool,
         /// Insert again even blocks ClickHouse remembers (after deleting rows).
         #[arg(long)]
         force_reprocess: bool,
-        #[arg(long, default_value = "auto")]
-        path: String,
+        #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
+        path: PathChoice,
     },
     /// Process an S3 notification (or any event the Lambda takes) from a JSON file, `-` for stdin.
     Notify { event: PathBuf },
@@ -97,6 +123,7 @@ pub fn run(cmd: Command) -> ExitCode {
     }
 }
 
+/// Print a response's body; its status is the exit code (0, 1 partial, 2).
 fn print_response(r: &Value) -> ExitCode {
     if let Some(failures) = r.get("batchItemFailures").and_then(Value::as_array) {
         println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
@@ -122,37 +149,17 @@ fn print_response(r: &Value) -> ExitCode {
     }
 }
 
-async fn run_async(cmd: Command) -> Result<ExitCode, String> {
+async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
     if let Command::Schema {
         cluster,
         database,
         create,
     } = &cmd
     {
-        let target = Target {
-            database,
-            cluster: cluster.as_deref(),
-        };
-        let statements = ddl(&target);
-        if *create {
-            let config = XapiConfig::from_env(&env)?;
-            let ch = ClickHouse::new(config.clickhouse).map_err(|e| e.to_string())?;
-            for s in &statements {
-                ch.query(s).await.map_err(|e| e.to_string())?;
-            }
-            eprintln!(
-                "created database {database} and {} tables",
-                statements.len() - 1
-            );
-        } else {
-            for s in &statements {
-                println!("{s};\n");
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
+        return schema(cluster.as_deref(), database, *create).await;
     }
     let mut config = XapiConfig::from_env(&env)?;
-    let ch = ClickHouse::new(config.clickhouse.clone()).map_err(|e| e.to_string())?;
+    let ch = ClickHouse::new(config.clickhouse.clone())?;
     // Only build an S3 client (and look up credentials) when S3 is involved.
     let needs_s3 = match &cmd {
         Command::Load { files, .. } => files.iter().any(|f| f.starts_with("s3://")),
@@ -160,7 +167,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
         _ => true,
     };
     let s3_client = if needs_s3 {
-        Some(eventlog::store::s3::client(&eventlog::store::s3::S3Config::from_env()).await)
+        Some(eventlog_store::s3::client(&eventlog_store::s3::S3Config::from_env()).await)
     } else {
         None
     };
@@ -172,7 +179,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             threshold,
             files,
         } => {
-            config.settings.force = parse_path(&path)?;
+            config.settings.force = path.forced();
             if let Some(t) = threshold {
                 config.settings.threshold = t;
             }
@@ -181,22 +188,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
                 s3,
                 settings: &config.settings,
             };
-            let report = loader
-                .load(files.iter().map(|f| XapiFile::parse(f)).collect())
-                .await;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
-            Ok(
-                if !report.failed_files.is_empty() && report.failed_files.len() >= report.files {
-                    ExitCode::from(2)
-                } else if report.succeeded() && report.invalid_lines == 0 {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                },
-            )
+            load(&loader, &files).await
         }
         Command::Bulk {
             bucket,
@@ -209,16 +201,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             force_reprocess,
             path,
         } => {
-            config.settings.force = parse_path(&path)?;
-            let date_source = match date_source.as_str() {
-                "key" => DateSource::Key,
-                "modified" => DateSource::Modified,
-                other => {
-                    return Err(format!(
-                        "--date-source must be key or modified, not {other:?}"
-                    ));
-                }
-            };
+            config.settings.force = path.forced();
             let loader = Loader {
                 ch: &ch,
                 s3,
@@ -230,28 +213,22 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
                 section_ids: sections,
                 start_date: from,
                 end_date: to,
-                date_source,
+                date_source: match date_source {
+                    DateFrom::Key => DateSource::Key,
+                    DateFrom::Modified => DateSource::Modified,
+                },
                 dry_run,
                 force_reprocess,
             };
-            Ok(print_response(&run_bulk(&loader, &req).await?))
+            Ok(print_response(&bulk(&loader, &req).await?))
         }
         Command::Notify { event } => {
-            let text = if event.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
-            } else {
-                std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?
-            };
-            let event: Value =
-                serde_json::from_str(&text).map_err(|e| format!("the event is not JSON: {e}"))?;
             let loader = Loader {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
             };
-            Ok(print_response(
-                &handle(&loader, config.default_bucket.as_deref(), &event).await?,
-            ))
+            notify(&loader, config.default_bucket.as_deref(), &event).await
         }
         Command::Health { bucket } => {
             let loader = Loader {
@@ -259,7 +236,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
                 s3,
                 settings: &config.settings,
             };
-            let h = eventlog::xapi::modes::health(&loader, bucket.as_deref()).await;
+            let h = eventlog_xapi::health::health(&loader, bucket.as_deref()).await;
             println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             Ok(if h["healthy"].as_bool() == Some(true) {
                 ExitCode::SUCCESS
@@ -268,4 +245,67 @@ async fn run_async(cmd: Command) -> Result<ExitCode, String> {
             })
         }
     }
+}
+
+/// Print the DDL, or run it with `--create`.
+async fn schema(cluster: Option<&str>, database: &str, create: bool) -> Result<ExitCode, CliError> {
+    let statements = ddl(&Target { database, cluster });
+    if create {
+        let config = XapiConfig::from_env(&env)?;
+        let ch = ClickHouse::new(config.clickhouse)?;
+        for s in &statements {
+            ch.query(s).await?;
+        }
+        eprintln!(
+            "created database {database} and {} tables",
+            statements.len() - 1
+        );
+    } else {
+        for s in &statements {
+            println!("{s};\n");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Load files; exit 0 all loaded, 1 partial, 2 nothing loaded.
+async fn load(loader: &Loader<'_>, files: &[String]) -> Result<ExitCode, CliError> {
+    let report = loader
+        .load(files.iter().map(|f| XapiFile::parse(f)).collect())
+        .await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(
+        if !report.failed_files.is_empty() && report.failed_files.len() >= report.files {
+            ExitCode::from(2)
+        } else if report.succeeded() && report.invalid_lines == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// Answer an invocation event read from a file (or stdin) as the Lambda would.
+async fn notify(
+    loader: &Loader<'_>,
+    default_bucket: Option<&str>,
+    event: &std::path::Path,
+) -> Result<ExitCode, CliError> {
+    let text = if event.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(event)
+    }
+    .map_err(|source| CliError::Io {
+        path: event.display().to_string(),
+        source,
+    })?;
+    let event: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("the event is not JSON: {e}")))?;
+    Ok(print_response(
+        &handle(loader, default_bucket, &event).await?,
+    ))
 }

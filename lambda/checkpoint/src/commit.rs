@@ -1,0 +1,203 @@
+//! Stage 7, commit: each group merged against its checkpoint as it is now,
+//! then written with a conditional put; on a conflict with another run,
+//! read and merged again after a jittered backoff. A run never overwrites
+//! another run's commit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use eventlog_core::visit::{Valid, VisitEvent};
+use eventlog_store::{Body, Condition, ObjectStore, StoreError, Version, join_key};
+use futures::StreamExt;
+
+use crate::config::Template;
+use crate::error::GroupError;
+use crate::group::Group;
+use crate::merge::{MergeStats, merge_to_file};
+use crate::progress::Progress;
+
+/// The backoff between attempts that lost a conditional write to another
+/// run: exponential from 50 ms, jittered per call (backon draws the jitter
+/// from a randomly seeded generator, so racing runs spread out).
+pub fn conflict_backoff(max_attempts: u32) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_millis(3200))
+        .with_max_times(max_attempts.saturating_sub(1) as usize)
+        .with_jitter()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupStatus {
+    /// A new checkpoint version was written.
+    Committed,
+    /// Every event was already there: nothing written.
+    Unchanged,
+    Failed,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GroupResult {
+    pub study: String,
+    pub datatype: String,
+    pub checkpoint: String,
+    pub status: GroupStatus,
+    pub events: usize,
+    #[serde(flatten)]
+    pub stats: MergeStats,
+    /// Commit attempts lost to another run's concurrent commit.
+    pub conflicts: u32,
+    pub size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Commit every group, `parallelism` at a time; results in group order.
+#[tracing::instrument(name = "commit", skip_all, fields(groups = groups.len(), committed, failed))]
+pub async fn commit_groups(
+    sink: &impl ObjectStore,
+    sink_prefix: &str,
+    template: &Template,
+    groups: BTreeMap<(String, String), Group>,
+    parallelism: usize,
+    max_attempts: u32,
+    progress: &dyn Progress,
+) -> Vec<GroupResult> {
+    progress.stage("merging", Some(groups.len() as u64));
+    let first_commit = std::sync::Once::new();
+    let mut results: Vec<GroupResult> = futures::stream::iter(groups)
+        .map(|((study, datatype), g)| {
+            let key = join_key(sink_prefix, &template.render(&study, &datatype));
+            let first_commit = &first_commit;
+            async move {
+                let r = commit_group(sink, &key, &study, &datatype, g.events, max_attempts).await;
+                progress.advance(1);
+                if r.status == GroupStatus::Committed {
+                    first_commit.call_once(|| crate::fault::point("group-committed"));
+                }
+                r
+            }
+        })
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
+    results.sort_by(|a, b| (&a.study, &a.datatype).cmp(&(&b.study, &b.datatype)));
+    let failed = results
+        .iter()
+        .filter(|r| r.status == GroupStatus::Failed)
+        .count();
+    let span = tracing::Span::current();
+    span.record("committed", results.len() - failed);
+    span.record("failed", failed);
+    results
+}
+
+/// Why one attempt ended without a commit.
+enum Attempt {
+    /// Another run committed first: read, merge and try again.
+    Conflict(StoreError),
+    Failed(GroupError),
+}
+
+/// Merge `events` into the checkpoint at `key` and commit it.
+pub async fn commit_group(
+    store: &impl ObjectStore,
+    key: &str,
+    study: &str,
+    datatype: &str,
+    events: Vec<Valid<VisitEvent>>,
+    max_attempts: u32,
+) -> GroupResult {
+    let location = store.locate(key);
+    let mut result = GroupResult {
+        study: study.to_string(),
+        datatype: datatype.to_string(),
+        checkpoint: location.clone(),
+        status: GroupStatus::Failed,
+        events: events.len(),
+        stats: MergeStats::default(),
+        conflicts: 0,
+        size_bytes: None,
+        error: None,
+    };
+    let events = Arc::new(events);
+    let conflicts = AtomicU32::new(0);
+    let outcome = (|| attempt(store, key, &location, events.clone()))
+        .retry(conflict_backoff(max_attempts))
+        .when(|e| matches!(e, Attempt::Conflict(_)))
+        .notify(|_, wait| {
+            let n = conflicts.fetch_add(1, Ordering::SeqCst) + 1;
+            tracing::info!(checkpoint = %location, conflicts = n, wait_ms = wait.as_millis() as u64, "checkpoint changed by another run; merging again");
+        })
+        .await;
+    result.conflicts = conflicts.load(Ordering::SeqCst);
+    match outcome {
+        Ok((status, stats, size)) => {
+            result.status = status;
+            result.stats = stats;
+            result.size_bytes = size;
+        }
+        Err(Attempt::Conflict(e)) => result.error = Some(GroupError::Write(e).to_string()),
+        Err(Attempt::Failed(e)) => result.error = Some(e.to_string()),
+    }
+    result
+}
+
+/// One read-merge-write attempt.
+#[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len()))]
+async fn attempt(
+    store: &impl ObjectStore,
+    key: &str,
+    location: &str,
+    events: Arc<Vec<Valid<VisitEvent>>>,
+) -> Result<(GroupStatus, MergeStats, Option<u64>), Attempt> {
+    let failed = |e: GroupError| Attempt::Failed(e);
+    let scratch = tempfile::Builder::new()
+        .prefix("eventlog-merge-")
+        .tempdir_in(store.scratch_dir())
+        .map_err(|e| failed(GroupError::Scratch(e)))?;
+    let existing_path = scratch.path().join("existing.parquet");
+    let out_path = scratch.path().join("merged.parquet");
+    // Not "no checkpoint yet": a history that exists but cannot be read
+    // makes this group wait for the next run.
+    let version: Option<Version> = store
+        .get_to_file(key, &existing_path)
+        .await
+        .map_err(|e| failed(GroupError::Read(e)))?;
+    let stats = {
+        let existing = version.as_ref().map(|_| existing_path.clone());
+        let (out, loc) = (out_path.clone(), location.to_string());
+        tokio::task::spawn_blocking(move || merge_to_file(existing.as_deref(), &events, &out, &loc))
+            .await
+            // A panic while reading or merging (a damaged file the parquet
+            // reader trips on) fails this group, untouched.
+            .map_err(|e| {
+                failed(GroupError::Panicked {
+                    location: location.to_string(),
+                    message: e.to_string(),
+                })
+            })?
+            .map_err(|e| failed(GroupError::Merge(e)))?
+    };
+    if !stats.changed() {
+        return Ok((GroupStatus::Unchanged, stats, None));
+    }
+    crate::fault::point("merged");
+    let size = std::fs::metadata(&out_path).map(|m| m.len()).ok();
+    match store
+        .put(
+            key,
+            Body::File(out_path),
+            Condition::expecting(version.as_ref()),
+        )
+        .await
+    {
+        Ok(_) => Ok((GroupStatus::Committed, stats, size)),
+        Err(e) if e.is_precondition() => Err(Attempt::Conflict(e)),
+        Err(e) => Err(failed(GroupError::Write(e))),
+    }
+}

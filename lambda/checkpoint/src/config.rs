@@ -1,0 +1,153 @@
+//! Run configuration: the checkpoint key template and the limits, checked
+//! with garde so every problem is reported at once. Where the values come
+//! from (flags, environment, a file, an invocation event) is the fronts'
+//! business.
+
+use garde::Validate;
+
+/// Configuration errors, all problems listed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// A checkpoint key template such as `{study}/{datatype}/events.parquet`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(String);
+
+impl Template {
+    pub const DEFAULT: &'static str = "{study}/{datatype}/events.parquet";
+
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        check_template(s).map_err(|e| ConfigError(format!("template {s:?}: {e}")))?;
+        Ok(Template(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn render(&self, study: &str, datatype: &str) -> String {
+        self.0
+            .replace("{study}", study)
+            .replace("{datatype}", datatype)
+    }
+
+    /// The fixed text before the first placeholder, where the ledger and
+    /// the errors files live (`_eventlog/` under it).
+    pub fn static_prefix(&self) -> &str {
+        let cut = self.0.find('{').unwrap_or(self.0.len());
+        let head = &self.0[..cut];
+        match head.rfind('/') {
+            Some(i) => &head[..=i],
+            None => "",
+        }
+    }
+}
+
+fn check_template(s: &str) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if s.trim().is_empty() {
+        problems.push("is empty".to_string());
+    }
+    for p in ["{study}", "{datatype}"] {
+        match s.matches(p).count() {
+            0 => problems.push(format!("must contain {p}")),
+            1 => {}
+            _ => problems.push(format!("contains {p} more than once")),
+        }
+    }
+    let rest = s.replace("{study}", "").replace("{datatype}", "");
+    if rest.contains(['{', '}']) {
+        problems.push(
+            "may contain no placeholders other than {study} and {datatype} (and no braces)"
+                .to_string(),
+        );
+    }
+    if s.starts_with('/') || s.ends_with('/') {
+        problems.push("must be a relative key naming a file".to_string());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn valid_template(value: &str, _: &()) -> garde::Result {
+    check_template(value).map_err(garde::Error::new)
+}
+
+/// Settings of a checkpoint run that do not depend on where data lives.
+#[derive(Debug, Clone, PartialEq, Eq, Validate, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Checkpoint key template under the checkpoint root.
+    #[garde(custom(valid_template))]
+    pub template: String,
+    /// Objects read at once.
+    #[garde(range(min = 1, max = 1024))]
+    pub concurrency: usize,
+    /// Objects larger than this are reported, not read.
+    #[garde(range(min = 1))]
+    pub max_object_bytes: u64,
+    /// Groups merged at once.
+    #[garde(range(min = 1, max = 64))]
+    pub group_parallelism: usize,
+    /// Commit attempts per group when another run commits first.
+    #[garde(range(min = 1, max = 100))]
+    pub max_commit_attempts: u32,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            template: Template::DEFAULT.to_string(),
+            concurrency: 32,
+            max_object_bytes: 1 << 20,
+            group_parallelism: 2,
+            max_commit_attempts: 8,
+        }
+    }
+}
+
+impl RunSettings {
+    pub fn check(&self) -> Result<Template, ConfigError> {
+        self.validate()
+            .map_err(|report| ConfigError(report.to_string()))?;
+        Template::parse(&self.template)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        let t = Template::parse(Template::DEFAULT).unwrap();
+        assert_eq!(t.render("adrc", "form"), "adrc/form/events.parquet");
+        assert_eq!(t.static_prefix(), "");
+        let t = Template::parse("prod/checkpoints/{study}/{datatype}/events.parquet").unwrap();
+        assert_eq!(t.static_prefix(), "prod/checkpoints/");
+        for bad in [
+            "",
+            "{study}/events.parquet",
+            "{{study}}/{datatype}/x",
+            "{study}/{datatype}/{env}.parquet",
+            "/{study}/{datatype}/x",
+        ] {
+            assert!(Template::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_report_every_problem() {
+        let s = RunSettings {
+            template: "x".into(),
+            concurrency: 0,
+            ..RunSettings::default()
+        };
+        let e = s.check().unwrap_err().0;
+        assert!(e.contains("concurrency") && e.contains("template"), "{e}");
+    }
+}

@@ -1,0 +1,66 @@
+//! The errors of the checkpoint pipeline. Each names the object it is
+//! about; [`RunError::is_retryable`] says whether running again could help.
+
+use eventlog_formats::checkpoint::CheckpointError;
+use eventlog_store::StoreError;
+
+use crate::config::ConfigError;
+use crate::ledger::LedgerError;
+
+/// What stops a run before anything is committed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("listing the source failed: {0}")]
+    List(StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl RunError {
+    /// A short name of the kind, for structured errors (Lambda diagnostics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunError::Config(_) => "ConfigError",
+            RunError::List(_) => "ListError",
+            RunError::Ledger(LedgerError::Corrupt { .. }) => "LedgerCorrupt",
+            RunError::Ledger(LedgerError::Store(_)) => "LedgerUnreadable",
+        }
+    }
+
+    /// Whether the same run later could succeed (a network fault, not a
+    /// bad configuration or a damaged ledger).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            RunError::Config(_) | RunError::Ledger(LedgerError::Corrupt { .. }) => false,
+            RunError::List(e) | RunError::Ledger(LedgerError::Store(e)) => e.is_retryable(),
+        }
+    }
+}
+
+/// Why one group was not committed (its files wait for the next run).
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("scratch directory: {0}")]
+    Scratch(std::io::Error),
+    /// The checkpoint exists but could not be read: never "no checkpoint yet".
+    #[error(transparent)]
+    Read(StoreError),
+    #[error(transparent)]
+    Merge(#[from] CheckpointError),
+    #[error("{location}: merging failed: {message}")]
+    Panicked { location: String, message: String },
+    #[error(transparent)]
+    Write(StoreError),
+}
+
+impl GroupError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GroupError::Read(e) | GroupError::Write(e) => e.is_retryable() || e.is_precondition(),
+            GroupError::Scratch(_) => true,
+            GroupError::Merge(_) | GroupError::Panicked { .. } => false,
+        }
+    }
+}

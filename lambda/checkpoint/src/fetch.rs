@@ -1,0 +1,135 @@
+//! Stage 3, fetch and check: read the planned objects with bounded
+//! concurrency and validate each one, isolated from the others.
+
+use std::time::Instant;
+
+use eventlog_core::Issue;
+use eventlog_core::visit::{FileReport, check_file};
+use eventlog_store::{ObjectMeta, ObjectStore, StoreError};
+use futures::StreamExt;
+
+use crate::progress::Progress;
+
+/// What reading one object produced.
+#[derive(Debug)]
+pub enum Fetched {
+    /// Read and checked (valid or not).
+    Checked {
+        sha256: String,
+        report: Box<FileReport>,
+    },
+    /// Bigger than the limit: reported, never loaded.
+    TooLarge { message: String },
+    /// Could not be read this time; not recorded, so the next run retries.
+    Unreadable { message: String },
+    /// Checking it panicked (a bug of ours, never the file's fault): the
+    /// file is reported with its key and left unrecorded, so a fixed
+    /// version reads it; the other files go on.
+    Internal { message: String },
+}
+
+/// Validate one file, isolated: a panic in the checks becomes an error for
+/// this file instead of the end of the run.
+pub fn check_isolated(key: &str, bytes: &[u8]) -> Result<FileReport, String> {
+    std::panic::catch_unwind(|| {
+        crate::fault::panic_for(key);
+        check_file(Some(key), bytes)
+    })
+    .map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| String::from("unknown panic"));
+        format!("internal error while checking this file (please report it): {what}")
+    })
+}
+
+pub struct FetchResult {
+    pub meta: ObjectMeta,
+    pub location: String,
+    pub fetched: Fetched,
+}
+
+/// Read `objects` at most `concurrency` at a time. Stops starting new reads
+/// once `deadline` has passed; the objects not started are returned apart.
+#[tracing::instrument(name = "fetch", skip_all, fields(objects = objects.len(), read, deferred))]
+pub async fn fetch_all(
+    store: &impl ObjectStore,
+    objects: Vec<ObjectMeta>,
+    settings: &crate::config::RunSettings,
+    deadline: Option<Instant>,
+    progress: &dyn Progress,
+) -> (Vec<FetchResult>, Vec<ObjectMeta>) {
+    let (concurrency, max_bytes) = (settings.concurrency, settings.max_object_bytes);
+    let deferred = std::sync::Mutex::new(Vec::new());
+    let results: Vec<Option<FetchResult>> = futures::stream::iter(objects)
+        .map(|meta| {
+            let deferred = &deferred;
+            async move {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    deferred
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(meta);
+                    return None;
+                }
+                let location = store.locate(&meta.key);
+                let fetched = if meta.size > max_bytes {
+                    Fetched::TooLarge {
+                        message: format!(
+                            "{} bytes is over the {max_bytes}-byte limit; not read",
+                            meta.size
+                        ),
+                    }
+                } else {
+                    match store.get(&meta.key, max_bytes).await {
+                        Ok(Some(obj)) => match check_isolated(&meta.key, &obj.bytes) {
+                            Ok(report) => Fetched::Checked {
+                                sha256: eventlog_store::sha256_hex(&obj.bytes),
+                                report: Box::new(report),
+                            },
+                            Err(message) => {
+                                tracing::error!(key = %meta.key, error = %message, "file check panicked");
+                                Fetched::Internal { message }
+                            }
+                        },
+                        Ok(None) => Fetched::Unreadable {
+                            message: String::from("listed, but gone when read"),
+                        },
+                        Err(StoreError::TooLarge { size, limit, .. }) => Fetched::TooLarge {
+                            message: format!(
+                                "{size} bytes is over the {limit}-byte limit; not read"
+                            ),
+                        },
+                        Err(e) => Fetched::Unreadable {
+                            message: e.to_string(),
+                        },
+                    }
+                };
+                progress.advance(1);
+                Some(FetchResult {
+                    meta,
+                    location,
+                    fetched,
+                })
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut results: Vec<FetchResult> = results.into_iter().flatten().collect();
+    results.sort_by(|a, b| a.meta.key.cmp(&b.meta.key));
+    let deferred = deferred.into_inner().unwrap_or_else(|p| p.into_inner());
+    let span = tracing::Span::current();
+    span.record("read", results.len());
+    span.record("deferred", deferred.len());
+    (results, deferred)
+}
+
+/// The first error of a report, for the ledger's detail column.
+pub fn first_error(errors: &[Issue]) -> Option<String> {
+    errors
+        .first()
+        .map(|e| format!("{}: {} [{}]", e.field, e.message, e.code))
+}

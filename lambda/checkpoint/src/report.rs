@@ -1,0 +1,307 @@
+//! Stage 9, report: the run summary (counts, per-group results, bad files)
+//! and the errors file that keeps every problem's details.
+
+use eventlog_core::Issue;
+use eventlog_store::{Body, Condition, ObjectStore, StoreError};
+
+use crate::commit::{GroupResult, GroupStatus};
+
+/// How the run went, for exit codes and Lambda status codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Everything read was committed; no bad files.
+    #[default]
+    Success,
+    /// Committed what it could, but some files were bad, some groups
+    /// failed, or some files were left for the next run.
+    Partial,
+    /// Nothing could be committed (every group or the ledger failed).
+    Failure,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IssueOut {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<&Issue> for IssueOut {
+    fn from(i: &Issue) -> Self {
+        IssueOut {
+            field: i.field.clone(),
+            code: i.code.as_str(),
+            message: i.message.clone(),
+        }
+    }
+}
+
+/// A file that could not be turned into an event.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BadFile {
+    pub key: String,
+    pub location: String,
+    /// `invalid`, `too_large`, `unreadable`, `internal_error`, or
+    /// `name_mismatch` (a valid event whose file name disagrees with it).
+    pub problem: &'static str,
+    pub errors: Vec<IssueOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub name_findings: Vec<IssueOut>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LedgerReport {
+    pub location: String,
+    pub entries: usize,
+    pub recorded: usize,
+    pub conflicts: u32,
+    pub committed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub source: String,
+    pub checkpoints: String,
+    pub status: RunStatus,
+    pub duration_ms: u64,
+    /// Objects listed under the source prefix.
+    pub listed: usize,
+    pub excluded: usize,
+    pub already_processed: usize,
+    pub new_objects: usize,
+    pub changed_objects: usize,
+    /// Changed listing version, same bytes as already processed.
+    pub content_unchanged: usize,
+    /// Not event files (first seen now), with their reasons in `skipped`.
+    pub skipped_names: usize,
+    pub invalid: usize,
+    pub too_large: usize,
+    pub unreadable: usize,
+    /// Files whose check failed on our side (a caught panic); retried next run.
+    pub internal_errors: usize,
+    /// Valid events dropped because the project is a sandbox.
+    pub filtered: usize,
+    pub valid_events: usize,
+    /// Versions of an identity that lost to a newer one in this run.
+    pub superseded_in_run: usize,
+    /// Files whose name disagrees with their content (reported, still processed).
+    pub name_findings: usize,
+    /// Left for the next run because the time budget ran out.
+    pub deferred: usize,
+    pub events_added: u64,
+    pub events_replaced: u64,
+    pub total_rows: u64,
+    /// Latest event timestamp among events this run merged.
+    pub last_event_timestamp: Option<String>,
+    pub groups: Vec<GroupResult>,
+    pub bad_files: Vec<BadFile>,
+    pub skipped: Vec<SkippedName>,
+    pub errors_file: Option<String>,
+    /// Why the errors file could not be written (its files stay unrecorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_file_error: Option<String>,
+    pub ledger: LedgerReport,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedName {
+    pub key: String,
+    pub reason: String,
+}
+
+impl RunSummary {
+    /// The summary of a run starting now.
+    pub fn starting(run_id: &str, source: String, checkpoints: String, ledger: String) -> Self {
+        RunSummary {
+            run_id: run_id.to_string(),
+            source,
+            checkpoints,
+            ledger: LedgerReport {
+                location: ledger,
+                ..LedgerReport::default()
+            },
+            ..RunSummary::default()
+        }
+    }
+
+    /// What grouping found: versions superseded within the run, and the
+    /// latest event time about to be merged.
+    pub fn grouped(
+        &mut self,
+        groups: &std::collections::BTreeMap<(String, String), crate::group::Group>,
+    ) {
+        self.superseded_in_run = groups.values().map(|g| g.superseded).sum();
+        self.last_event_timestamp = groups
+            .values()
+            .flat_map(|g| g.events.iter().map(|e| e.timestamp))
+            .max()
+            .map(|t| t.to_rfc3339());
+    }
+
+    /// The counts of the filter stage.
+    pub fn add_counts(&mut self, c: &crate::filter::Counts) {
+        self.valid_events = c.valid_events;
+        self.invalid = c.invalid;
+        self.too_large = c.too_large;
+        self.unreadable = c.unreadable;
+        self.internal_errors = c.internal_errors;
+        self.filtered = c.filtered;
+        self.content_unchanged = c.content_unchanged;
+        self.name_findings = c.name_findings;
+    }
+
+    pub fn compute_status(&mut self) {
+        let failed = self
+            .groups
+            .iter()
+            .filter(|g| g.status == GroupStatus::Failed)
+            .count();
+        let attempted = self.groups.len();
+        self.status = if !self.ledger.committed && self.ledger.error.is_some()
+            || (attempted > 0 && failed == attempted)
+        {
+            RunStatus::Failure
+        } else if failed > 0
+            || self.errors_file_error.is_some()
+            || self.invalid + self.too_large + self.unreadable + self.internal_errors > 0
+            || self.deferred > 0
+        {
+            RunStatus::Partial
+        } else {
+            RunStatus::Success
+        };
+    }
+
+    /// Human-readable report.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "eventlog checkpoint {} ({:?}, {} ms)",
+            self.run_id, self.status, self.duration_ms
+        );
+        let _ = writeln!(s, "  source       {}", self.source);
+        let _ = writeln!(s, "  checkpoints  {}", self.checkpoints);
+        let _ = writeln!(
+            s,
+            "  objects      {} listed, {} already processed, {} new, {} changed ({} with the same content), {} not event files",
+            self.listed,
+            self.already_processed,
+            self.new_objects,
+            self.changed_objects,
+            self.content_unchanged,
+            self.skipped_names
+        );
+        let _ = writeln!(
+            s,
+            "  files        {} valid, {} invalid, {} too large, {} unreadable, {} internal errors, {} sandbox (filtered), {} deferred",
+            self.valid_events,
+            self.invalid,
+            self.too_large,
+            self.unreadable,
+            self.internal_errors,
+            self.filtered,
+            self.deferred
+        );
+        if self.name_findings > 0 {
+            let _ = writeln!(
+                s,
+                "  names        {} file(s) whose name disagrees with the content",
+                self.name_findings
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  events       {} added, {} replaced, {} superseded within this run",
+            self.events_added, self.events_replaced, self.superseded_in_run
+        );
+        if !self.groups.is_empty() {
+            let _ = writeln!(s, "  groups:");
+            for g in &self.groups {
+                let _ = writeln!(
+                    s,
+                    "    {:<10} {:<22} {:<9} {:>7} rows (+{} new, {} replaced, {} already there){}",
+                    g.study,
+                    g.datatype,
+                    format!("{:?}", g.status).to_lowercase(),
+                    g.stats.rows_after,
+                    g.stats.added,
+                    g.stats.replaced,
+                    g.stats.unchanged,
+                    g.error
+                        .as_deref()
+                        .map(|e| format!("  ERROR: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        for b in self.bad_files.iter().take(50) {
+            let _ = writeln!(s, "  {} {}", b.problem.to_uppercase(), b.location);
+            for e in b.errors.iter().chain(&b.name_findings) {
+                let _ = writeln!(s, "        {}: {} [{}]", e.field, e.message, e.code);
+            }
+        }
+        if self.bad_files.len() > 50 {
+            let _ = writeln!(
+                s,
+                "  … {} more bad files in {}",
+                self.bad_files.len() - 50,
+                self.errors_file.as_deref().unwrap_or("the errors file")
+            );
+        }
+        if let Some(f) = &self.errors_file {
+            let _ = writeln!(s, "  errors file  {f}");
+        }
+        if let Some(e) = &self.errors_file_error {
+            let _ = writeln!(
+                s,
+                "  errors file  NOT WRITTEN ({e}); those files will be read again"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  ledger       {} ({} entries, {} recorded this run{})",
+            self.ledger.location,
+            self.ledger.entries,
+            self.ledger.recorded,
+            self.ledger
+                .error
+                .as_deref()
+                .map(|e| format!(", NOT COMMITTED: {e}"))
+                .unwrap_or_default()
+        );
+        s
+    }
+}
+
+/// Write one JSON line per bad file to `key` (a new object: a run id is
+/// never reused, so the write never replaces anything).
+#[tracing::instrument(name = "errors_file", skip_all, fields(files = bad_files.len()))]
+pub async fn write_errors_file(
+    sink: &impl ObjectStore,
+    key: &str,
+    run_id: &str,
+    bad_files: &[BadFile],
+) -> Result<String, StoreError> {
+    let mut body = String::new();
+    for b in bad_files {
+        let line = serde_json::json!({
+            "run_id": run_id,
+            "key": b.key,
+            "location": b.location,
+            "problem": b.problem,
+            "errors": b.errors,
+            "name_findings": b.name_findings,
+        });
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    sink.put(key, Body::Bytes(body.into_bytes()), Condition::IfAbsent)
+        .await?;
+    Ok(sink.locate(key))
+}

@@ -1,0 +1,231 @@
+//! One checkpoint run, as a sequence of stage calls:
+//! list → plan → fetch and check → filter → group → merge and commit the
+//! groups → errors file → ledger → report.
+//!
+//! The order of commits makes crashes harmless: group checkpoints first,
+//! the ledger last. A crash in between reads the same files again next run,
+//! and the merge identity makes that a no-op.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use eventlog_store::{ObjectStore, join_key};
+
+use crate::commit::{GroupResult, GroupStatus, commit_groups};
+use crate::config::{RunSettings, Template};
+use crate::error::RunError;
+use crate::fault::point;
+use crate::filter::{Checked, Stamp, filter};
+use crate::ledger::{Entry, Ledger};
+use crate::progress::Progress;
+use crate::report::{RunSummary, SkippedName, write_errors_file};
+use crate::{fetch, group, list, plan};
+
+/// Bad files and skipped names listed in the report (the counts are exact).
+pub const REPORT_LIMIT: usize = 100;
+
+pub struct RunOptions {
+    pub settings: RunSettings,
+    pub run_id: String,
+    /// Stop reading new files after this instant (Lambda time budget).
+    pub deadline: Option<Instant>,
+}
+
+/// A run id, unique per attempt and sortable: UTC time to the microsecond,
+/// then `tag` (a Lambda request id, which a retry of the same invocation
+/// shares) and random bits.
+pub fn new_run_id(tag: Option<&str>) -> String {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    let mut bits = [0u8; 4];
+    // Without the OS's randomness the time alone still orders runs.
+    let _ = getrandom::fill(&mut bits);
+    match tag {
+        Some(t) => format!("{now}-{t}-{}", hex::encode(bits)),
+        None => format!("{now}-{}", hex::encode(bits)),
+    }
+}
+
+/// Where the ledger and the errors files live for a sink prefix and template.
+pub fn state_prefix(sink_prefix: &str, template: &Template) -> String {
+    join_key(
+        sink_prefix,
+        &format!("{}_eventlog", template.static_prefix()),
+    )
+}
+
+pub async fn run<S: ObjectStore, C: ObjectStore>(
+    source: &S,
+    source_prefix: &str,
+    sink: &C,
+    sink_prefix: &str,
+    exclude: &[String],
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunSummary, RunError> {
+    let started = Instant::now();
+    let template = opts.settings.check()?;
+    let state = state_prefix(sink_prefix, &template);
+    let ledger_key = join_key(&state, "ledger.parquet");
+    let (from, to) = (source.locate(source_prefix), sink.locate(sink_prefix));
+    let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&ledger_key));
+    let ledger = Ledger::load(sink, &ledger_key).await?;
+    let exclude = [exclude, &[format!("{state}/")]].concat();
+    let listing = list::list(source, source_prefix, &exclude, progress).await?;
+    (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
+    point("listed");
+    let plan = plan::plan(listing.objects, &ledger);
+    let skipped = record_plan(&mut summary, &plan, &opts.run_id);
+    point("planned");
+    progress.stage("reading", Some(plan.to_fetch.len() as u64));
+    let s = &opts.settings;
+    let (fetched, deferred) =
+        fetch::fetch_all(source, plan.to_fetch, s, opts.deadline, progress).await;
+    summary.deferred = deferred.len();
+    point("fetched");
+    let stamp = Stamp {
+        run_id: opts.run_id.clone(),
+        now_micros: chrono::Utc::now().timestamp_micros(),
+    };
+    let mut checked = filter(fetched, &ledger, &stamp);
+    checked.updates.extend(skipped);
+    summary.add_counts(&checked.counts);
+    let groups = group::group(std::mem::take(&mut checked.events));
+    summary.grouped(&groups);
+    let results = commit_groups(
+        sink,
+        sink_prefix,
+        &template,
+        groups,
+        s.group_parallelism,
+        s.max_commit_attempts,
+        progress,
+    )
+    .await;
+    point("groups-committed");
+    let updates = recorded(&mut summary, results, checked);
+    let updates = write_errors(sink, &state, &mut summary, updates).await;
+    point("errors-written");
+    commit_ledger(
+        sink,
+        &ledger_key,
+        ledger,
+        &updates,
+        s.max_commit_attempts,
+        &mut summary,
+    )
+    .await;
+    point("ledger-committed");
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    summary.compute_status();
+    Ok(summary)
+}
+
+/// Counts of the plan, and the ledger entries of names that are not event files.
+fn record_plan(summary: &mut RunSummary, plan: &plan::Plan, run_id: &str) -> Vec<Entry> {
+    summary.already_processed = plan.already_processed;
+    summary.changed_objects = plan.changed;
+    summary.new_objects = plan.to_fetch.len() - plan.changed;
+    summary.skipped_names = plan.skipped.len();
+    let now = chrono::Utc::now().timestamp_micros();
+    plan.skipped
+        .iter()
+        .map(|(meta, reason)| {
+            summary.skipped.push(SkippedName {
+                key: meta.key.clone(),
+                reason: reason.clone(),
+            });
+            Entry {
+                key: meta.key.clone(),
+                etag: meta.version.0.clone(),
+                size: meta.size,
+                sha256: None,
+                outcome: crate::ledger::Outcome::Skipped,
+                group: None,
+                detail: Some(reason.clone()),
+                run_id: run_id.to_string(),
+                processed_at_micros: now,
+            }
+        })
+        .collect()
+}
+
+/// The groups' results into the summary, and the entries to record: every
+/// file outside a group, and the files of the groups that committed (or
+/// had nothing to change). A failed group's files wait for the next run.
+fn recorded(summary: &mut RunSummary, results: Vec<GroupResult>, checked: Checked) -> Vec<Entry> {
+    let mut updates = checked.updates;
+    for g in &results {
+        let name = format!("{}/{}", g.study, g.datatype);
+        if g.status == GroupStatus::Failed {
+            tracing::warn!(group = %name, error = g.error.as_deref().unwrap_or(""), "group not committed; its files stay unrecorded for the next run");
+            continue;
+        }
+        summary.events_added += g.stats.added;
+        summary.events_replaced += g.stats.replaced;
+        summary.total_rows += g.stats.rows_after;
+        updates.extend(
+            checked
+                .pending
+                .iter()
+                .filter(|(p, _)| *p == name)
+                .map(|(_, e)| e.clone()),
+        );
+    }
+    summary.groups = results;
+    summary.bad_files = checked.bad_files;
+    updates
+}
+
+/// Write the errors file. If it cannot be written, none of the files it
+/// would describe is recorded as done: the next run reads and reports them
+/// again rather than lose their details.
+async fn write_errors(
+    sink: &impl ObjectStore,
+    state: &str,
+    summary: &mut RunSummary,
+    mut updates: Vec<Entry>,
+) -> Vec<Entry> {
+    if !summary.bad_files.is_empty() {
+        let key = join_key(state, &format!("errors/{}.jsonl", summary.run_id));
+        match write_errors_file(sink, &key, &summary.run_id, &summary.bad_files).await {
+            Ok(location) => summary.errors_file = Some(location),
+            Err(e) => {
+                let reported: HashSet<&str> =
+                    summary.bad_files.iter().map(|b| b.key.as_str()).collect();
+                updates.retain(|u| !reported.contains(u.key.as_str()));
+                tracing::error!(error = %e, "could not write the errors file; its files stay unrecorded");
+                summary.errors_file_error = Some(e.to_string());
+            }
+        }
+    }
+    // The errors file has every bad file; the report keeps the first ones.
+    summary.bad_files.truncate(REPORT_LIMIT);
+    summary.skipped.truncate(REPORT_LIMIT);
+    updates
+}
+
+/// Stage 8, ledger: record `updates` on top of the ledger as it is now.
+#[tracing::instrument(name = "ledger", skip_all, fields(recorded = updates.len()))]
+async fn commit_ledger(
+    sink: &impl ObjectStore,
+    key: &str,
+    ledger: Ledger,
+    updates: &[Entry],
+    attempts: u32,
+    summary: &mut RunSummary,
+) {
+    summary.ledger.recorded = updates.len();
+    if updates.is_empty() {
+        summary.ledger.entries = ledger.entries.len();
+        summary.ledger.committed = true;
+        return;
+    }
+    match ledger.commit(sink, key, updates, attempts).await {
+        Ok((l, conflicts)) => {
+            summary.ledger.entries = l.entries.len();
+            summary.ledger.conflicts = conflicts;
+            summary.ledger.committed = true;
+        }
+        Err(e) => summary.ledger.error = Some(e.to_string()),
+    }
+}

@@ -1,0 +1,188 @@
+//! # eventlog-store
+//!
+//! Object storage: a flat key space with conditional writes.
+//!
+//! Sources are listed and read through it; checkpoints, the ledger and the
+//! errors files are read and committed through it. Two implementations, a
+//! local directory (the embedded default) and S3, behind one trait, so
+//! every pipeline test runs on both (see `tests/`); [`location`] picks one
+//! from a `--source`/`--checkpoints` value.
+//!
+//! The one guarantee the pipeline builds on: [`ObjectStore::put`] writes
+//! only if its [`Condition`] holds (`If-None-Match: *` or `If-Match`), and
+//! atomically. Every error names the object it is about and says whether
+//! another attempt could succeed.
+
+pub mod local;
+pub mod location;
+pub mod s3;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An opaque version token of an object's current content: the S3 ETag, or
+/// for local files a content hash (checkpoints) or metadata fingerprint
+/// (listings). Two reads see the same content iff their versions are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version(pub String);
+
+/// Prefix of a listing version that cannot tell two contents apart (no
+/// ETag and no modification time): such an object is always read again.
+pub const UNVERSIONED: &str = "unversioned;";
+
+impl Version {
+    /// Whether equal versions mean equal content.
+    pub fn is_reliable(&self) -> bool {
+        !self.0.is_empty() && !self.0.starts_with(UNVERSIONED)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One listed object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// Key relative to the store root, `/`-separated.
+    pub key: String,
+    pub size: u64,
+    pub version: Version,
+    /// Modification time in microseconds since the epoch, when known. Used
+    /// only to break ties between two versions of one event in a run.
+    pub modified_micros: Option<i64>,
+}
+
+/// When a write may happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// Only if nothing exists at the key (S3 `If-None-Match: *`).
+    IfAbsent,
+    /// Only if the current version is this one (S3 `If-Match`).
+    IfMatch(Version),
+}
+
+impl Condition {
+    /// The condition that protects an object read with `version` (`None`:
+    /// it did not exist).
+    pub fn expecting(version: Option<&Version>) -> Self {
+        match version {
+            Some(v) => Condition::IfMatch(v.clone()),
+            None => Condition::IfAbsent,
+        }
+    }
+}
+
+/// An object read whole into memory.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub bytes: Vec<u8>,
+    pub version: Version,
+}
+
+/// Storage failures. Each names the object it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{location}: the object changed since it was read (precondition failed)")]
+    PreconditionFailed { location: String },
+    #[error("{location}: {size} bytes is over the {limit}-byte limit")]
+    TooLarge {
+        location: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{location}: {message}")]
+    Io {
+        location: String,
+        message: String,
+        retryable: bool,
+    },
+    #[error("{location}: {message}")]
+    Config { location: String, message: String },
+}
+
+impl StoreError {
+    pub fn io(location: impl fmt::Display, err: impl fmt::Display) -> Self {
+        StoreError::Io {
+            location: location.to_string(),
+            message: err.to_string(),
+            retryable: false,
+        }
+    }
+
+    pub fn is_precondition(&self) -> bool {
+        matches!(self, StoreError::PreconditionFailed { .. })
+    }
+
+    /// Whether another attempt later could succeed (network, throttling,
+    /// 5xx). A lost race is not "retryable": it needs a re-read first.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Io {
+                retryable: true,
+                ..
+            }
+        )
+    }
+
+    /// The object the error is about (a path or `s3://bucket/key`).
+    pub fn location(&self) -> &str {
+        match self {
+            StoreError::PreconditionFailed { location }
+            | StoreError::TooLarge { location, .. }
+            | StoreError::Io { location, .. }
+            | StoreError::Config { location, .. } => location,
+        }
+    }
+}
+
+/// A place objects live: a local directory or an S3 bucket and prefix.
+#[allow(async_fn_in_trait)]
+pub trait ObjectStore: Send + Sync {
+    /// Where `key` is, for messages: a path or `s3://bucket/key`.
+    fn locate(&self, key: &str) -> String;
+
+    /// Every object under `prefix` (relative keys, any order).
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
+
+    /// Read a whole object; `Ok(None)` only when it definitely does not
+    /// exist. Any other failure is an error, never "empty".
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError>;
+
+    /// Copy an object into a local file (for checkpoints, which are read in
+    /// a streaming fashion); `Ok(None)` when it does not exist.
+    async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError>;
+
+    /// Write `body` at `key` if `condition` holds, atomically: readers see
+    /// the old object or the new one, never a mix.
+    async fn put(&self, key: &str, body: Body, condition: Condition)
+    -> Result<Version, StoreError>;
+
+    /// A scratch directory on local disk for temporary files.
+    fn scratch_dir(&self) -> PathBuf;
+}
+
+/// A body to write: small ones in memory, checkpoints as files.
+#[derive(Debug)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// Keys are `/`-joined; join a prefix and a relative key.
+pub fn join_key(prefix: &str, key: &str) -> String {
+    match (prefix.trim_end_matches('/'), key.trim_start_matches('/')) {
+        ("", k) => k.to_string(),
+        (p, "") => p.to_string(),
+        (p, k) => format!("{p}/{k}"),
+    }
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

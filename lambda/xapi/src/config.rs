@@ -1,0 +1,220 @@
+//! The loader's configuration, from the environment. Secrets (ClickHouse's
+//! password, S3 keys for the server) never print: `Debug` redacts them.
+
+use std::fmt;
+
+use eventlog_core::xapi::sql::S3Auth;
+
+use crate::LoadPath;
+use crate::clickhouse::ClickHouseConfig;
+use crate::error::ConfigError;
+
+/// A value that must never reach a log: `Debug` and `Display` show
+/// `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// How ClickHouse itself authenticates to S3 on the server-side path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerS3Auth {
+    NamedCollection(String),
+    Server,
+    NoSign,
+    Keys {
+        access_key_id: Secret,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
+    },
+}
+
+impl ServerS3Auth {
+    pub fn as_sql(&self) -> S3Auth<'_> {
+        match self {
+            ServerS3Auth::NamedCollection(n) => S3Auth::NamedCollection(n),
+            ServerS3Auth::Server => S3Auth::Server,
+            ServerS3Auth::NoSign => S3Auth::NoSign,
+            ServerS3Auth::Keys {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => S3Auth::Keys {
+                access_key_id: access_key_id.expose(),
+                secret_access_key: secret_access_key.expose(),
+                session_token: session_token.as_ref().map(Secret::expose),
+            },
+        }
+    }
+
+    /// From `CLICKHOUSE_S3_AUTH`: `named:<collection>` (preferred), `server`
+    /// (the server's own role/credentials), `nosign`, or `keys` (the
+    /// function's own AWS keys, with `AWS_SESSION_TOKEN`).
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        const VAR: &str = "CLICKHOUSE_S3_AUTH";
+        let Some(v) = get(VAR) else {
+            return Ok(None);
+        };
+        let need = |name: &str| {
+            get(name)
+                .map(Secret::new)
+                .ok_or_else(|| ConfigError::new(VAR, format!("`keys` needs {name}")))
+        };
+        Ok(Some(match v.as_str() {
+            "server" => ServerS3Auth::Server,
+            "nosign" => ServerS3Auth::NoSign,
+            "keys" => ServerS3Auth::Keys {
+                access_key_id: need("AWS_ACCESS_KEY_ID")?,
+                secret_access_key: need("AWS_SECRET_ACCESS_KEY")?,
+                session_token: get("AWS_SESSION_TOKEN").map(Secret::new),
+            },
+            other => match other.strip_prefix("named:") {
+                Some(name) if !name.is_empty() => ServerS3Auth::NamedCollection(name.to_string()),
+                _ => {
+                    return Err(ConfigError::new(
+                        VAR,
+                        format!("{other:?}: use named:<collection>, server, nosign or keys"),
+                    ));
+                }
+            },
+        }))
+    }
+}
+
+/// Settings of the loader.
+#[derive(Debug, Clone)]
+pub struct XapiSettings {
+    /// Up to this many files load in-process; more go server-side.
+    pub threshold: usize,
+    /// Rows per insert on the in-process path.
+    pub batch_rows: usize,
+    /// Files per `s3()` read on the server-side path.
+    pub files_per_query: usize,
+    /// The S3 endpoint as ClickHouse reaches it (`https://s3.us-east-1.amazonaws.com`).
+    pub s3_endpoint_for_clickhouse: Option<String>,
+    /// `None` disables the server-side path.
+    pub server_auth: Option<ServerS3Auth>,
+    pub cluster: Option<String>,
+    /// Force a path.
+    pub force: Option<LoadPath>,
+    /// Largest line accepted (bytes); longer lines are reported invalid.
+    pub max_line_bytes: usize,
+    /// `s3_retry_attempts` for the server's reads. ClickHouse's default
+    /// (hundreds, with backoff) keeps a query against an unreachable
+    /// endpoint busy for many minutes, past a Lambda's lifetime, instead of
+    /// failing over to the in-process path.
+    pub s3_retry_attempts: u32,
+    /// `max_execution_time` (seconds) of each server-side query; 0 = none.
+    pub server_side_timeout_secs: u64,
+    /// Mixed into every deduplication token (`force_reprocess`): a load
+    /// with a new salt inserts again what an earlier load inserted.
+    pub token_salt: Option<String>,
+}
+
+impl Default for XapiSettings {
+    fn default() -> Self {
+        XapiSettings {
+            threshold: 10,
+            batch_rows: 5000,
+            files_per_query: 100,
+            s3_endpoint_for_clickhouse: None,
+            server_auth: None,
+            cluster: None,
+            force: None,
+            max_line_bytes: 16 << 20,
+            s3_retry_attempts: 5,
+            server_side_timeout_secs: 300,
+            token_salt: None,
+        }
+    }
+}
+
+/// Everything the loader reads from the environment.
+#[derive(Debug, Clone)]
+pub struct XapiConfig {
+    pub clickhouse: ClickHouseConfig,
+    pub settings: XapiSettings,
+    /// `S3_XAPI_BUCKET_NAME`: the bulk and health default.
+    pub default_bucket: Option<String>,
+}
+
+impl XapiConfig {
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let clickhouse = ClickHouseConfig::from_env(get)?;
+        let num = |name: &str, default: usize| -> Result<usize, ConfigError> {
+            get(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| ConfigError::new(name, format!("{v:?} is not a number")))
+            })
+        };
+        let endpoint = get("CLICKHOUSE_S3_ENDPOINT")
+            .or_else(|| get("AWS_REGION").map(|r| format!("https://s3.{r}.amazonaws.com")));
+        let settings = XapiSettings {
+            threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
+            batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
+            files_per_query: num("XAPI_SERVER_SIDE_FILES_PER_QUERY", 100)?.max(1),
+            s3_endpoint_for_clickhouse: endpoint,
+            server_auth: ServerS3Auth::from_env(get)?,
+            cluster: get("CLICKHOUSE_CLUSTER"),
+            force: None,
+            s3_retry_attempts: num("XAPI_S3_RETRY_ATTEMPTS", 5)? as u32,
+            server_side_timeout_secs: num("XAPI_SERVER_SIDE_TIMEOUT_SECS", 300)? as u64,
+            ..XapiSettings::default()
+        };
+        Ok(XapiConfig {
+            clickhouse,
+            settings,
+            default_bucket: get("S3_XAPI_BUCKET_NAME"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let env = |k: &str| -> Option<String> {
+            match k {
+                "CLICKHOUSE_URL" => Some("https://alice:hunter2@ch.example:8443".into()),
+                "CLICKHOUSE_PASSWORD" => Some("s3cr3t-password".into()),
+                "CLICKHOUSE_S3_AUTH" => Some("keys".into()),
+                "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLEKEY".into()),
+                "AWS_SECRET_ACCESS_KEY" => Some("wJalrEXAMPLESECRET".into()),
+                "AWS_SESSION_TOKEN" => Some("FwoGZXIvYEXAMPLETOKEN".into()),
+                _ => None,
+            }
+        };
+        let c = XapiConfig::from_env(&env).unwrap();
+        let shown = format!("{c:?} {:#?}", c);
+        for secret in [
+            "hunter2",
+            "s3cr3t-password",
+            "AKIAEXAMPLEKEY",
+            "wJalrEXAMPLESECRET",
+            "FwoGZXIvYEXAMPLETOKEN",
+        ] {
+            assert!(!shown.contains(secret), "{secret} printed: {shown}");
+        }
+        assert!(
+            shown.contains("ch.example"),
+            "the host still shows: {shown}"
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! The in-process path: stream each file, decode and classify each line,
+//! compute rows by the column tables, insert JSONEachRow batches.
+//!
+//! Files are read one after another, in name order, and rows accumulate
+//! per table across files, so a load issues few inserts. Each batch knows
+//! whose rows it holds (file version and line range per member): a failed
+//! insert fails every file in it, and rows are counted only once their
+//! insert succeeded, so the report never claims a row that is not in the
+//! table. Each insert's deduplication token is a hash of exactly those
+//! members: loading the same file versions again sends the same tokens, and
+//! ClickHouse drops the repeated blocks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use eventlog_core::xapi::Category;
+use eventlog_core::xapi::check::{Judgement, judge_bytes};
+use eventlog_core::xapi::columns::columns;
+use eventlog_core::xapi::extract::{row, write_json_each_row};
+use eventlog_core::xapi::sql::ident;
+
+use crate::files::{self, XapiFile};
+use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader, XapiError};
+
+/// A contiguous run of one file's rows inside a batch.
+struct Member {
+    file: usize,
+    first_line: u64,
+    last_line: u64,
+    rows: u64,
+}
+
+struct Batch {
+    category: Category,
+    rows: Vec<u8>,
+    count: usize,
+    members: Vec<Member>,
+}
+
+struct Load<'l, 'a> {
+    loader: &'l Loader<'a>,
+    files: &'l [XapiFile],
+    /// `name@version` of each opened file, for tokens.
+    versions: Vec<Option<String>>,
+    /// Tables to load; `None`: all five.
+    only: Option<&'l BTreeSet<Category>>,
+    batches: BTreeMap<Category, Batch>,
+    /// First failure per file.
+    failed: BTreeMap<usize, String>,
+    /// Set once ClickHouse could not be reached even after retries: the
+    /// rest of the load is not attempted (each insert would wait out its
+    /// retries the same way), and its files fail with this reason.
+    unreachable: Option<String>,
+    report: LoadReport,
+}
+
+/// Load `files` in-process. With `only`, rows of other tables are neither
+/// inserted nor counted (they were loaded by another path already).
+pub async fn load(
+    loader: &Loader<'_>,
+    files: &[XapiFile],
+    only: Option<&BTreeSet<Category>>,
+) -> LoadReport {
+    let mut run = Load {
+        loader,
+        files,
+        versions: vec![None; files.len()],
+        only,
+        batches: Category::LOADED
+            .iter()
+            .map(|c| {
+                (
+                    *c,
+                    Batch {
+                        category: *c,
+                        rows: Vec::new(),
+                        count: 0,
+                        members: Vec::new(),
+                    },
+                )
+            })
+            .collect(),
+        failed: BTreeMap::new(),
+        unreachable: None,
+        report: LoadReport::new(LoadPath::InProcess, "", files.len()),
+    };
+    for (i, file) in files.iter().enumerate() {
+        let name = file.name();
+        if !name.ends_with(".jsonl") {
+            run.report.skipped_files.push(FileProblem {
+                file: name,
+                reason: String::from("not a .jsonl file"),
+            });
+            continue;
+        }
+        if let Some(why) = &run.unreachable {
+            let reason = format!("not loaded: {why}");
+            run.fail(i, reason);
+            continue;
+        }
+        if let Err(e) = run.load_file(i).await {
+            run.fail(i, e.to_string());
+        }
+    }
+    for c in Category::LOADED {
+        run.flush(c).await;
+    }
+    let Load {
+        mut report, failed, ..
+    } = run;
+    report.failed_files = failed
+        .into_iter()
+        .map(|(i, reason)| FileProblem {
+            file: files[i].name(),
+            reason,
+        })
+        .collect();
+    report
+}
+
+impl Load<'_, '_> {
+    fn fail(&mut self, file: usize, reason: String) {
+        self.failed.entry(file).or_insert(reason);
+    }
+
+    fn invalid(&mut self, file: usize, line: u64, reason: String) {
+        self.report.invalid_lines += 1;
+        if self.report.invalid.len() < EXAMPLES {
+            self.report.invalid.push(InvalidLine {
+                file: self.files[file].name(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    async fn load_file(&mut self, i: usize) -> Result<(), XapiError> {
+        let name = self.files[i].name();
+        let max = self.loader.settings.max_line_bytes;
+        let mut opened = files::open(&self.files[i], self.loader.s3).await?;
+        self.versions[i] = Some(format!("{name}@{}", opened.version));
+        let mut buf = Vec::new();
+        let mut lineno = 0u64;
+        while let Some(read) = files::next_line(opened.reader.as_mut(), &mut buf, max)
+            .await
+            .map_err(|e| XapiError::read(&name, format!("reading: {e}"), true))?
+        {
+            lineno += 1;
+            if self.failed.contains_key(&i) {
+                // An insert holding this file's rows failed: the file is
+                // reported failed and loads again next time, whole.
+                return Ok(());
+            }
+            if let Err(len) = read {
+                let reason = format!("line of {len} bytes is over the {max}-byte limit");
+                self.invalid(i, lineno, reason);
+                continue;
+            }
+            self.take_line(i, lineno, &buf).await;
+        }
+        Ok(())
+    }
+
+    async fn take_line(&mut self, i: usize, lineno: u64, raw: &[u8]) {
+        let (category, statement, checked) = match judge_bytes(raw) {
+            Judgement::Blank => return,
+            Judgement::Invalid { reason } => return self.invalid(i, lineno, reason),
+            Judgement::Unknown { verb } => {
+                *self.report.unknown_verbs.entry(verb).or_default() += 1;
+                return;
+            }
+            Judgement::Loadable {
+                category,
+                statement,
+                schema,
+            } => (category, statement, schema),
+        };
+        if self.only.is_some_and(|o| !o.contains(&category)) {
+            return;
+        }
+        if !checked.is_valid() {
+            self.report.schema_warnings += 1;
+            if self.report.schema_examples.len() < EXAMPLES {
+                let what = checked
+                    .issues
+                    .iter()
+                    .take(3)
+                    .map(|i| format!("{}: {}", i.field, i.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.report.schema_examples.push(InvalidLine {
+                    file: self.files[i].name(),
+                    line: lineno,
+                    reason: what,
+                });
+            }
+        }
+        // Judged loadable, so UTF-8.
+        let line = std::str::from_utf8(raw).unwrap_or_default();
+        let cells = row(columns(category), &statement, line, &self.files[i].name());
+        let batch = self.batches.get_mut(&category).expect("loaded category");
+        let mut text = String::with_capacity(512);
+        write_json_each_row(&mut text, columns(category), &cells);
+        text.push('\n');
+        batch.rows.extend_from_slice(text.as_bytes());
+        batch.count += 1;
+        match batch.members.last_mut() {
+            Some(m) if m.file == i => {
+                m.last_line = lineno;
+                m.rows += 1;
+            }
+            _ => batch.members.push(Member {
+                file: i,
+                first_line: lineno,
+                last_line: lineno,
+                rows: 1,
+            }),
+        }
+        if batch.count >= self.loader.settings.batch_rows {
+            self.flush(category).await;
+        }
+    }
+
+    /// Insert a category's batch. Success counts its rows; failure fails
+    /// every file with rows in it.
+    async fn flush(&mut self, category: Category) {
+        let batch = self.batches.get_mut(&category).expect("loaded category");
+        if batch.count == 0 {
+            return;
+        }
+        let members = std::mem::take(&mut batch.members);
+        let rows = std::mem::take(&mut batch.rows);
+        batch.count = 0;
+        if let Some(why) = &self.unreachable {
+            let reason = format!("not inserted: {why}");
+            for m in &members {
+                self.fail(m.file, reason.clone());
+            }
+            return;
+        }
+        let cols = columns(batch.category);
+        let names = cols
+            .iter()
+            .map(|c| ident(c.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert = format!(
+            "INSERT INTO {} ({names})",
+            self.loader.target().table(category)
+        );
+        let identity = members
+            .iter()
+            .map(|m| {
+                let source = self.versions[m.file].as_deref().unwrap_or("");
+                format!("{source}:{}-{}", m.first_line, m.last_line)
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        let token = self.loader.token(category.table(), &identity);
+        let result = self
+            .loader
+            .ch
+            .insert_json_rows(
+                &insert,
+                rows,
+                &[
+                    ("insert_deduplication_token", token),
+                    ("date_time_input_format", String::from("basic")),
+                ],
+            )
+            .await;
+        self.report.inserts += 1;
+        match result {
+            Ok(_) => {
+                let loaded: u64 = members.iter().map(|m| m.rows).sum();
+                *self
+                    .report
+                    .rows
+                    .entry(category.as_str().to_string())
+                    .or_default() += loaded;
+            }
+            Err(e) => {
+                let reason = format!("insert into {}: {e}", category.table());
+                if e.is_unreachable() {
+                    self.unreachable = Some(format!("ClickHouse could not be reached ({e})"));
+                }
+                for m in &members {
+                    self.fail(m.file, reason.clone());
+                }
+            }
+        }
+    }
+}

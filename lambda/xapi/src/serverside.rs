@@ -1,0 +1,311 @@
+//! The server-side path: ClickHouse reads the files from S3 itself with
+//! `INSERT … SELECT … FROM s3(…)`, the SELECT generated from the same
+//! column tables as the in-process path. S3 credentials come from a named
+//! collection, the server's own role, or (last resort) keys with their
+//! session token; the SQL written to logs never carries them.
+
+use eventlog_core::xapi::Category;
+use eventlog_core::xapi::sql::{insert_select, s3_function, summary_select};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::files::XapiFile;
+use crate::{LoadPath, LoadReport, Loader, ServerS3Auth, XapiError};
+
+/// What stays unescaped in a key inside the URL.
+const KEY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':');
+
+fn glob_safe(key: &str) -> bool {
+    !key.contains(['{', '}', ',', '*', '?'])
+}
+
+/// One URL (with a `{…}` alternation when there are several keys).
+fn url_for(endpoint: &str, bucket: &str, keys: &[&str]) -> String {
+    let enc = |k: &str| utf8_percent_encode(k, KEY).to_string();
+    if keys.len() == 1 {
+        return format!(
+            "{}/{}/{}",
+            endpoint.trim_end_matches('/'),
+            bucket,
+            enc(keys[0])
+        );
+    }
+    let common = keys[0].rfind('/').map_or("", |i| &keys[0][..=i]);
+    let common = keys.iter().fold(common, |acc, k| {
+        let mut end = acc.len().min(k.len());
+        while !k.is_char_boundary(end) || !acc.is_char_boundary(end) || acc[..end] != k[..end] {
+            end -= 1;
+        }
+        let shared = &acc[..end];
+        shared.rfind('/').map_or("", |i| &shared[..=i])
+    });
+    let rests: Vec<String> = keys.iter().map(|k| enc(&k[common.len()..])).collect();
+    format!(
+        "{}/{}/{}{{{}}}",
+        endpoint.trim_end_matches('/'),
+        bucket,
+        enc(common),
+        rests.join(",")
+    )
+}
+
+/// Files the server-side path did not finish, and the tables it had
+/// already loaded them into.
+#[derive(Debug, Clone)]
+pub struct Unfinished {
+    pub files: Vec<XapiFile>,
+    pub done: BTreeSet<Category>,
+}
+
+/// What the server-side path did: the rows it loaded (counted per table
+/// only once that table's insert succeeded) and, if it stopped, why and
+/// what is left.
+pub struct Outcome {
+    pub report: LoadReport,
+    pub stopped: Option<(XapiError, Vec<Unfinished>)>,
+}
+
+pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
+    let mut report = LoadReport::new(LoadPath::ServerSide, "", files.len());
+    let everything = |e: XapiError| {
+        let all = Unfinished {
+            files: files.to_vec(),
+            done: BTreeSet::new(),
+        };
+        (e, vec![all])
+    };
+    let refused = |file: String, message: &str| XapiError::NotServerSide {
+        file,
+        message: message.to_string(),
+    };
+    let (auth, endpoint) = match (
+        loader.settings.server_auth.as_ref(),
+        loader.settings.s3_endpoint_for_clickhouse.as_deref(),
+    ) {
+        (Some(a), Some(e)) => (a, e),
+        (None, _) => {
+            let e = refused(
+                "CLICKHOUSE_S3_AUTH".into(),
+                "server-side loading is not configured",
+            );
+            let stopped = Some(everything(e));
+            return Outcome { report, stopped };
+        }
+        (_, None) => {
+            let e = refused("CLICKHOUSE_S3_ENDPOINT".into(), "is not set");
+            let stopped = Some(everything(e));
+            return Outcome { report, stopped };
+        }
+    };
+    let mut by_bucket: BTreeMap<&str, Vec<&XapiFile>> = BTreeMap::new();
+    for f in files {
+        match f {
+            XapiFile::S3 { bucket, key, .. } if key.ends_with(".jsonl") => {
+                if !glob_safe(key) {
+                    let e = refused(f.name(), "the key has glob characters; load it in-process");
+                    return Outcome {
+                        report,
+                        stopped: Some(everything(e)),
+                    };
+                }
+                by_bucket.entry(bucket).or_default().push(f);
+            }
+            XapiFile::S3 { .. } => report.skipped_files.push(super::FileProblem {
+                file: f.name(),
+                reason: "not a .jsonl file".into(),
+            }),
+            XapiFile::Local(_) => {
+                let e = refused(f.name(), "local files cannot be read by the server");
+                return Outcome {
+                    report,
+                    stopped: Some(everything(e)),
+                };
+            }
+        }
+    }
+    let chunks: Vec<(&str, Vec<&XapiFile>)> = by_bucket
+        .into_iter()
+        .flat_map(|(bucket, fs)| {
+            fs.chunks(loader.settings.files_per_query.max(1))
+                .map(|c| (bucket, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (k, (bucket, chunk)) in chunks.iter().enumerate() {
+        let mut done = BTreeSet::new();
+        if let Err(e) = load_chunk(
+            loader,
+            auth,
+            endpoint,
+            bucket,
+            chunk,
+            &mut done,
+            &mut report,
+        )
+        .await
+        {
+            let mut left = vec![Unfinished {
+                files: chunk.iter().map(|f| (*f).clone()).collect(),
+                done,
+            }];
+            left.extend(chunks[k + 1..].iter().map(|(_, c)| Unfinished {
+                files: c.iter().map(|f| (*f).clone()).collect(),
+                done: BTreeSet::new(),
+            }));
+            return Outcome {
+                report,
+                stopped: Some((e, left)),
+            };
+        }
+    }
+    Outcome {
+        report,
+        stopped: None,
+    }
+}
+
+/// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob): the summary query, then one
+/// insert per table present. Each table's rows are counted once its insert
+/// succeeded; the chunk's invalid lines and unknown verbs once all of them did.
+async fn load_chunk(
+    loader: &Loader<'_>,
+    auth: &ServerS3Auth,
+    endpoint: &str,
+    bucket: &str,
+    chunk: &[&XapiFile],
+    done: &mut BTreeSet<Category>,
+    report: &mut LoadReport,
+) -> Result<(), XapiError> {
+    let target = loader.target();
+    let mut limits = vec![(
+        "s3_retry_attempts",
+        loader.settings.s3_retry_attempts.to_string(),
+    )];
+    if loader.settings.server_side_timeout_secs > 0 {
+        limits.push((
+            "max_execution_time",
+            loader.settings.server_side_timeout_secs.to_string(),
+        ));
+    }
+    let keys: Vec<(&str, &str)> = chunk
+        .iter()
+        .filter_map(|f| match f {
+            XapiFile::S3 { key, etag, .. } => Some((key.as_str(), etag.as_deref().unwrap_or(""))),
+            XapiFile::Local(_) => None,
+        })
+        .collect();
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let url = url_for(endpoint, bucket, &names);
+    let source = s3_function(&url, &auth.as_sql(), false);
+    let shown = s3_function(&url, &auth.as_sql(), true);
+    // The object versions are part of the token: a rewritten file loads
+    // again, a re-delivered one adds nothing.
+    let identity = keys
+        .iter()
+        .map(|(k, e)| format!("s3://{bucket}/{k}@{e}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let sql = format!("{} FORMAT JSONEachRow", summary_select(&source));
+    let (text, _) = loader
+        .ch
+        .query_with(&sql, &limits)
+        .await
+        .map_err(|e| redacted(e, &source, &shown))?;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut invalid = 0u64;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            XapiError::read(&shown, format!("the summary query's answer: {e}"), false)
+        })?;
+        let n: u64 = v["statements"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v["statements"].as_u64())
+            .unwrap_or(0);
+        match v["category"].as_str().unwrap_or("") {
+            "invalid" => invalid += n,
+            "unknown" => {
+                *unknown
+                    .entry(v["verb"].as_str().unwrap_or("").to_string())
+                    .or_default() += n
+            }
+            c => *counts.entry(c.to_string()).or_default() += n,
+        }
+    }
+    for c in Category::LOADED {
+        let Some(n) = counts.get(c.as_str()).copied() else {
+            continue;
+        };
+        let token = loader.token(c.table(), &identity);
+        let sql = insert_select(&target, c, &source, Some(&token));
+        tracing::info!(table = c.table(), source = %shown, "server-side insert");
+        loader
+            .ch
+            .query_with(&sql, &limits)
+            .await
+            .map_err(|e| redacted(e, &source, &shown))?;
+        report.inserts += 1;
+        done.insert(c);
+        *report.rows.entry(c.as_str().to_string()).or_default() += n;
+    }
+    report.invalid_lines += invalid;
+    for (verb, n) in unknown {
+        *report.unknown_verbs.entry(verb).or_default() += n;
+    }
+    Ok(())
+}
+
+/// A ClickHouse error whose message may quote the query: the source with
+/// its credentials is replaced by the redacted one.
+fn redacted(e: crate::clickhouse::ClickHouseError, source: &str, shown: &str) -> XapiError {
+    use crate::clickhouse::ClickHouseError;
+    XapiError::ClickHouse(match e {
+        ClickHouseError::Server {
+            url,
+            status,
+            code,
+            message,
+        } => ClickHouseError::Server {
+            url,
+            status,
+            code,
+            message: message.replace(source, shown),
+        },
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_share_a_prefix_and_glob_the_rest() {
+        let u = url_for(
+            "http://h:1/",
+            "b",
+            &[
+                "section/1/video/a.jsonl",
+                "section/1/video/b c.jsonl",
+                "section/1/page/d.jsonl",
+            ],
+        );
+        assert_eq!(
+            u,
+            "http://h:1/b/section/1/{video/a.jsonl,video/b%20c.jsonl,page/d.jsonl}"
+        );
+        assert_eq!(
+            url_for("http://h", "b", &["x/y.jsonl"]),
+            "http://h/b/x/y.jsonl"
+        );
+        assert!(!glob_safe("a{b}.jsonl"));
+    }
+}
