@@ -17,6 +17,15 @@ FEATURES=(--features eventlog/fault-injection)
 step "clippy"
 cargo clippy --workspace --all-targets "${FEATURES[@]}" -q -- -D warnings
 
+step "no function over 80 lines outside tests; one HTTP and TLS stack"
+scripts/check-function-length.py
+dupes=$(cargo tree -d -e normal --workspace 2>/dev/null | grep -E '^(hyper|hyper-rustls|rustls|tokio-rustls|h2|http|reqwest|ring|aws-lc-rs) v' || true)
+if [ -n "$dupes" ]; then
+  echo "a second HTTP/TLS stack in the dependency tree:" >&2
+  echo "$dupes" >&2
+  exit 1
+fi
+
 step "core builds without std for a no_std target, and for wasm32-unknown-unknown"
 cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
 cargo build -q -p eventlog-core --target wasm32-unknown-unknown

@@ -1,4 +1,9 @@
 //! Python's Unicode `\d` and `\w`, from generated tables.
+//!
+//! Hand-written (tables generated from Python by
+//! `scripts/gen_unicode_tables.py`) for parity: the reference's file-name
+//! pattern and its visit-date pattern use Python's Unicode classes, which
+//! no regex crate's classes match exactly at the same Unicode version.
 
 use crate::unicode_tables::{DIGIT, WORD};
 

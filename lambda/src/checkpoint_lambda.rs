@@ -13,6 +13,8 @@ use eventlog_checkpoint::report::{RunStatus, RunSummary};
 use eventlog_trigger::checkpoint::Overrides;
 use serde_json::{Value, json};
 
+use crate::InvocationError;
+
 pub const DEFAULT_TEMPLATE: &str = "checkpoints/{study}/{datatype}/events.parquet";
 
 /// Resolved configuration of one invocation.
@@ -137,6 +139,48 @@ fn valid_bucket_name(b: &str) -> bool {
 /// The 400 response for a bad configuration (the reference's shape).
 pub fn bad_config_response(e: &BadConfig) -> Value {
     json!({"statusCode": 400, "error": "ValidationError", "message": format!("Configuration validation error: {}", e.0)})
+}
+
+/// Everything after a run: its CloudWatch metrics (EMF lines on stdout), a
+/// log line of its counts, and the answer. A run that committed nothing
+/// fails the invocation, so the function's `Errors` alarm fires.
+pub fn finish(inv: &Invocation, s: &RunSummary, now_ms: i64) -> Result<Value, InvocationError> {
+    let service = crate::env::env_var("POWERTOOLS_SERVICE_NAME")
+        .or_else(|| crate::env::env_var("AWS_LAMBDA_FUNCTION_NAME"))
+        .unwrap_or_else(|| "event-log-checkpoint".into());
+    for line in crate::metrics::emf_lines(s, &service, now_ms) {
+        println!("{line}");
+    }
+    tracing::info!(
+        status = ?s.status,
+        listed = s.listed,
+        new_objects = s.new_objects,
+        valid_events = s.valid_events,
+        invalid = s.invalid,
+        unreadable = s.unreadable,
+        filtered = s.filtered,
+        deferred = s.deferred,
+        events_added = s.events_added,
+        groups = s.groups.len(),
+        duration_ms = s.duration_ms,
+        "run finished"
+    );
+    response(inv, s).ok_or_else(|| {
+        let failed: Vec<String> = s
+            .groups
+            .iter()
+            .filter_map(|g| {
+                g.error
+                    .as_ref()
+                    .map(|e| format!("{}/{}: {e}", g.study, g.datatype))
+            })
+            .chain(s.ledger.error.clone())
+            .collect();
+        InvocationError {
+            kind: "NothingCommitted",
+            message: format!("nothing could be committed: {}", failed.join("; ")),
+        }
+    })
 }
 
 /// The response for a finished run: the seed's fields plus the detail.

@@ -140,4 +140,35 @@ fn bootstrap_answers_through_the_runtime_api() {
         !stdout.contains("AWS_SECRET_ACCESS_KEY") && !stdout.contains("\"test\""),
         "credentials in the logs"
     );
+    // Each stage is a span: closing, it logs its counts and its time, under
+    // the invocation's request id, so a slow run shows where its time went.
+    let closed = |stage: &str| -> Vec<&Value> {
+        logs.iter()
+            .copied()
+            .filter(|l| {
+                l["fields"]["message"] == "close"
+                    && l["span"]["name"] == stage
+                    && l["spans"][0]["request_id"] == "req-seed"
+            })
+            .collect()
+    };
+    for stage in [
+        "list", "plan", "fetch", "filter", "group", "merge", "commit", "ledger",
+    ] {
+        let lines = closed(stage);
+        assert!(!lines.is_empty(), "no closed `{stage}` span: {stdout}");
+        assert!(
+            lines.iter().all(|l| l["span"]["duration_ms"].is_u64()),
+            "`{stage}` has no duration: {:?}",
+            lines[0]
+        );
+    }
+    assert_eq!(
+        closed("list")[0]["span"]["listed"],
+        10,
+        "counts on the span"
+    );
+    assert_eq!(closed("fetch")[0]["span"]["read"], 10);
+    assert_eq!(closed("commit")[0]["span"]["committed"], 5);
+    assert_eq!(closed("merge").len(), 5, "one merge per group");
 }

@@ -76,6 +76,12 @@ pub fn decode(bytes: &[u8]) -> Result<Value, JsonError> {
     Parser::new(&text).document()
 }
 
+/// What follows a finished value.
+enum Next {
+    Value,
+    Done(Value),
+}
+
 enum Frame {
     Array(Vec<Value>),
     Object(Object, Option<Str>),
@@ -135,93 +141,99 @@ impl<'t> Parser<'t> {
     fn document(mut self) -> Result<Value, JsonError> {
         self.skip_ws();
         let mut stack: Vec<Frame> = Vec::new();
-        'value: loop {
+        loop {
             // Parse one value, or open a container and go round again.
-            let mut value = match self.peek() {
-                Some(b'{') => {
-                    self.open(&mut stack, Frame::Object(Object::new(), None))?;
+            let Some(value) = self.start_value(&mut stack)? else {
+                continue;
+            };
+            if let Next::Done(v) = self.finish_value(&mut stack, value)? {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// A scalar or an empty container; `None` when a container was opened
+    /// (its first member comes next).
+    fn start_value(&mut self, stack: &mut Vec<Frame>) -> Result<Option<Value>, JsonError> {
+        match self.peek() {
+            Some(b'{') => {
+                self.open(stack, Frame::Object(Object::new(), None))?;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    stack.pop();
+                    return Ok(Some(Value::Object(Object::new())));
+                }
+                let key = self.object_key()?;
+                if let Some(Frame::Object(_, pending)) = stack.last_mut() {
+                    *pending = Some(key);
+                }
+                Ok(None)
+            }
+            Some(b'[') => {
+                self.open(stack, Frame::Array(Vec::new()))?;
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    stack.pop();
+                    return Ok(Some(Value::Array(Vec::new())));
+                }
+                Ok(None)
+            }
+            _ => self.scalar().map(Some),
+        }
+    }
+
+    /// Attach a finished value to its container, closing every container
+    /// it completes: `Next::Value` when another value follows, `Done` with
+    /// the document at its end.
+    fn finish_value(
+        &mut self,
+        stack: &mut Vec<Frame>,
+        mut value: Value,
+    ) -> Result<Next, JsonError> {
+        loop {
+            let closing = match stack.last_mut() {
+                None => {
                     self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        self.pos += 1;
-                        stack.pop();
-                        Value::Object(Object::new())
-                    } else {
+                    if self.pos != self.bytes.len() {
+                        return Err(self.syntax("Extra data"));
+                    }
+                    return Ok(Next::Done(value));
+                }
+                Some(Frame::Array(items)) => {
+                    items.push(value);
+                    b']'
+                }
+                Some(Frame::Object(obj, pending)) => {
+                    if let Some(key) = pending.take() {
+                        obj.push(key, value);
+                    }
+                    b'}'
+                }
+            };
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if closing == b'}' {
                         let key = self.object_key()?;
                         if let Some(Frame::Object(_, pending)) = stack.last_mut() {
                             *pending = Some(key);
                         }
-                        continue 'value;
                     }
+                    return Ok(Next::Value);
                 }
-                Some(b'[') => {
-                    self.open(&mut stack, Frame::Array(Vec::new()))?;
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        self.pos += 1;
-                        stack.pop();
-                        Value::Array(Vec::new())
-                    } else {
-                        continue 'value;
-                    }
+                Some(c) if c == closing => {
+                    self.pos += 1;
+                    value = match stack.pop() {
+                        Some(Frame::Array(items)) => Value::Array(items),
+                        Some(Frame::Object(o, _)) => Value::Object(o),
+                        None => return Err(self.syntax(INTERNAL)),
+                    };
                 }
-                _ => self.scalar()?,
-            };
-            // Attach the finished value to its container; close containers
-            // whose last member this was.
-            loop {
-                match stack.last_mut() {
-                    None => {
-                        self.skip_ws();
-                        if self.pos != self.bytes.len() {
-                            return Err(self.syntax("Extra data"));
-                        }
-                        return Ok(value);
-                    }
-                    Some(Frame::Array(items)) => {
-                        items.push(value);
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => {
-                                self.pos += 1;
-                                self.skip_ws();
-                                continue 'value;
-                            }
-                            Some(b']') => {
-                                self.pos += 1;
-                                value = match stack.pop() {
-                                    Some(Frame::Array(items)) => Value::Array(items),
-                                    _ => return Err(self.syntax(INTERNAL)),
-                                };
-                            }
-                            _ => return Err(self.syntax("Expecting ',' delimiter")),
-                        }
-                    }
-                    Some(Frame::Object(obj, pending)) => {
-                        if let Some(key) = pending.take() {
-                            obj.push(key, value);
-                        }
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => {
-                                self.pos += 1;
-                                self.skip_ws();
-                                let key = self.object_key()?;
-                                if let Some(Frame::Object(_, pending)) = stack.last_mut() {
-                                    *pending = Some(key);
-                                }
-                                continue 'value;
-                            }
-                            Some(b'}') => {
-                                self.pos += 1;
-                                value = match stack.pop() {
-                                    Some(Frame::Object(o, _)) => Value::Object(o),
-                                    _ => return Err(self.syntax(INTERNAL)),
-                                };
-                            }
-                            _ => return Err(self.syntax("Expecting ',' delimiter")),
-                        }
-                    }
-                }
+                _ => return Err(self.syntax("Expecting ',' delimiter")),
             }
         }
     }
@@ -375,57 +387,7 @@ impl<'t> Parser<'t> {
                 b'\\' => {
                     let buf = out.get_or_insert_with(String::new);
                     buf.push_str(&self.src[chunk_start..self.pos]);
-                    let esc_at = self.pos;
-                    let Some(&e) = b.get(self.pos + 1) else {
-                        return Err(self.err_at(
-                            JsonErrorKind::Syntax,
-                            "Unterminated string starting at",
-                            open,
-                        ));
-                    };
-                    self.pos += 2;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4(esc_at)?;
-                            if (0xD800..=0xDBFF).contains(&hi)
-                                && b.get(self.pos) == Some(&b'\\')
-                                && b.get(self.pos + 1) == Some(&b'u')
-                            {
-                                let save = self.pos;
-                                self.pos += 2;
-                                let lo = self.hex4(save)?;
-                                if (0xDC00..=0xDFFF).contains(&lo) {
-                                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                                    char::from_u32(cp).unwrap_or('\u{FFFD}')
-                                } else {
-                                    // Python keeps both units; the first is unpaired.
-                                    self.pos = save;
-                                    unpaired = true;
-                                    '\u{FFFD}'
-                                }
-                            } else if (0xD800..=0xDFFF).contains(&hi) {
-                                unpaired = true;
-                                '\u{FFFD}'
-                            } else {
-                                char::from_u32(hi).unwrap_or('\u{FFFD}')
-                            }
-                        }
-                        _ => {
-                            return Err(self.err_at(
-                                JsonErrorKind::Syntax,
-                                "Invalid \\escape",
-                                esc_at,
-                            ));
-                        }
-                    };
+                    let ch = self.escape(open, &mut unpaired)?;
                     buf.push(ch);
                     chunk_start = self.pos;
                 }
@@ -435,6 +397,60 @@ impl<'t> Parser<'t> {
                 _ => self.pos += 1,
             }
         }
+    }
+
+    /// The character of the escape at `self.pos` (a backslash), moving past
+    /// it. A lone surrogate becomes U+FFFD and sets `unpaired`, as Python
+    /// keeps it unpaired.
+    fn escape(&mut self, open: usize, unpaired: &mut bool) -> Result<char, JsonError> {
+        let b = self.bytes;
+        let esc_at = self.pos;
+        let Some(&e) = b.get(self.pos + 1) else {
+            return Err(self.err_at(
+                JsonErrorKind::Syntax,
+                "Unterminated string starting at",
+                open,
+            ));
+        };
+        self.pos += 2;
+        Ok(match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.hex4(esc_at)?;
+                if (0xD800..=0xDBFF).contains(&hi)
+                    && b.get(self.pos) == Some(&b'\\')
+                    && b.get(self.pos + 1) == Some(&b'u')
+                {
+                    let save = self.pos;
+                    self.pos += 2;
+                    let lo = self.hex4(save)?;
+                    if (0xDC00..=0xDFFF).contains(&lo) {
+                        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        char::from_u32(cp).unwrap_or('\u{FFFD}')
+                    } else {
+                        // Python keeps both units; the first is unpaired.
+                        self.pos = save;
+                        *unpaired = true;
+                        '\u{FFFD}'
+                    }
+                } else if (0xD800..=0xDFFF).contains(&hi) {
+                    *unpaired = true;
+                    '\u{FFFD}'
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{FFFD}')
+                }
+            }
+            _ => {
+                return Err(self.err_at(JsonErrorKind::Syntax, "Invalid \\escape", esc_at));
+            }
+        })
     }
 
     fn hex4(&mut self, esc_at: usize) -> Result<u32, JsonError> {

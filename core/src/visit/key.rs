@@ -7,6 +7,10 @@
 //! consumer keeps a key only if it matches one regular expression and
 //! ignores every other key without a trace; [`reference_skip_reason`] says
 //! why it would have ignored one.
+//!
+//! Hand-written, not a regex crate: the reference's pattern is a Python
+//! `re.match` with Unicode `\d`/`\w` and Python's `$`, which this module
+//! emulates exactly to say which keys the reference silently skipped.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -346,44 +350,50 @@ pub(crate) fn check(key: &str, parsed: &Parsed) -> Vec<Issue> {
         }
     }
     if let (Some(project), Some(ptid)) = (&parsed.project_label, &parsed.ptid) {
-        let project = sanitize_project(project);
-        let expected = format!("{project}-{ptid}");
-        if name.project_and_ptid != expected {
-            let tail = format!("-{ptid}");
-            let head = format!("{project}-");
-            if name.project_and_ptid.ends_with(&tail) {
-                let in_name = &name.project_and_ptid[..name.project_and_ptid.len() - tail.len()];
-                out.push(mismatch("project_label", "the project", in_name, &project));
-            } else if let Some(in_name) = name.project_and_ptid.strip_prefix(&head) {
-                out.push(mismatch("ptid", "the ptid", in_name, ptid));
-            } else {
-                out.push(mismatch(
-                    "project_label",
-                    "the project and ptid",
-                    name.project_and_ptid,
-                    &expected,
-                ));
-            }
-        }
+        out.extend(project_and_ptid(&name, project, ptid));
     }
-    match name.suffix {
-        NameSuffix::VisitDate(d) => {
-            if let Some(vd) = &parsed.visit_date
-                && vd != d
-            {
-                out.push(mismatch("visit_date", "the visit date", d, vd));
-            }
-        }
-        NameSuffix::VisitNumber(n) => {
-            if let Some(vn) = &parsed.visit_number {
-                let content = vn.as_deref().unwrap_or("None");
-                if content != n {
-                    out.push(mismatch("visit_number", "the visit number", n, content));
-                }
-            }
-        }
-    }
+    out.extend(visit(&name, parsed));
     out
+}
+
+/// The `{project}-{ptid}` part against the content. Both may contain `-`,
+/// so the one that does not fit is named when the other one does.
+fn project_and_ptid(name: &EventName<'_>, project: &str, ptid: &str) -> Option<Issue> {
+    let project = sanitize_project(project);
+    let expected = format!("{project}-{ptid}");
+    if name.project_and_ptid == expected {
+        return None;
+    }
+    let tail = format!("-{ptid}");
+    let head = format!("{project}-");
+    Some(if name.project_and_ptid.ends_with(&tail) {
+        let in_name = &name.project_and_ptid[..name.project_and_ptid.len() - tail.len()];
+        mismatch("project_label", "the project", in_name, &project)
+    } else if let Some(in_name) = name.project_and_ptid.strip_prefix(&head) {
+        mismatch("ptid", "the ptid", in_name, ptid)
+    } else {
+        mismatch(
+            "project_label",
+            "the project and ptid",
+            name.project_and_ptid,
+            &expected,
+        )
+    })
+}
+
+/// The visit date (or, in the older form, the visit number) against the content.
+fn visit(name: &EventName<'_>, parsed: &Parsed) -> Option<Issue> {
+    match name.suffix {
+        NameSuffix::VisitDate(d) => parsed
+            .visit_date
+            .as_ref()
+            .filter(|vd| *vd != d)
+            .map(|vd| mismatch("visit_date", "the visit date", d, vd)),
+        NameSuffix::VisitNumber(n) => parsed.visit_number.as_ref().and_then(|vn| {
+            let content = vn.as_deref().unwrap_or("None");
+            (content != n).then(|| mismatch("visit_number", "the visit number", n, content))
+        }),
+    }
 }
 
 fn skip_issue(why: &str) -> Issue {

@@ -86,103 +86,20 @@ pub fn validate_value(value: &Value) -> Validation {
         reference_errors: 0,
         parsed: Parsed::default(),
     };
-
-    let action = v
-        .literal("action", &Action::ALL.map(Action::as_str))
-        .and_then(Action::parse);
-    v.parsed.action = action;
-    let study = match obj.get("study") {
-        None => Some(String::from("adrc")),
-        Some(_) => v.string("study", StrRule::Plain),
-    };
-    let study = study.and_then(|s| v.study_path_safe(s));
-    let adcid = v.adcid();
-    let project_label = v.string("project_label", StrRule::Plain);
-    v.parsed.project_label = project_label.clone();
-    let center_label = v.string("center_label", StrRule::Plain);
-    let gear_name = v.string("gear_name", StrRule::Plain);
-    let ptid = v.string("ptid", StrRule::Ptid);
-    v.parsed.ptid = ptid.clone();
-    let naccid = v.optional_string("naccid");
-    let visit_date = v.string("visit_date", StrRule::VisitDate);
-    v.parsed.visit_date = visit_date.clone();
-    let visit_number = v.optional_string("visit_number");
-    v.parsed.visit_number = visit_number.clone();
-    let datatype = v
-        .literal("datatype", &Datatype::ALL.map(Datatype::as_str))
-        .and_then(Datatype::parse);
-    let module = v.optional_string("module");
-    let packet = v.optional_string("packet");
-    let modality = v.optional_string("modality");
-    let timestamp = v.timestamp();
-    v.parsed.timestamp = timestamp.clone();
-
-    for key in obj.keys() {
-        if !key.unpaired_surrogate && KNOWN.contains(&key.as_str()) {
-            continue;
-        }
-        v.push(Issue::new(
-            key.as_str(),
-            Code::ExtraForbidden,
-            format!(
-                "unknown field `{}`: extra fields are not allowed",
-                excerpt(key.as_str())
-            ),
-        ));
-    }
-
+    // Field by field in declaration order, as the reference reports them.
+    let fields = Fields::read(&mut v);
+    v.forbid_extra();
     // The datatype rule runs when every field passed the reference's own
     // checks, whether or not one of our stricter rules failed.
     if v.reference_errors == 0
-        && let (Some(datatype), Some(module), Some(modality)) = (datatype, &module, &modality)
+        && let (Some(datatype), Some(module), Some(modality)) =
+            (fields.datatype, &fields.module, &fields.modality)
     {
         v.datatype_rule(datatype, module.as_deref(), modality.as_deref());
     }
-
     let Checker { errors, parsed, .. } = v;
     let event = if errors.is_empty() {
-        match (
-            action,
-            study,
-            adcid,
-            project_label,
-            center_label,
-            gear_name,
-            ptid,
-            visit_date,
-            datatype,
-            timestamp,
-        ) {
-            (
-                Some(action),
-                Some(study),
-                Some(adcid),
-                Some(project_label),
-                Some(center_label),
-                Some(gear_name),
-                Some(ptid),
-                Some(visit_date),
-                Some(datatype),
-                Some(ts),
-            ) => i32::try_from(adcid).ok().map(|pipeline_adcid| VisitEvent {
-                action,
-                study,
-                pipeline_adcid,
-                project_label,
-                center_label,
-                gear_name,
-                ptid,
-                naccid: naccid.flatten(),
-                visit_date,
-                visit_number: visit_number.flatten(),
-                datatype,
-                module: module.flatten(),
-                packet: packet.flatten(),
-                modality: modality.flatten(),
-                timestamp: ts.utc,
-            }),
-            _ => None,
-        }
+        fields.into_event()
     } else {
         None
     };
@@ -190,6 +107,117 @@ pub fn validate_value(value: &Value) -> Validation {
         event: event.map(Valid::new),
         errors,
         parsed,
+    }
+}
+
+/// Every field as read: `None` where it failed its own checks (optional
+/// ones are `Some(None)` when absent or null).
+struct Fields {
+    action: Option<Action>,
+    study: Option<String>,
+    adcid: Option<i64>,
+    project_label: Option<String>,
+    center_label: Option<String>,
+    gear_name: Option<String>,
+    ptid: Option<String>,
+    naccid: Option<Option<String>>,
+    visit_date: Option<String>,
+    visit_number: Option<Option<String>>,
+    datatype: Option<Datatype>,
+    module: Option<Option<String>>,
+    packet: Option<Option<String>>,
+    modality: Option<Option<String>>,
+    timestamp: Option<ParsedTimestamp>,
+}
+
+impl Fields {
+    fn read(v: &mut Checker<'_>) -> Fields {
+        let action = v
+            .literal("action", &Action::ALL.map(Action::as_str))
+            .and_then(Action::parse);
+        v.parsed.action = action;
+        let study = match v.obj.get("study") {
+            None => Some(String::from("adrc")),
+            Some(_) => v.string("study", StrRule::Plain),
+        };
+        let study = study.and_then(|s| v.study_path_safe(s));
+        let adcid = v.adcid();
+        let project_label = v.string("project_label", StrRule::Plain);
+        v.parsed.project_label = project_label.clone();
+        let center_label = v.string("center_label", StrRule::Plain);
+        let gear_name = v.string("gear_name", StrRule::Plain);
+        let ptid = v.string("ptid", StrRule::Ptid);
+        v.parsed.ptid = ptid.clone();
+        let naccid = v.optional_string("naccid");
+        let visit_date = v.string("visit_date", StrRule::VisitDate);
+        v.parsed.visit_date = visit_date.clone();
+        let visit_number = v.optional_string("visit_number");
+        v.parsed.visit_number = visit_number.clone();
+        let datatype = v
+            .literal("datatype", &Datatype::ALL.map(Datatype::as_str))
+            .and_then(Datatype::parse);
+        let module = v.optional_string("module");
+        let packet = v.optional_string("packet");
+        let modality = v.optional_string("modality");
+        let timestamp = v.timestamp();
+        v.parsed.timestamp = timestamp.clone();
+        Fields {
+            action,
+            study,
+            adcid,
+            project_label,
+            center_label,
+            gear_name,
+            ptid,
+            naccid,
+            visit_date,
+            visit_number,
+            datatype,
+            module,
+            packet,
+            modality,
+            timestamp,
+        }
+    }
+
+    /// The event, when every required field is there.
+    fn into_event(self) -> Option<VisitEvent> {
+        Some(VisitEvent {
+            action: self.action?,
+            study: self.study?,
+            pipeline_adcid: i32::try_from(self.adcid?).ok()?,
+            project_label: self.project_label?,
+            center_label: self.center_label?,
+            gear_name: self.gear_name?,
+            ptid: self.ptid?,
+            naccid: self.naccid.flatten(),
+            visit_date: self.visit_date?,
+            visit_number: self.visit_number.flatten(),
+            datatype: self.datatype?,
+            module: self.module.flatten(),
+            packet: self.packet.flatten(),
+            modality: self.modality.flatten(),
+            timestamp: self.timestamp?.utc,
+        })
+    }
+}
+
+impl Checker<'_> {
+    /// Every key that is not a field of the model.
+    fn forbid_extra(&mut self) {
+        for key in self.obj.keys() {
+            if !key.unpaired_surrogate && KNOWN.contains(&key.as_str()) {
+                continue;
+            }
+            self.push(Issue::new(
+                key.as_str(),
+                Code::ExtraForbidden,
+                format!(
+                    "unknown field `{}`: extra fields are not allowed",
+                    excerpt(key.as_str())
+                ),
+            ));
+        }
     }
 }
 

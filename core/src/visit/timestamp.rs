@@ -7,6 +7,8 @@
 //! numeric strings or JSON numbers (milliseconds when the magnitude exceeds
 //! 2e10). The arithmetic below reproduces the reference's, rounding quirks
 //! included, because the normalised value is what gets merged and stored.
+//! That is why this is hand-written rather than chrono's parser: chrono
+//! accepts and rejects other strings, and rounds Unix times differently.
 
 use alloc::string::String;
 use core::fmt::Write;
@@ -338,72 +340,8 @@ fn rfc3339(b: &[u8]) -> Result<Local, ()> {
         return Err(());
     }
     let mut pos = 16;
-    let mut second = 0;
-    let mut micro = 0u32;
-    if b.get(pos) == Some(&b':') {
-        second = two(b, pos + 1).ok_or(())?;
-        if second > 59 {
-            return Err(());
-        }
-        pos += 3;
-        if matches!(b.get(pos), Some(b'.' | b',')) {
-            pos += 1;
-            let mut n = 0;
-            while let Some(d) = digit(b, pos + n) {
-                // Digits past the sixth are dropped, not rounded.
-                if n < 6 {
-                    micro = micro * 10 + d;
-                }
-                n += 1;
-            }
-            if n == 0 {
-                return Err(());
-            }
-            if n < 6 {
-                micro *= 10u32.pow(6 - n as u32);
-            }
-            pos += n;
-        }
-    }
-    let mut offset = None;
-    if let Some(&c) = b.get(pos) {
-        pos += 1;
-        if c == b'Z' || c == b'z' {
-            offset = Some(0);
-        } else {
-            let sign = match c {
-                b'+' => 1,
-                b'-' => -1,
-                // U+2212 MINUS SIGN, as UTF-8.
-                0xE2 if b.get(pos) == Some(&0x88) && b.get(pos + 1) == Some(&0x92) => {
-                    pos += 2;
-                    -1
-                }
-                _ => return Err(()),
-            };
-            let hh = two(b, pos).ok_or(())? as i32;
-            let mm = match b.get(pos + 2) {
-                Some(b':') => {
-                    pos += 3;
-                    two(b, pos).ok_or(())?
-                }
-                Some(c) if c.is_ascii_digit() => {
-                    pos += 2;
-                    two(b, pos).ok_or(())?
-                }
-                _ => return Err(()),
-            } as i32;
-            if mm >= 60 {
-                return Err(());
-            }
-            let value = sign * (hh * 3600 + mm * 60);
-            if value.abs() >= 86_400 {
-                return Err(());
-            }
-            offset = Some(value);
-            pos += 2;
-        }
-    }
+    let (second, micro) = seconds(b, &mut pos)?;
+    let offset = zone(b, &mut pos)?;
     if pos != b.len() {
         return Err(());
     }
@@ -415,6 +353,81 @@ fn rfc3339(b: &[u8]) -> Result<Local, ()> {
         micro,
         offset,
     })
+}
+
+/// Optional `:SS` with an optional fraction (`.` or `,`): digits past the
+/// sixth are dropped, not rounded.
+fn seconds(b: &[u8], pos: &mut usize) -> Result<(u32, u32), ()> {
+    if b.get(*pos) != Some(&b':') {
+        return Ok((0, 0));
+    }
+    let second = two(b, *pos + 1).ok_or(())?;
+    if second > 59 {
+        return Err(());
+    }
+    *pos += 3;
+    let mut micro = 0u32;
+    if matches!(b.get(*pos), Some(b'.' | b',')) {
+        *pos += 1;
+        let mut n = 0;
+        while let Some(d) = digit(b, *pos + n) {
+            if n < 6 {
+                micro = micro * 10 + d;
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return Err(());
+        }
+        if n < 6 {
+            micro *= 10u32.pow(6 - n as u32);
+        }
+        *pos += n;
+    }
+    Ok((second, micro))
+}
+
+/// An optional zone: `Z`/`z`, or `±HH:MM`/`±HHMM` (the minus also as U+2212),
+/// as an offset in seconds under a day.
+fn zone(b: &[u8], pos: &mut usize) -> Result<Option<i32>, ()> {
+    let Some(&c) = b.get(*pos) else {
+        return Ok(None);
+    };
+    *pos += 1;
+    if c == b'Z' || c == b'z' {
+        return Ok(Some(0));
+    }
+    let sign = match c {
+        b'+' => 1,
+        b'-' => -1,
+        // U+2212 MINUS SIGN, as UTF-8.
+        0xE2 if b.get(*pos) == Some(&0x88) && b.get(*pos + 1) == Some(&0x92) => {
+            *pos += 2;
+            -1
+        }
+        _ => return Err(()),
+    };
+    let hh = two(b, *pos).ok_or(())? as i32;
+    let mm = match b.get(*pos + 2) {
+        Some(b':') => {
+            *pos += 3;
+            two(b, *pos).ok_or(())?
+        }
+        Some(c) if c.is_ascii_digit() => {
+            *pos += 2;
+            two(b, *pos).ok_or(())?
+        }
+        _ => return Err(()),
+    } as i32;
+    if mm >= 60 {
+        return Err(());
+    }
+    let value = sign * (hh * 3600 + mm * 60);
+    if value.abs() >= 86_400 {
+        return Err(());
+    }
+    *pos += 2;
+    Ok(Some(value))
 }
 
 #[cfg(test)]

@@ -577,38 +577,18 @@ fn check(node: &Node<'_>, v: &Value, path: &str, out: &mut Vec<Issue>) {
             format!("must be {want}, not {}", type_name(v)),
         ));
     };
+    if let Some(want) = type_wanted(node, v) {
+        bad(want, out);
+        return;
+    }
     match node {
-        Node::Any => {}
-        Node::Str => {
-            if !matches!(v, Value::Str(_)) {
-                bad("a string", out);
-            }
-        }
-        Node::Num => {
-            if !matches!(v, Value::Int(_) | Value::Float(_)) {
-                bad("a number", out);
-            }
-        }
-        Node::Int => {
-            if !is_int(v) {
-                bad("an integer", out);
-            }
-        }
-        Node::StrOrNull => {
-            if !matches!(v, Value::Str(_) | Value::Null) {
-                bad("a string or null", out);
-            }
-        }
-        Node::IntOrNull => {
-            if !(is_int(v) || matches!(v, Value::Null)) {
-                bad("an integer or null", out);
-            }
-        }
-        Node::StrOrInt => {
-            if !(is_int(v) || matches!(v, Value::Str(_))) {
-                bad("a string or an integer", out);
-            }
-        }
+        Node::Any
+        | Node::Str
+        | Node::Num
+        | Node::Int
+        | Node::StrOrNull
+        | Node::IntOrNull
+        | Node::StrOrInt => {}
         Node::ConstStr(want) => {
             if !matches!(v, Value::Str(s) if s.text == *want) {
                 out.push(Issue::new(
@@ -657,6 +637,24 @@ fn check(node: &Node<'_>, v: &Value, path: &str, out: &mut Vec<Issue>) {
             _ => bad("an array", out),
         },
     }
+}
+
+/// For a node that only constrains the JSON type: the type it wants, when
+/// `v` is not of it.
+fn type_wanted(node: &Node<'_>, v: &Value) -> Option<&'static str> {
+    let (ok, want) = match node {
+        Node::Str => (matches!(v, Value::Str(_)), "a string"),
+        Node::Num => (matches!(v, Value::Int(_) | Value::Float(_)), "a number"),
+        Node::Int => (is_int(v), "an integer"),
+        Node::StrOrNull => (matches!(v, Value::Str(_) | Value::Null), "a string or null"),
+        Node::IntOrNull => (is_int(v) || matches!(v, Value::Null), "an integer or null"),
+        Node::StrOrInt => (
+            is_int(v) || matches!(v, Value::Str(_)),
+            "a string or an integer",
+        ),
+        _ => return None,
+    };
+    (!ok).then_some(want)
 }
 
 /// JSON Schema's `integer`: a number with no fraction (`1.0` counts).

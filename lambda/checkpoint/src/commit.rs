@@ -57,7 +57,7 @@ pub struct GroupResult {
 }
 
 /// Commit every group, `parallelism` at a time; results in group order.
-#[tracing::instrument(name = "commit", skip_all, fields(groups = groups.len(), committed, failed))]
+#[tracing::instrument(name = "commit", skip_all, fields(groups = groups.len(), committed, failed, duration_ms))]
 pub async fn commit_groups(
     sink: &impl ObjectStore,
     sink_prefix: &str,
@@ -67,6 +67,7 @@ pub async fn commit_groups(
     max_attempts: u32,
     progress: &dyn Progress,
 ) -> Vec<GroupResult> {
+    let _timed = crate::timed::Timed::start();
     progress.stage("merging", Some(groups.len() as u64));
     let first_commit = std::sync::Once::new();
     let mut results: Vec<GroupResult> = futures::stream::iter(groups)
@@ -148,13 +149,14 @@ pub async fn commit_group(
 }
 
 /// One read-merge-write attempt.
-#[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len()))]
+#[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len(), duration_ms))]
 async fn attempt(
     store: &impl ObjectStore,
     key: &str,
     location: &str,
     events: Arc<Vec<Valid<VisitEvent>>>,
 ) -> Result<(GroupStatus, MergeStats, Option<u64>), Attempt> {
+    let _timed = crate::timed::Timed::start();
     let failed = |e: GroupError| Attempt::Failed(e);
     let scratch = tempfile::Builder::new()
         .prefix("eventlog-merge-")
@@ -199,5 +201,115 @@ async fn attempt(
         Ok(_) => Ok((GroupStatus::Committed, stats, size)),
         Err(e) if e.is_precondition() => Err(Attempt::Conflict(e)),
         Err(e) => Err(failed(GroupError::Write(e))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::AtomicBool;
+
+    use eventlog_core::visit::validate;
+    use eventlog_store::local::LocalStore;
+    use eventlog_store::{Object, ObjectMeta};
+
+    use super::*;
+
+    /// A local store where another run commits the checkpoint just before
+    /// this run's first write lands.
+    struct Racing {
+        inner: LocalStore,
+        other: Vec<Valid<VisitEvent>>,
+        meddled: AtomicBool,
+    }
+
+    impl ObjectStore for Racing {
+        fn locate(&self, key: &str) -> String {
+            self.inner.locate(key)
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+            self.inner.list(prefix).await
+        }
+        async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
+            self.inner.get(key, limit).await
+        }
+        async fn get_to_file(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
+            self.inner.get_to_file(key, dest).await
+        }
+        async fn put(
+            &self,
+            key: &str,
+            body: Body,
+            condition: Condition,
+        ) -> Result<Version, StoreError> {
+            if !self.meddled.swap(true, Ordering::SeqCst) {
+                let r = commit_group(&self.inner, key, "adrc", "form", self.other.clone(), 1).await;
+                assert_eq!(r.status, GroupStatus::Committed);
+            }
+            self.inner.put(key, body, condition).await
+        }
+        fn scratch_dir(&self) -> PathBuf {
+            self.inner.scratch_dir()
+        }
+    }
+
+    fn event(ptid: &str) -> Valid<VisitEvent> {
+        let text = format!(
+            r#"{{"action":"submit","project_label":"p","center_label":"c","gear_name":"g","datatype":"form","module":"UDS","timestamp":"2024-01-15T10:00:00Z","visit_date":"2024-01-15","pipeline_adcid":42,"ptid":"{ptid}"}}"#
+        );
+        validate(text.as_bytes()).event.unwrap()
+    }
+
+    #[test]
+    fn a_lost_race_is_merged_again_not_overwritten() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Racing {
+            inner: LocalStore::new(dir.path()),
+            other: vec![event("OTHER")],
+            meddled: AtomicBool::new(false),
+        };
+        let r = rt.block_on(commit_group(
+            &store,
+            "adrc/form/events.parquet",
+            "adrc",
+            "form",
+            vec![event("MINE")],
+            4,
+        ));
+        assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
+        assert_eq!(r.conflicts, 1);
+        assert_eq!(
+            (r.stats.rows_before, r.stats.rows_after),
+            (1, 2),
+            "the other run's row is kept"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_checkpoint_fails_the_group_untouched() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("adrc/form/events.parquet");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"PAR1 damaged").unwrap();
+        let store = LocalStore::new(dir.path());
+        let r = rt.block_on(commit_group(
+            &store,
+            "adrc/form/events.parquet",
+            "adrc",
+            "form",
+            vec![event("1")],
+            4,
+        ));
+        assert_eq!(r.status, GroupStatus::Failed);
+        assert!(r.error.unwrap().contains("events.parquet"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 damaged");
     }
 }

@@ -53,7 +53,7 @@ pub struct FetchResult {
 
 /// Read `objects` at most `concurrency` at a time. Stops starting new reads
 /// once `deadline` has passed; the objects not started are returned apart.
-#[tracing::instrument(name = "fetch", skip_all, fields(objects = objects.len(), read, deferred))]
+#[tracing::instrument(name = "fetch", skip_all, fields(objects = objects.len(), read, deferred, duration_ms))]
 pub async fn fetch_all(
     store: &impl ObjectStore,
     objects: Vec<ObjectMeta>,
@@ -61,6 +61,7 @@ pub async fn fetch_all(
     deadline: Option<Instant>,
     progress: &dyn Progress,
 ) -> (Vec<FetchResult>, Vec<ObjectMeta>) {
+    let _timed = crate::timed::Timed::start();
     let (concurrency, max_bytes) = (settings.concurrency, settings.max_object_bytes);
     let deferred = std::sync::Mutex::new(Vec::new());
     let results: Vec<Option<FetchResult>> = futures::stream::iter(objects)
@@ -132,4 +133,63 @@ pub fn first_error(errors: &[Issue]) -> Option<String> {
     errors
         .first()
         .map(|e| format!("{}: {} [{}]", e.field, e.message, e.code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunSettings;
+    use crate::progress::Silent;
+    use eventlog_store::local::LocalStore;
+
+    #[test]
+    fn reads_checks_limits_and_defers() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("log-a.json"), b"{}").unwrap();
+        std::fs::write(dir.path().join("big.json"), vec![b' '; 100]).unwrap();
+        let store = LocalStore::new(dir.path());
+        let listed = rt.block_on(store.list("")).unwrap();
+        let settings = RunSettings {
+            max_object_bytes: 50,
+            ..RunSettings::default()
+        };
+        let (got, deferred) =
+            rt.block_on(fetch_all(&store, listed.clone(), &settings, None, &Silent));
+        assert!(deferred.is_empty());
+        let kinds: Vec<(&str, &str)> = got
+            .iter()
+            .map(|r| {
+                let k = match &r.fetched {
+                    Fetched::Checked { report, .. } if !report.valid => "invalid",
+                    Fetched::Checked { .. } => "valid",
+                    Fetched::TooLarge { .. } => "too large",
+                    Fetched::Unreadable { .. } => "unreadable",
+                    Fetched::Internal { .. } => "internal",
+                };
+                (r.meta.key.as_str(), k)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [("big.json", "too large"), ("log-a.json", "invalid")]
+        );
+        // Past the deadline nothing new starts: every object is deferred.
+        let past = Some(Instant::now());
+        let (got, deferred) = rt.block_on(fetch_all(&store, listed, &settings, past, &Silent));
+        assert_eq!((got.len(), deferred.len()), (0, 2));
+    }
+
+    #[test]
+    fn a_checked_file_is_isolated() {
+        let report = check_isolated("prod/log-x.json", b"{").unwrap();
+        assert!(!report.valid);
+        assert_eq!(
+            first_error(&report.errors).unwrap().split(':').next(),
+            Some("__json__")
+        );
+    }
 }

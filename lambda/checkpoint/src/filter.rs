@@ -4,7 +4,7 @@
 //! with their content become reported problems; and each file gets the
 //! ledger entry that records it (for events, only once their group commits).
 
-use eventlog_core::visit::FileReport;
+use eventlog_core::visit::{FileReport, Valid, VisitEvent};
 
 use crate::fetch::{FetchResult, Fetched, first_error};
 use crate::group::Sourced;
@@ -48,8 +48,13 @@ pub struct Checked {
 }
 
 /// Sort every fetched file into events, problems and ledger entries.
-#[tracing::instrument(name = "filter", skip_all, fields(valid_events, invalid, filtered))]
+#[tracing::instrument(
+    name = "filter",
+    skip_all,
+    fields(valid_events, invalid, filtered, duration_ms)
+)]
 pub fn filter(fetched: Vec<FetchResult>, ledger: &Ledger, stamp: &Stamp) -> Checked {
+    let _timed = crate::timed::Timed::start();
     let mut out = Checked::default();
     for r in fetched {
         match r.fetched {
@@ -135,14 +140,8 @@ impl Checked {
         let Some(event) = report.event else {
             self.counts.invalid += 1;
             let detail = first_error(&report.errors);
-            self.updates.push(entry(
-                &meta,
-                Some(sha256),
-                Outcome::Invalid,
-                None,
-                detail,
-                stamp,
-            ));
+            let e = entry(&meta, Some(sha256), Outcome::Invalid, None, detail, stamp);
+            self.updates.push(e);
             self.bad_files.push(BadFile {
                 key: meta.key.clone(),
                 location,
@@ -163,17 +162,23 @@ impl Checked {
                 name_findings: findings,
             });
         }
+        self.accept(meta, sha256, event, stamp);
+    }
+
+    /// A valid event: dropped if its project is a sandbox, otherwise on
+    /// to grouping, its file recorded once the group commits.
+    fn accept(
+        &mut self,
+        meta: eventlog_store::ObjectMeta,
+        sha256: String,
+        event: Valid<VisitEvent>,
+        stamp: &Stamp,
+    ) {
         if event.is_sandbox() {
             self.counts.filtered += 1;
             let why = Some(format!("sandbox project {}", event.project_label));
-            self.updates.push(entry(
-                &meta,
-                Some(sha256),
-                Outcome::Filtered,
-                None,
-                why,
-                stamp,
-            ));
+            let e = entry(&meta, Some(sha256), Outcome::Filtered, None, why, stamp);
+            self.updates.push(e);
             return;
         }
         self.counts.valid_events += 1;
@@ -233,5 +238,109 @@ fn bad(
             message,
         }],
         name_findings: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eventlog_core::visit::check_file;
+    use eventlog_store::{ObjectMeta, Version};
+
+    fn fetched(key: &str, body: &str) -> FetchResult {
+        FetchResult {
+            meta: ObjectMeta {
+                key: key.into(),
+                size: body.len() as u64,
+                version: Version("v1".into()),
+                modified_micros: Some(1),
+            },
+            location: format!("/src/{key}"),
+            fetched: Fetched::Checked {
+                sha256: eventlog_store::sha256_hex(body.as_bytes()),
+                report: Box::new(check_file(Some(key), body.as_bytes())),
+            },
+        }
+    }
+
+    const EVENT: &str = r#"{"action":"submit","project_label":"PROJECT","center_label":"c","gear_name":"g","datatype":"form","module":"UDS","timestamp":"2024-01-15T10:00:00Z","visit_date":"2024-01-15","pipeline_adcid":42,"ptid":"1"}"#;
+
+    #[test]
+    fn sorts_files_into_events_problems_and_entries() {
+        let stamp = Stamp {
+            run_id: "r".into(),
+            now_micros: 7,
+        };
+        let good = EVENT.replace("PROJECT", "ingest-form");
+        let sandbox = EVENT.replace("PROJECT", "sandbox-form");
+        let c = filter(
+            vec![
+                fetched(
+                    "prod/log-submit-20240115-100000-42-ingest-form-1-2024-01-15.json",
+                    &good,
+                ),
+                fetched(
+                    "prod/log-submit-20990101-000000-42-ingest-form-1-2024-01-15.json",
+                    &good,
+                ),
+                fetched(
+                    "prod/log-submit-20240115-100000-42-sandbox-form-1-2024-01-15.json",
+                    &sandbox,
+                ),
+                fetched("prod/log-bad.json", "{"),
+            ],
+            &Ledger::default(),
+            &stamp,
+        );
+        assert_eq!(
+            (
+                c.counts.valid_events,
+                c.counts.filtered,
+                c.counts.invalid,
+                c.counts.name_findings
+            ),
+            (2, 1, 1, 2)
+        );
+        assert_eq!(c.events.len(), 2);
+        assert_eq!(c.pending.len(), 2, "recorded once the group commits");
+        assert!(
+            c.pending
+                .iter()
+                .all(|(g, e)| g == "adrc/form" && e.outcome == Outcome::Merged)
+        );
+        let outcomes: Vec<Outcome> = c.updates.iter().map(|e| e.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Filtered, Outcome::Invalid]);
+        let problems: Vec<&str> = c.bad_files.iter().map(|b| b.problem).collect();
+        assert_eq!(problems, ["name_mismatch", "invalid"]);
+    }
+
+    #[test]
+    fn the_same_bytes_under_a_new_version_keep_their_outcome() {
+        let body = EVENT.replace("PROJECT", "ingest-form");
+        let key = "prod/log-submit-20240115-100000-42-ingest-form-1-2024-01-15.json";
+        let mut ledger = Ledger::default();
+        ledger.entries.insert(
+            key.into(),
+            Entry {
+                key: key.into(),
+                etag: "v0".into(),
+                size: 1,
+                sha256: Some(eventlog_store::sha256_hex(body.as_bytes())),
+                outcome: Outcome::Merged,
+                group: Some("adrc/form".into()),
+                detail: None,
+                run_id: "old".into(),
+                processed_at_micros: 1,
+            },
+        );
+        let stamp = Stamp {
+            run_id: "r".into(),
+            now_micros: 7,
+        };
+        let c = filter(vec![fetched(key, &body)], &ledger, &stamp);
+        assert_eq!(c.counts.content_unchanged, 1);
+        assert!(c.events.is_empty());
+        assert_eq!(c.updates[0].etag, "v1");
+        assert_eq!(c.updates[0].run_id, "old");
     }
 }

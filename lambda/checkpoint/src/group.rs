@@ -31,8 +31,9 @@ type Building = (HashMap<Identity, Sourced>, Vec<String>, usize);
 /// identity, the winner is the one from the most recently modified object;
 /// ties go to the greater key. So the result does not depend on the order
 /// in which reads completed.
-#[tracing::instrument(name = "group", skip_all, fields(events = items.len(), groups))]
+#[tracing::instrument(name = "group", skip_all, fields(events = items.len(), groups, duration_ms))]
 pub fn group(items: Vec<Sourced>) -> BTreeMap<(String, String), Group> {
+    let _timed = crate::timed::Timed::start();
     let mut by_group: BTreeMap<(String, String), Building> = BTreeMap::new();
     for s in items {
         let gk = (s.event.study.clone(), s.event.datatype.as_str().to_string());

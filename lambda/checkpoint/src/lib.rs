@@ -33,6 +33,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod run;
+mod timed;
 
 pub use error::{GroupError, RunError};
 pub use run::{RunOptions, new_run_id, run};

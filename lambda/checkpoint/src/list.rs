@@ -17,13 +17,14 @@ pub struct Listing {
 }
 
 /// List `prefix` of `source`, leaving out keys under `exclude`.
-#[tracing::instrument(name = "list", skip_all, fields(listed, excluded))]
+#[tracing::instrument(name = "list", skip_all, fields(listed, excluded, duration_ms))]
 pub async fn list(
     source: &impl ObjectStore,
     prefix: &str,
     exclude: &[String],
     progress: &dyn Progress,
 ) -> Result<Listing, RunError> {
+    let _timed = crate::timed::Timed::start();
     progress.stage("listing", None);
     let all = source.list(prefix).await.map_err(RunError::List)?;
     let listed = all.len();

@@ -23,9 +23,10 @@ pub struct Plan {
 #[tracing::instrument(
     name = "plan",
     skip_all,
-    fields(to_fetch, changed, skipped, already_processed)
+    fields(to_fetch, changed, skipped, already_processed, duration_ms)
 )]
 pub fn plan(listing: Vec<ObjectMeta>, ledger: &Ledger) -> Plan {
+    let _timed = crate::timed::Timed::start();
     let mut p = Plan::default();
     for meta in listing {
         let seen: Option<&Entry> = ledger.entries.get(&meta.key);

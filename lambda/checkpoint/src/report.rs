@@ -220,40 +220,8 @@ impl RunSummary {
             "  events       {} added, {} replaced, {} superseded within this run",
             self.events_added, self.events_replaced, self.superseded_in_run
         );
-        if !self.groups.is_empty() {
-            let _ = writeln!(s, "  groups:");
-            for g in &self.groups {
-                let _ = writeln!(
-                    s,
-                    "    {:<10} {:<22} {:<9} {:>7} rows (+{} new, {} replaced, {} already there){}",
-                    g.study,
-                    g.datatype,
-                    format!("{:?}", g.status).to_lowercase(),
-                    g.stats.rows_after,
-                    g.stats.added,
-                    g.stats.replaced,
-                    g.stats.unchanged,
-                    g.error
-                        .as_deref()
-                        .map(|e| format!("  ERROR: {e}"))
-                        .unwrap_or_default()
-                );
-            }
-        }
-        for b in self.bad_files.iter().take(50) {
-            let _ = writeln!(s, "  {} {}", b.problem.to_uppercase(), b.location);
-            for e in b.errors.iter().chain(&b.name_findings) {
-                let _ = writeln!(s, "        {}: {} [{}]", e.field, e.message, e.code);
-            }
-        }
-        if self.bad_files.len() > 50 {
-            let _ = writeln!(
-                s,
-                "  … {} more bad files in {}",
-                self.bad_files.len() - 50,
-                self.errors_file.as_deref().unwrap_or("the errors file")
-            );
-        }
+        self.write_groups(&mut s);
+        self.write_bad_files(&mut s);
         if let Some(f) = &self.errors_file {
             let _ = writeln!(s, "  errors file  {f}");
         }
@@ -277,17 +245,60 @@ impl RunSummary {
         );
         s
     }
+
+    fn write_groups(&self, s: &mut String) {
+        use std::fmt::Write;
+        if !self.groups.is_empty() {
+            let _ = writeln!(s, "  groups:");
+            for g in &self.groups {
+                let _ = writeln!(
+                    s,
+                    "    {:<10} {:<22} {:<9} {:>7} rows (+{} new, {} replaced, {} already there){}",
+                    g.study,
+                    g.datatype,
+                    format!("{:?}", g.status).to_lowercase(),
+                    g.stats.rows_after,
+                    g.stats.added,
+                    g.stats.replaced,
+                    g.stats.unchanged,
+                    g.error
+                        .as_deref()
+                        .map(|e| format!("  ERROR: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    fn write_bad_files(&self, s: &mut String) {
+        use std::fmt::Write;
+        for b in self.bad_files.iter().take(50) {
+            let _ = writeln!(s, "  {} {}", b.problem.to_uppercase(), b.location);
+            for e in b.errors.iter().chain(&b.name_findings) {
+                let _ = writeln!(s, "        {}: {} [{}]", e.field, e.message, e.code);
+            }
+        }
+        if self.bad_files.len() > 50 {
+            let _ = writeln!(
+                s,
+                "  … {} more bad files in {}",
+                self.bad_files.len() - 50,
+                self.errors_file.as_deref().unwrap_or("the errors file")
+            );
+        }
+    }
 }
 
 /// Write one JSON line per bad file to `key` (a new object: a run id is
 /// never reused, so the write never replaces anything).
-#[tracing::instrument(name = "errors_file", skip_all, fields(files = bad_files.len()))]
+#[tracing::instrument(name = "errors_file", skip_all, fields(files = bad_files.len(), duration_ms))]
 pub async fn write_errors_file(
     sink: &impl ObjectStore,
     key: &str,
     run_id: &str,
     bad_files: &[BadFile],
 ) -> Result<String, StoreError> {
+    let _timed = crate::timed::Timed::start();
     let mut body = String::new();
     for b in bad_files {
         let line = serde_json::json!({
@@ -304,4 +315,49 @@ pub async fn write_errors_file(
     sink.put(key, Body::Bytes(body.into_bytes()), Condition::IfAbsent)
         .await?;
     Ok(sink.locate(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eventlog_store::local::LocalStore;
+
+    #[test]
+    fn the_errors_file_has_a_line_per_bad_file_and_is_never_replaced() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let bad = vec![BadFile {
+            key: "prod/x.json".into(),
+            location: "/x".into(),
+            problem: "invalid",
+            errors: vec![IssueOut {
+                field: "ptid".into(),
+                code: "missing",
+                message: "required".into(),
+            }],
+            name_findings: Vec::new(),
+        }];
+        rt.block_on(write_errors_file(
+            &store,
+            "_eventlog/errors/r1.jsonl",
+            "r1",
+            &bad,
+        ))
+        .unwrap();
+        let text = std::fs::read_to_string(dir.path().join("_eventlog/errors/r1.jsonl")).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["errors"][0]["field"], "ptid");
+        assert_eq!(line["run_id"], "r1");
+        let again = rt.block_on(write_errors_file(
+            &store,
+            "_eventlog/errors/r1.jsonl",
+            "r1",
+            &bad,
+        ));
+        assert!(again.unwrap_err().is_precondition());
+    }
 }

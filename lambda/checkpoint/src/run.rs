@@ -205,7 +205,7 @@ async fn write_errors(
 }
 
 /// Stage 8, ledger: record `updates` on top of the ledger as it is now.
-#[tracing::instrument(name = "ledger", skip_all, fields(recorded = updates.len()))]
+#[tracing::instrument(name = "ledger", skip_all, fields(recorded = updates.len(), duration_ms))]
 async fn commit_ledger(
     sink: &impl ObjectStore,
     key: &str,
@@ -214,6 +214,7 @@ async fn commit_ledger(
     attempts: u32,
     summary: &mut RunSummary,
 ) {
+    let _timed = crate::timed::Timed::start();
     summary.ledger.recorded = updates.len();
     if updates.is_empty() {
         summary.ledger.entries = ledger.entries.len();

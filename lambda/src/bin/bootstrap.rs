@@ -10,9 +10,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use eventlog::InvocationError;
-use eventlog::checkpoint_lambda::{BadConfig, Invocation, bad_config_response, response};
+use eventlog::checkpoint_lambda::{BadConfig, Invocation, bad_config_response, finish};
 use eventlog::env::env_var as env;
-use eventlog::metrics::emf_lines;
 use eventlog_checkpoint::progress::Silent;
 use eventlog_checkpoint::{RunOptions, new_run_id, run};
 use eventlog_store::s3::{S3Config, S3Store, client};
@@ -78,45 +77,7 @@ async fn handle(
             });
         }
     };
-    let service = env("POWERTOOLS_SERVICE_NAME")
-        .or_else(|| env("AWS_LAMBDA_FUNCTION_NAME"))
-        .unwrap_or_else(|| "event-log-checkpoint".into());
-    for line in emf_lines(&summary, &service, now_ms as i64) {
-        println!("{line}");
-    }
-    tracing::info!(
-        status = ?summary.status,
-        listed = summary.listed,
-        new_objects = summary.new_objects,
-        valid_events = summary.valid_events,
-        invalid = summary.invalid,
-        unreadable = summary.unreadable,
-        filtered = summary.filtered,
-        deferred = summary.deferred,
-        events_added = summary.events_added,
-        groups = summary.groups.len(),
-        duration_ms = summary.duration_ms,
-        "run finished"
-    );
-    match response(&inv, &summary) {
-        Some(body) => Ok(body),
-        None => {
-            let failed: Vec<String> = summary
-                .groups
-                .iter()
-                .filter_map(|g| {
-                    g.error
-                        .as_ref()
-                        .map(|e| format!("{}/{}: {e}", g.study, g.datatype))
-                })
-                .chain(summary.ledger.error.clone())
-                .collect();
-            Err(InvocationError {
-                kind: "NothingCommitted",
-                message: format!("nothing could be committed: {}", failed.join("; ")),
-            })
-        }
-    }
+    finish(&inv, &summary, now_ms as i64)
 }
 
 #[tokio::main]

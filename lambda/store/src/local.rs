@@ -240,55 +240,7 @@ impl LocalStore {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.root.clone());
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(dir.display(), e))?;
-        // Stage the new content next to the target (same filesystem).
-        let mut staged = tempfile::Builder::new()
-            .prefix(".eventlog-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| StoreError::io(dir.display(), e))?;
-        let version = match body {
-            Body::Bytes(bytes) => {
-                staged
-                    .write_all(&bytes)
-                    .map_err(|e| StoreError::io(staged.path().display(), e))?;
-                Version(super::sha256_hex(&bytes))
-            }
-            Body::File(src) => {
-                let mut f = File::open(&src).map_err(|e| StoreError::io(src.display(), e))?;
-                let mut hasher = sha2::Sha256::new();
-                let mut buf = vec![0u8; 1 << 16];
-                loop {
-                    let n = f
-                        .read(&mut buf)
-                        .map_err(|e| StoreError::io(src.display(), e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                    staged
-                        .write_all(&buf[..n])
-                        .map_err(|e| StoreError::io(staged.path().display(), e))?;
-                }
-                Version(hex::encode(hasher.finalize()))
-            }
-        };
-        // Temp files are created 0600; a checkpoint keeps the mode of the
-        // file it replaces, or gets the usual 0644.
-        let mode = fs::metadata(&target)
-            .map(|m| m.permissions())
-            .unwrap_or_else(|_| {
-                use std::os::unix::fs::PermissionsExt;
-                fs::Permissions::from_mode(0o644)
-            });
-        staged
-            .as_file()
-            .set_permissions(mode)
-            .map_err(|e| StoreError::io(staged.path().display(), e))?;
-        staged
-            .as_file()
-            .sync_all()
-            .map_err(|e| StoreError::io(staged.path().display(), e))?;
-
+        let (staged, version) = stage(&dir, &target, body)?;
         let lock_path = lock_path(&target);
         let lock = OpenOptions::new()
             .create(true)
@@ -323,6 +275,64 @@ impl LocalStore {
         drop(lock);
         Ok(version)
     }
+}
+
+/// The new content in a temporary file next to `target` (same filesystem,
+/// so the rename is atomic), synced, with the mode of the file it replaces
+/// (or the usual 0644), and its content hash as the version.
+fn stage(
+    dir: &Path,
+    target: &Path,
+    body: Body,
+) -> Result<(tempfile::NamedTempFile, Version), StoreError> {
+    let mut staged = tempfile::Builder::new()
+        .prefix(".eventlog-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| StoreError::io(dir.display(), e))?;
+    let version = match body {
+        Body::Bytes(bytes) => {
+            staged
+                .write_all(&bytes)
+                .map_err(|e| StoreError::io(staged.path().display(), e))?;
+            Version(super::sha256_hex(&bytes))
+        }
+        Body::File(src) => {
+            let mut f = File::open(&src).map_err(|e| StoreError::io(src.display(), e))?;
+            let mut hasher = sha2::Sha256::new();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = f
+                    .read(&mut buf)
+                    .map_err(|e| StoreError::io(src.display(), e))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                staged
+                    .write_all(&buf[..n])
+                    .map_err(|e| StoreError::io(staged.path().display(), e))?;
+            }
+            Version(hex::encode(hasher.finalize()))
+        }
+    };
+    // Temp files are created 0600; a checkpoint keeps the mode of the
+    // file it replaces, or gets the usual 0644.
+    let mode = fs::metadata(target)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::Permissions::from_mode(0o644)
+        });
+    staged
+        .as_file()
+        .set_permissions(mode)
+        .map_err(|e| StoreError::io(staged.path().display(), e))?;
+    staged
+        .as_file()
+        .sync_all()
+        .map_err(|e| StoreError::io(staged.path().display(), e))?;
+    Ok((staged, version))
 }
 
 fn lock_path(target: &Path) -> PathBuf {

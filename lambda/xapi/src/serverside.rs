@@ -81,66 +81,33 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
         };
         (e, vec![all])
     };
-    let refused = |file: String, message: &str| XapiError::NotServerSide {
-        file,
-        message: message.to_string(),
-    };
-    let (auth, endpoint) = match (
-        loader.settings.server_auth.as_ref(),
-        loader.settings.s3_endpoint_for_clickhouse.as_deref(),
+    let settings = loader.settings;
+    let (auth, endpoint, chunks) = match (
+        settings.server_auth.as_ref(),
+        settings.s3_endpoint_for_clickhouse.as_deref(),
+        chunks(files, settings.files_per_query, &mut report),
     ) {
-        (Some(a), Some(e)) => (a, e),
-        (None, _) => {
+        (Some(a), Some(e), Ok(chunks)) => (a, e, chunks),
+        (None, _, _) => {
             let e = refused(
-                "CLICKHOUSE_S3_AUTH".into(),
+                "CLICKHOUSE_S3_AUTH",
                 "server-side loading is not configured",
             );
             let stopped = Some(everything(e));
             return Outcome { report, stopped };
         }
-        (_, None) => {
-            let e = refused("CLICKHOUSE_S3_ENDPOINT".into(), "is not set");
+        (_, None, _) => {
+            let stopped = Some(everything(refused("CLICKHOUSE_S3_ENDPOINT", "is not set")));
+            return Outcome { report, stopped };
+        }
+        (_, _, Err(e)) => {
             let stopped = Some(everything(e));
             return Outcome { report, stopped };
         }
     };
-    let mut by_bucket: BTreeMap<&str, Vec<&XapiFile>> = BTreeMap::new();
-    for f in files {
-        match f {
-            XapiFile::S3 { bucket, key, .. } if key.ends_with(".jsonl") => {
-                if !glob_safe(key) {
-                    let e = refused(f.name(), "the key has glob characters; load it in-process");
-                    return Outcome {
-                        report,
-                        stopped: Some(everything(e)),
-                    };
-                }
-                by_bucket.entry(bucket).or_default().push(f);
-            }
-            XapiFile::S3 { .. } => report.skipped_files.push(super::FileProblem {
-                file: f.name(),
-                reason: "not a .jsonl file".into(),
-            }),
-            XapiFile::Local(_) => {
-                let e = refused(f.name(), "local files cannot be read by the server");
-                return Outcome {
-                    report,
-                    stopped: Some(everything(e)),
-                };
-            }
-        }
-    }
-    let chunks: Vec<(&str, Vec<&XapiFile>)> = by_bucket
-        .into_iter()
-        .flat_map(|(bucket, fs)| {
-            fs.chunks(loader.settings.files_per_query.max(1))
-                .map(|c| (bucket, c.to_vec()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
     for (k, (bucket, chunk)) in chunks.iter().enumerate() {
         let mut done = BTreeSet::new();
-        if let Err(e) = load_chunk(
+        let loaded = load_chunk(
             loader,
             auth,
             endpoint,
@@ -148,9 +115,8 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
             chunk,
             &mut done,
             &mut report,
-        )
-        .await
-        {
+        );
+        if let Err(e) = loaded.await {
             let mut left = vec![Unfinished {
                 files: chunk.iter().map(|f| (*f).clone()).collect(),
                 done,
@@ -169,6 +135,55 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
         report,
         stopped: None,
     }
+}
+
+fn refused(file: impl Into<String>, message: &str) -> XapiError {
+    XapiError::NotServerSide {
+        file: file.into(),
+        message: message.to_string(),
+    }
+}
+
+/// The S3 `.jsonl` files, by bucket, in reads of up to `per_query` files;
+/// other files are skipped. A key the server cannot read as a glob, or a
+/// local file, means the server-side path cannot take this load.
+fn chunks<'f>(
+    files: &'f [XapiFile],
+    per_query: usize,
+    report: &mut LoadReport,
+) -> Result<Vec<(&'f str, Vec<&'f XapiFile>)>, XapiError> {
+    let mut by_bucket: BTreeMap<&str, Vec<&XapiFile>> = BTreeMap::new();
+    for f in files {
+        match f {
+            XapiFile::S3 { bucket, key, .. } if key.ends_with(".jsonl") => {
+                if !glob_safe(key) {
+                    return Err(refused(
+                        f.name(),
+                        "the key has glob characters; load it in-process",
+                    ));
+                }
+                by_bucket.entry(bucket).or_default().push(f);
+            }
+            XapiFile::S3 { .. } => report.skipped_files.push(super::FileProblem {
+                file: f.name(),
+                reason: "not a .jsonl file".into(),
+            }),
+            XapiFile::Local(_) => {
+                return Err(refused(
+                    f.name(),
+                    "local files cannot be read by the server",
+                ));
+            }
+        }
+    }
+    Ok(by_bucket
+        .into_iter()
+        .flat_map(|(bucket, fs)| {
+            fs.chunks(per_query.max(1))
+                .map(|c| (bucket, c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect())
 }
 
 /// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob): the summary query, then one
@@ -218,28 +233,11 @@ async fn load_chunk(
         .query_with(&sql, &limits)
         .await
         .map_err(|e| redacted(e, &source, &shown))?;
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
-    let mut invalid = 0u64;
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            XapiError::read(&shown, format!("the summary query's answer: {e}"), false)
-        })?;
-        let n: u64 = v["statements"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .or_else(|| v["statements"].as_u64())
-            .unwrap_or(0);
-        match v["category"].as_str().unwrap_or("") {
-            "invalid" => invalid += n,
-            "unknown" => {
-                *unknown
-                    .entry(v["verb"].as_str().unwrap_or("").to_string())
-                    .or_default() += n
-            }
-            c => *counts.entry(c.to_string()).or_default() += n,
-        }
-    }
+    let Contents {
+        counts,
+        unknown,
+        invalid,
+    } = contents(&text, &shown)?;
     for c in Category::LOADED {
         let Some(n) = counts.get(c.as_str()).copied() else {
             continue;
@@ -261,6 +259,42 @@ async fn load_chunk(
         *report.unknown_verbs.entry(verb).or_default() += n;
     }
     Ok(())
+}
+
+/// What a chunk's files hold, from the summary query.
+struct Contents {
+    /// Loadable statements per category.
+    counts: BTreeMap<String, u64>,
+    /// Statements of no loaded category, per verb.
+    unknown: BTreeMap<String, u64>,
+    invalid: u64,
+}
+
+fn contents(text: &str, shown: &str) -> Result<Contents, XapiError> {
+    let mut c = Contents {
+        counts: BTreeMap::new(),
+        unknown: BTreeMap::new(),
+        invalid: 0,
+    };
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            XapiError::read(shown, format!("the summary query's answer: {e}"), false)
+        })?;
+        let n: u64 = v["statements"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v["statements"].as_u64())
+            .unwrap_or(0);
+        match v["category"].as_str().unwrap_or("") {
+            "invalid" => c.invalid += n,
+            "unknown" => {
+                let verb = v["verb"].as_str().unwrap_or("").to_string();
+                *c.unknown.entry(verb).or_default() += n
+            }
+            cat => *c.counts.entry(cat.to_string()).or_default() += n,
+        }
+    }
+    Ok(c)
 }
 
 /// A ClickHouse error whose message may quote the query: the source with

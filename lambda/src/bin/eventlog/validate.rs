@@ -50,66 +50,10 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     for path in &files {
-        let shown = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => match check_isolated(&shown, &bytes) {
-                Ok(report) => {
-                    counts.add(&report);
-                    match args.format {
-                        Format::Json => {
-                            let _ = writeln!(out, "{}", report.to_json());
-                        }
-                        Format::Text => write_text(&mut out, &report, color),
-                    }
-                }
-                Err(message) => {
-                    counts.internal += 1;
-                    emit_unreadable(
-                        &mut out,
-                        args.format,
-                        &shown,
-                        Code::InternalError,
-                        &message,
-                        color,
-                    );
-                }
-            },
-            Err(e) => {
-                counts.io_errors += 1;
-                emit_unreadable(
-                    &mut out,
-                    args.format,
-                    &shown,
-                    Code::Unreadable,
-                    &format!("cannot read the file: {e}"),
-                    color,
-                );
-            }
-        }
+        check_one(&mut out, path, args.format, color, &mut counts);
     }
     if args.format == Format::Text {
-        let _ = writeln!(
-            out,
-            "{} file(s): {} valid, {} invalid{}{}{}",
-            counts.valid + counts.invalid + counts.io_errors + counts.internal,
-            counts.valid,
-            counts.invalid,
-            if counts.io_errors > 0 {
-                format!(", {} unreadable", counts.io_errors)
-            } else {
-                String::new()
-            },
-            if counts.internal > 0 {
-                format!(", {} not checked (internal error)", counts.internal)
-            } else {
-                String::new()
-            },
-            if counts.name_findings > 0 {
-                format!(", {} with file-name findings", counts.name_findings)
-            } else {
-                String::new()
-            },
-        );
+        let _ = writeln!(out, "{}", counts.summary());
     }
     let _ = out.flush();
     if counts.io_errors + counts.internal > 0 || (files.is_empty() && walk_errors.is_empty()) {
@@ -124,6 +68,41 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
+/// Read and check one file, print its report.
+fn check_one(
+    out: &mut impl Write,
+    path: &std::path::Path,
+    format: Format,
+    color: bool,
+    counts: &mut Counts,
+) {
+    let shown = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            counts.io_errors += 1;
+            let why = format!("cannot read the file: {e}");
+            emit_unreadable(out, format, &shown, Code::Unreadable, &why, color);
+            return;
+        }
+    };
+    match check_isolated(&shown, &bytes) {
+        Ok(report) => {
+            counts.add(&report);
+            match format {
+                Format::Json => {
+                    let _ = writeln!(out, "{}", report.to_json());
+                }
+                Format::Text => write_text(out, &report, color),
+            }
+        }
+        Err(message) => {
+            counts.internal += 1;
+            emit_unreadable(out, format, &shown, Code::InternalError, &message, color);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Counts {
     valid: usize,
@@ -134,6 +113,26 @@ struct Counts {
 }
 
 impl Counts {
+    /// The last line of the text output.
+    fn summary(&self) -> String {
+        let part = |n: usize, text: &str| {
+            if n > 0 {
+                format!(", {n} {text}")
+            } else {
+                String::new()
+            }
+        };
+        format!(
+            "{} file(s): {} valid, {} invalid{}{}{}",
+            self.valid + self.invalid + self.io_errors + self.internal,
+            self.valid,
+            self.invalid,
+            part(self.io_errors, "unreadable"),
+            part(self.internal, "not checked (internal error)"),
+            part(self.name_findings, "with file-name findings"),
+        )
+    }
+
     fn add(&mut self, r: &FileReport) {
         if r.valid {
             self.valid += 1;

@@ -38,6 +38,51 @@ pub enum DateFrom {
     Modified,
 }
 
+#[derive(clap::Args)]
+pub struct BulkArgs {
+    #[arg(long, env = "S3_XAPI_BUCKET_NAME")]
+    bucket: String,
+    #[arg(long, default_value = "section/")]
+    prefix: String,
+    /// Only these sections (repeatable).
+    #[arg(long = "section")]
+    sections: Vec<String>,
+    /// First day (UTC, YYYY-MM-DD), included.
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// Last day (UTC), included.
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    /// Date of a file: key (the upload time in its name) or modified (LastModified).
+    #[arg(long, value_enum, default_value_t = DateFrom::Key)]
+    date_source: DateFrom,
+    #[arg(long)]
+    dry_run: bool,
+    /// Insert again even blocks ClickHouse remembers (after deleting rows).
+    #[arg(long)]
+    force_reprocess: bool,
+    #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
+    path: PathChoice,
+}
+
+impl BulkArgs {
+    fn request(self) -> BulkRequest {
+        BulkRequest {
+            bucket: self.bucket,
+            prefix: self.prefix,
+            section_ids: self.sections,
+            start_date: self.from,
+            end_date: self.to,
+            date_source: match self.date_source {
+                DateFrom::Key => DateSource::Key,
+                DateFrom::Modified => DateSource::Modified,
+            },
+            dry_run: self.dry_run,
+            force_reprocess: self.force_reprocess,
+        }
+    }
+}
+
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Check JSONL files line by line as the loader would (no ClickHouse,
@@ -65,31 +110,7 @@ pub enum Command {
         files: Vec<String>,
     },
     /// Load everything under a bucket prefix, optionally within dates.
-    Bulk {
-        #[arg(long, env = "S3_XAPI_BUCKET_NAME")]
-        bucket: String,
-        #[arg(long, default_value = "section/")]
-        prefix: String,
-        /// Only these sections (repeatable).
-        #[arg(long = "section")]
-        sections: Vec<String>,
-        /// First day (UTC, YYYY-MM-DD), included.
-        #[arg(long)]
-        from: Option<chrono::NaiveDate>,
-        /// Last day (UTC), included.
-        #[arg(long)]
-        to: Option<chrono::NaiveDate>,
-        /// Date of a file: key (the upload time in its name) or modified (LastModified).
-        #[arg(long, value_enum, default_value_t = DateFrom::Key)]
-        date_source: DateFrom,
-        #[arg(long)]
-        dry_run: bool,
-        /// Insert again even blocks ClickHouse remembers (after deleting rows).
-        #[arg(long)]
-        force_reprocess: bool,
-        #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
-        path: PathChoice,
-    },
+    Bulk(BulkArgs),
     /// Process an S3 notification (or any event the Lambda takes) from a JSON file, `-` for stdin.
     Notify { event: PathBuf },
     /// Check ClickHouse, the tables and S3.
@@ -190,37 +211,14 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
             };
             load(&loader, &files).await
         }
-        Command::Bulk {
-            bucket,
-            prefix,
-            sections,
-            from,
-            to,
-            date_source,
-            dry_run,
-            force_reprocess,
-            path,
-        } => {
-            config.settings.force = path.forced();
+        Command::Bulk(args) => {
+            config.settings.force = args.path.forced();
             let loader = Loader {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
             };
-            let req = BulkRequest {
-                bucket,
-                prefix,
-                section_ids: sections,
-                start_date: from,
-                end_date: to,
-                date_source: match date_source {
-                    DateFrom::Key => DateSource::Key,
-                    DateFrom::Modified => DateSource::Modified,
-                },
-                dry_run,
-                force_reprocess,
-            };
-            Ok(print_response(&bulk(&loader, &req).await?))
+            Ok(print_response(&bulk(&loader, &args.request()).await?))
         }
         Command::Notify { event } => {
             let loader = Loader {
