@@ -63,6 +63,19 @@ def strip(src):
 
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
+def closing(text, k):
+    """The position of the brace that closes the one at `k`."""
+    braces = 0
+    while k < len(text):
+        if text[k] == "{":
+            braces += 1
+        elif text[k] == "}":
+            braces -= 1
+            if braces == 0:
+                break
+        k += 1
+    return k
+
 def functions(text):
     """(name, first line, line count) of every fn with a body."""
     lines_at = [0]
@@ -96,30 +109,14 @@ def functions(text):
             j += 1
         if j < 0 or j >= len(text):
             continue
-        k, braces = j, 0
-        while k < len(text):
-            if text[k] == "{":
-                braces += 1
-            elif text[k] == "}":
-                braces -= 1
-                if braces == 0:
-                    break
-            k += 1
+        k = closing(text, j)
         start, end = line_of(m.start()), line_of(k)
         yield m.group(1), start, end - start + 1
 
 def test_ranges(text):
     """Line ranges of `#[cfg(test)]` items."""
     for m in re.finditer(r"#\[cfg\(test\)\]\s*(pub\s+)?mod\s+\w+\s*\{", text):
-        k, braces = m.end() - 1, 0
-        while k < len(text):
-            if text[k] == "{":
-                braces += 1
-            elif text[k] == "}":
-                braces -= 1
-                if braces == 0:
-                    break
-            k += 1
+        k = closing(text, m.end() - 1)
         yield text.count("\n", 0, m.start()) + 1, text.count("\n", 0, k) + 1
 
 def main():

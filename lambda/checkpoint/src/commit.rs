@@ -262,10 +262,7 @@ mod tests {
 
     #[test]
     fn a_lost_race_is_merged_again_not_overwritten() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         let store = Racing {
             inner: LocalStore::new(dir.path()),
@@ -291,10 +288,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_checkpoint_fails_the_group_untouched() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("adrc/form/events.parquet");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -144,10 +144,7 @@ mod tests {
 
     #[test]
     fn reads_checks_limits_and_defers() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("log-a.json"), b"{}").unwrap();
         std::fs::write(dir.path().join("big.json"), vec![b' '; 100]).unwrap();

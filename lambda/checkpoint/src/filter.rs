@@ -63,23 +63,11 @@ pub fn filter(fetched: Vec<FetchResult>, ledger: &Ledger, stamp: &Stamp) -> Chec
             }
             Fetched::Unreadable { message } => {
                 out.counts.unreadable += 1;
-                out.bad_files.push(bad(
-                    &r.meta.key,
-                    r.location,
-                    "unreadable",
-                    "unreadable",
-                    message,
-                ));
+                out.not_read(&r.meta.key, r.location, "unreadable", message);
             }
             Fetched::Internal { message } => {
                 out.counts.internal_errors += 1;
-                out.bad_files.push(bad(
-                    &r.meta.key,
-                    r.location,
-                    "internal_error",
-                    "internal_error",
-                    message,
-                ));
+                out.not_read(&r.meta.key, r.location, "internal_error", message);
             }
             Fetched::TooLarge { message } => {
                 out.counts.too_large += 1;
@@ -110,6 +98,12 @@ pub fn filter(fetched: Vec<FetchResult>, ledger: &Ledger, stamp: &Stamp) -> Chec
 }
 
 impl Checked {
+    /// A file without a verdict: reported, and left unrecorded so the next
+    /// run tries it again.
+    fn not_read(&mut self, key: &str, location: String, problem: &'static str, message: String) {
+        self.bad_files.push(bad(key, location, problem, problem, message));
+    }
+
     fn checked(
         &mut self,
         meta: eventlog_store::ObjectMeta,

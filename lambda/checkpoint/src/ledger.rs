@@ -122,10 +122,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_concurrent_commits_keep_both() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let s = LocalStore::new(dir.path());
@@ -147,10 +144,7 @@ mod tests {
 
     #[test]
     fn corrupt_ledger_is_an_error_not_empty() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             std::fs::write(dir.path().join("l.parquet"), b"garbage").unwrap();

@@ -37,3 +37,12 @@ mod timed;
 
 pub use error::{GroupError, RunError};
 pub use run::{RunOptions, new_run_id, run};
+
+/// A single-threaded runtime for the stage tests.
+#[cfg(test)]
+pub(crate) fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

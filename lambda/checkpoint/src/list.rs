@@ -57,10 +57,7 @@ mod tests {
 
     #[test]
     fn lists_all_but_excluded_prefixes() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         for f in ["prod/a.json", "prod/b.json", "prod/checkpoints/x.parquet"] {
             let p = dir.path().join(f);

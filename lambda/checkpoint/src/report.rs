@@ -324,10 +324,7 @@ mod tests {
 
     #[test]
     fn the_errors_file_has_a_line_per_bad_file_and_is_never_replaced() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         let bad = vec![BadFile {
