@@ -101,7 +101,8 @@ impl Checked {
     /// A file without a verdict: reported, and left unrecorded so the next
     /// run tries it again.
     fn not_read(&mut self, key: &str, location: String, problem: &'static str, message: String) {
-        self.bad_files.push(bad(key, location, problem, problem, message));
+        self.bad_files
+            .push(bad(key, location, problem, problem, message));
     }
 
     fn checked(
