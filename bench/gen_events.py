@@ -2,8 +2,11 @@
 """Write N producer-style visit-event files (deterministic), or a Polars
 checkpoint history of N rows.
 
-    gen_events.py files DIR N [--start K]
+    gen_events.py files DIR N [K] [recent]
     gen_events.py history FILE N
+
+`recent`: timestamps in November 2026 (files logged after a generated
+history, whose timestamps end in mid-2026) instead of 2020..2026.
 """
 import datetime as dt
 import json
@@ -16,11 +19,14 @@ DATATYPES = ["form"] * 6 + ["dicom", "enrollment", "apoe", "biomarker"]
 STUDIES = ["adrc", "adrc", "dvcid", "leads"]
 
 
-def event(i):
+def event(i, recent=False):
     r = random.Random(i)
     dtype = r.choice(DATATYPES)
     study = r.choice(STUDIES)
-    t = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=r.randrange(6 * 365 * 86400))
+    if recent:
+        t = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=r.randrange(26 * 86400))
+    else:
+        t = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=r.randrange(6 * 365 * 86400))
     ev = {
         "action": r.choice(ACTIONS),
         "study": study,
@@ -43,10 +49,10 @@ def event(i):
     return ev, t
 
 
-def files(out, n, start):
+def files(out, n, start, recent=False):
     os.makedirs(os.path.join(out, "prod"), exist_ok=True)
     for i in range(start, start + n):
-        ev, t = event(i)
+        ev, t = event(i, recent)
         name = f"log-{ev['action']}-{t.strftime('%Y%m%d-%H%M%S')}-{ev['pipeline_adcid']}-{ev['project_label']}-{ev['ptid']}-{ev['visit_date']}.json"
         with open(os.path.join(out, "prod", name), "w") as f:
             f.write(json.dumps(ev, separators=(",", ":")))
@@ -72,6 +78,6 @@ def history(path, n):
 if __name__ == "__main__":
     if sys.argv[1] == "files":
         start = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-        files(sys.argv[2], int(sys.argv[3]), start)
+        files(sys.argv[2], int(sys.argv[3]), start, "recent" in sys.argv[5:])
     else:
         history(sys.argv[2], int(sys.argv[3]))

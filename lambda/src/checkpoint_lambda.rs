@@ -4,18 +4,90 @@
 //! Environment (seed names first, then the reference's):
 //! `SOURCE_BUCKET` or `BUCKET`, `PREFIX`, `CHECKPOINT_BUCKET` (defaults to
 //! the source bucket), `CHECKPOINT_KEY_TEMPLATE` or `CHECKPOINT_KEY`,
-//! `LOG_LEVEL`. The event may override `source_bucket`, `prefix`,
-//! `checkpoint_bucket`, `checkpoint_key`; anything else in it is ignored (a
-//! schedule's event, an S3 notification).
+//! `LOG_LEVEL`, and the limits (`EVENTLOG_CONCURRENCY`,
+//! `EVENTLOG_MAX_OBJECT_BYTES`, `EVENTLOG_MAX_FILES`,
+//! `EVENTLOG_LIST_CONCURRENCY`, `EVENTLOG_LEDGER_COMPACT_SEGMENTS`). A
+//! sweep's event may override `source_bucket`, `prefix`,
+//! `checkpoint_bucket`, `checkpoint_key`; S3 notifications (an SQS batch,
+//! or direct) name the objects to process instead.
+
+use std::collections::HashSet;
 
 use eventlog_checkpoint::config::{RunSettings, Template};
 use eventlog_checkpoint::report::{RunStatus, RunSummary};
+use eventlog_checkpoint::{KeyRef, RunInput};
+use eventlog_store::Version;
 use eventlog_trigger::checkpoint::Overrides;
+use eventlog_trigger::notification::{ObjectRef, QueuedMessage};
 use serde_json::{Value, json};
 
 use crate::InvocationError;
 
 pub const DEFAULT_TEMPLATE: &str = "checkpoints/{study}/{datatype}/events.parquet";
+
+/// Files one invocation takes at most (`EVENTLOG_MAX_FILES`; 0: no cap):
+/// enough for 15 minutes, within a 1 GB function's memory.
+pub const DEFAULT_MAX_FILES: usize = 100_000;
+
+/// The run settings: the Lambda's defaults, then the environment's limits.
+fn settings_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    template: &str,
+    problems: &mut Vec<String>,
+) -> RunSettings {
+    let mut settings = RunSettings {
+        template: template.to_string(),
+        concurrency: 64,
+        ..RunSettings::default()
+    };
+    number(
+        env,
+        "EVENTLOG_CONCURRENCY",
+        &mut settings.concurrency,
+        problems,
+    );
+    number(
+        env,
+        "EVENTLOG_MAX_OBJECT_BYTES",
+        &mut settings.max_object_bytes,
+        problems,
+    );
+    number(
+        env,
+        "EVENTLOG_LIST_CONCURRENCY",
+        &mut settings.list_concurrency,
+        problems,
+    );
+    number(
+        env,
+        "EVENTLOG_LEDGER_COMPACT_SEGMENTS",
+        &mut settings.compact_segments,
+        problems,
+    );
+    // A first backfill of millions of files goes in several invocations.
+    let mut max_files = DEFAULT_MAX_FILES;
+    number(env, "EVENTLOG_MAX_FILES", &mut max_files, problems);
+    settings.max_files = (max_files > 0).then_some(max_files);
+    if let Err(e) = settings.check() {
+        problems.push(e.0);
+    }
+    settings
+}
+
+/// Read `name` from the environment into `into`, or say why not.
+fn number<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    into: &mut T,
+    problems: &mut Vec<String>,
+) {
+    if let Some(v) = env(name) {
+        match v.trim().parse() {
+            Ok(n) => *into = n,
+            Err(_) => problems.push(format!("{name}={v:?} is not a number")),
+        }
+    }
+}
 
 /// Resolved configuration of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,26 +143,7 @@ impl Invocation {
         )
         .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
         let template = template_from_key(&key);
-        let mut settings = RunSettings {
-            template: template.clone(),
-            concurrency: 64,
-            ..RunSettings::default()
-        };
-        if let Some(c) = env("EVENTLOG_CONCURRENCY") {
-            match c.parse() {
-                Ok(n) => settings.concurrency = n,
-                Err(_) => problems.push(format!("EVENTLOG_CONCURRENCY={c:?} is not a number")),
-            }
-        }
-        if let Some(m) = env("EVENTLOG_MAX_OBJECT_BYTES") {
-            match m.parse() {
-                Ok(n) => settings.max_object_bytes = n,
-                Err(_) => problems.push(format!("EVENTLOG_MAX_OBJECT_BYTES={m:?} is not a number")),
-            }
-        }
-        if let Err(e) = settings.check() {
-            problems.push(e.0);
-        }
+        let settings = settings_from_env(env, &template, &mut problems);
         for (name, b) in [
             ("source", &source_bucket),
             ("checkpoint", &checkpoint_bucket),
@@ -145,6 +198,29 @@ pub fn bad_config_response(e: &BadConfig) -> Value {
 /// log line of its counts, and the answer. A run that committed nothing
 /// fails the invocation, so the function's `Errors` alarm fires.
 pub fn finish(inv: &Invocation, s: &RunSummary, now_ms: i64) -> Result<Value, InvocationError> {
+    log_run(s, now_ms);
+    response(inv, s).ok_or_else(|| nothing_committed(s))
+}
+
+fn nothing_committed(s: &RunSummary) -> InvocationError {
+    let failed: Vec<String> = s
+        .groups
+        .iter()
+        .filter_map(|g| {
+            g.error
+                .as_ref()
+                .map(|e| format!("{}/{}: {e}", g.study, g.datatype))
+        })
+        .chain(s.ledger.error.clone())
+        .collect();
+    InvocationError {
+        kind: "NothingCommitted",
+        message: format!("nothing could be committed: {}", failed.join("; ")),
+    }
+}
+
+/// The run's metrics and its log line.
+pub fn log_run(s: &RunSummary, now_ms: i64) {
     let service = crate::env::env_var("POWERTOOLS_SERVICE_NAME")
         .or_else(|| crate::env::env_var("AWS_LAMBDA_FUNCTION_NAME"))
         .unwrap_or_else(|| "event-log-checkpoint".into());
@@ -165,22 +241,102 @@ pub fn finish(inv: &Invocation, s: &RunSummary, now_ms: i64) -> Result<Value, In
         duration_ms = s.duration_ms,
         "run finished"
     );
-    response(inv, s).ok_or_else(|| {
-        let failed: Vec<String> = s
-            .groups
-            .iter()
-            .filter_map(|g| {
-                g.error
-                    .as_ref()
-                    .map(|e| format!("{}/{}: {e}", g.study, g.datatype))
-            })
-            .chain(s.ledger.error.clone())
-            .collect();
-        InvocationError {
-            kind: "NothingCommitted",
-            message: format!("nothing could be committed: {}", failed.join("; ")),
+}
+
+/// The objects S3 notifications named, as keys of the source bucket, and
+/// which message named which.
+#[derive(Debug, Default)]
+pub struct Named {
+    pub keys: Vec<KeyRef>,
+    /// Message id → the keys it named.
+    pub messages: Vec<(String, Vec<String>)>,
+    /// Messages that name nothing usable: reported failed, so they end in
+    /// the dead-letter queue instead of vanishing.
+    pub poisoned: Vec<(String, String)>,
+    /// Objects of other buckets: ignored.
+    pub other_buckets: usize,
+}
+
+impl Named {
+    pub fn from_messages(inv: &Invocation, messages: Vec<QueuedMessage>) -> Named {
+        let mut named = Named::default();
+        for m in messages {
+            match m.refs {
+                Ok(r) => {
+                    let keys = named.take(inv, r.files);
+                    named.messages.push((m.message_id, keys));
+                }
+                Err(e) => named.poisoned.push((m.message_id, e.to_string())),
+            }
         }
-    })
+        named
+    }
+
+    pub fn from_objects(inv: &Invocation, files: Vec<ObjectRef>) -> Named {
+        let mut named = Named::default();
+        let keys = named.take(inv, files);
+        named.messages.push((String::new(), keys));
+        named
+    }
+
+    fn take(&mut self, inv: &Invocation, files: Vec<ObjectRef>) -> Vec<String> {
+        let mut keys = Vec::new();
+        for f in files {
+            if f.bucket != inv.source_bucket {
+                self.other_buckets += 1;
+                continue;
+            }
+            keys.push(f.key.clone());
+            self.keys.push(KeyRef {
+                key: f.key,
+                version: f.etag.map(Version),
+            });
+        }
+        keys
+    }
+
+    pub fn input(&self) -> RunInput {
+        RunInput::Keys(self.keys.clone())
+    }
+
+    /// The messages to hand back to the queue: poisoned ones, and those
+    /// naming a key the run did not record.
+    pub fn failures(&self, s: &RunSummary) -> Vec<String> {
+        let unrecorded: HashSet<&str> = s.unrecorded.iter().map(String::as_str).collect();
+        self.poisoned
+            .iter()
+            .map(|(id, _)| id.clone())
+            .chain(
+                self.messages
+                    .iter()
+                    .filter(|(_, keys)| keys.iter().any(|k| unrecorded.contains(k.as_str())))
+                    .map(|(id, _)| id.clone()),
+            )
+            .collect()
+    }
+}
+
+/// The answer to an SQS batch: exactly `{"batchItemFailures": [...]}`. A
+/// run that committed nothing fails the invocation instead (the whole
+/// batch comes back, and the `Errors` alarm sees it).
+pub fn batch_response(
+    named: &Named,
+    s: &RunSummary,
+    now_ms: i64,
+) -> Result<Value, InvocationError> {
+    log_run(s, now_ms);
+    for (id, why) in &named.poisoned {
+        tracing::error!(message_id = %id, error = %why, "message names no usable object");
+    }
+    if s.status == RunStatus::Failure {
+        return Err(nothing_committed(s));
+    }
+    let failures: Vec<Value> = named
+        .failures(s)
+        .into_iter()
+        .map(|id| json!({"itemIdentifier": id}))
+        .collect();
+    Ok(json!({ "batchItemFailures": failures }))
 }
 
 /// The response for a finished run: the seed's fields plus the detail.
@@ -253,6 +409,46 @@ mod tests {
             ("src-b", "dev", "ck-b")
         );
         assert!(inv.exclusions().is_empty());
+    }
+
+    #[test]
+    fn limits_from_the_environment() {
+        let env = env_of(&[("SOURCE_BUCKET", "src-b"), ("EVENTLOG_MAX_FILES", "0")]);
+        let inv = Invocation::resolve(&json!({}), &env).unwrap();
+        assert_eq!(inv.settings.max_files, None, "0: no cap");
+        let env = env_of(&[("SOURCE_BUCKET", "src-b")]);
+        let inv = Invocation::resolve(&json!({}), &env).unwrap();
+        assert_eq!(inv.settings.max_files, Some(DEFAULT_MAX_FILES));
+        let env = env_of(&[
+            ("SOURCE_BUCKET", "src-b"),
+            ("EVENTLOG_LIST_CONCURRENCY", "many"),
+        ]);
+        let e = Invocation::resolve(&json!({}), &env).unwrap_err();
+        assert!(e.0.contains("EVENTLOG_LIST_CONCURRENCY"), "{e}");
+    }
+
+    #[test]
+    fn batch_failures_are_poisoned_messages_and_unrecorded_keys() {
+        use eventlog_trigger::notification::sqs_messages;
+        let env = env_of(&[("SOURCE_BUCKET", "src-b")]);
+        let inv = Invocation::resolve(&json!({}), &env).unwrap();
+        let note = |bucket: &str, key: &str| {
+            json!({"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]}).to_string()
+        };
+        let batch = json!({"Records": [
+            {"messageId": "ok", "eventSource": "aws:sqs", "body": note("src-b", "prod/a.json")},
+            {"messageId": "retry", "eventSource": "aws:sqs", "body": note("src-b", "prod/b.json")},
+            {"messageId": "other", "eventSource": "aws:sqs", "body": note("other-b", "prod/c.json")},
+            {"messageId": "poison", "eventSource": "aws:sqs", "body": "[]"},
+        ]});
+        let named = Named::from_messages(&inv, sqs_messages(&batch).unwrap());
+        assert_eq!(named.keys.len(), 2);
+        assert_eq!(named.other_buckets, 1);
+        let summary = RunSummary {
+            unrecorded: vec!["prod/b.json".into()],
+            ..RunSummary::default()
+        };
+        assert_eq!(named.failures(&summary), ["poison", "retry"]);
     }
 
     #[test]

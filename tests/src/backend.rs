@@ -34,6 +34,8 @@ pub trait Backend {
     fn put_checkpoint(&self, key: &str, bytes: &[u8]);
     /// Checkpoint objects: key (relative to the checkpoint root) to bytes.
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>>;
+    /// Delete a checkpoint-side object.
+    fn delete_checkpoint(&self, key: &str);
 }
 
 impl dyn Backend + '_ {
@@ -52,6 +54,29 @@ impl dyn Backend + '_ {
     /// Run `eventlog checkpoint --json` and parse its summary.
     pub fn run(&self, extra_env: &[(&str, &str)]) -> (Output, Option<Value>) {
         let out = self.command(extra_env).output().expect("run eventlog");
+        let summary = serde_json::from_slice(&out.stdout).ok();
+        (out, summary)
+    }
+
+    /// Run `eventlog checkpoint --json` with more arguments and, when
+    /// given, text on stdin.
+    pub fn run_args(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> (Output, Option<Value>) {
+        use std::io::Write;
+        let mut cmd = self.command(extra_env);
+        cmd.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("run eventlog");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
         let summary = serde_json::from_slice(&out.stdout).ok();
         (out, summary)
     }
@@ -90,12 +115,47 @@ impl dyn Backend + '_ {
             .collect()
     }
 
+    /// The ledger's state, read the way its format defines it: the
+    /// highest snapshot, then every segment after it in order (later
+    /// entries win); a single-file ledger when there is no snapshot.
     pub fn ledger(&self) -> BTreeMap<String, (String, String)> {
+        let objects = self.checkpoint_objects();
+        let numbered = |dir: &str| -> BTreeMap<u64, Vec<u8>> {
+            objects
+                .iter()
+                .filter_map(|(k, b)| {
+                    let (_, name) = k.split_once(&format!("_eventlog/ledger/{dir}/"))?;
+                    let seq = name.strip_suffix(".parquet")?.parse().ok()?;
+                    Some((seq, b.clone()))
+                })
+                .collect()
+        };
+        let (snapshots, segments) = (numbered("snapshots"), numbered("segments"));
+        let (mut state, from) = match snapshots.into_iter().next_back() {
+            Some((seq, bytes)) => (rows::ledger_rows(bytes), seq),
+            None => (
+                objects
+                    .iter()
+                    .find(|(k, _)| k.ends_with("_eventlog/ledger.parquet"))
+                    .map(|(_, b)| rows::ledger_rows(b.clone()))
+                    .unwrap_or_default(),
+                0,
+            ),
+        };
+        for (expect, (seq, bytes)) in (from + 1..).zip(segments.range(from + 1..)) {
+            let gapless = *seq == expect;
+            assert!(gapless, "[{}] ledger segments have no gaps", self.name());
+            state.extend(rows::ledger_rows(bytes.clone()));
+        }
+        state
+    }
+
+    /// The ledger's objects (segments, snapshots, hint, single file).
+    pub fn ledger_objects(&self) -> BTreeMap<String, Vec<u8>> {
         self.checkpoint_objects()
             .into_iter()
-            .find(|(k, _)| k.ends_with("_eventlog/ledger.parquet"))
-            .map(|(_, b)| rows::ledger_rows(b))
-            .unwrap_or_default()
+            .filter(|(k, _)| k.contains("_eventlog/ledger"))
+            .collect()
     }
 
     /// Checkpoint and ledger bytes, to tell whether anything was rewritten.
@@ -201,6 +261,9 @@ impl Backend for LocalBackend {
         let p = self.checkpoints().join(key);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
+    }
+    fn delete_checkpoint(&self, key: &str) {
+        std::fs::remove_file(self.checkpoints().join(key)).unwrap();
     }
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>> {
         let root = self.checkpoints();

@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 /// The pipeline's named crash points, in run order. Written out here, not
 /// taken from the `eventlog` crate: the tests name the points the recovery
 /// contract covers, so a point dropped from the code fails a test.
-pub const CRASH_POINTS: [&str; 8] = [
+pub const CRASH_POINTS: [&str; 11] = [
     "listed",
     "planned",
     "fetched",
@@ -24,6 +24,9 @@ pub const CRASH_POINTS: [&str; 8] = [
     "group-committed",
     "groups-committed",
     "errors-written",
+    "segment-written",
+    "snapshot-written",
+    "pointer-updated",
     "ledger-committed",
 ];
 

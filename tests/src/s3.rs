@@ -161,6 +161,17 @@ impl Backend for S3Backend {
             bytes,
         );
     }
+    fn delete_checkpoint(&self, key: &str) {
+        runtime()
+            .block_on(
+                self.client
+                    .delete_object()
+                    .bucket(&self.bucket)
+                    .key(format!("checkpoints/{key}"))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+    }
     fn checkpoint_objects(&self) -> BTreeMap<String, Vec<u8>> {
         get_all(&self.client, &self.bucket, "checkpoints/")
     }

@@ -340,10 +340,15 @@ pub fn invalid_and_unreadable(make: Make) {
 }
 
 /// Crash at `point`, then a clean run: the same rows as one clean run.
+/// The crashing run compacts the ledger (after one segment), so the
+/// compaction's points are reached too.
 pub fn crash_then_recover(make: Make, point: &str) {
     let b = make();
     b.put_tree(&golden_files());
-    let (out, _) = b.run(&[("EVENTLOG_CRASH_AT", point)]);
+    let (out, _) = b.run(&[
+        ("EVENTLOG_CRASH_AT", point),
+        ("EVENTLOG_LEDGER_COMPACT_SEGMENTS", "1"),
+    ]);
     assert!(
         !out.status.success() && out.status.code() != Some(1),
         "[{}] crash at {point} did not abort: {:?} (the binaries must be built with --features eventlog/fault-injection, as scripts/test.sh does)",
@@ -576,20 +581,22 @@ pub fn corrupt_state(make: Make) {
     }
 
     b.put_checkpoint(ck, &good);
+    // The latest segment of the ledger is damaged.
     let ledger_key = b
-        .checkpoint_objects()
+        .ledger_objects()
         .keys()
-        .find(|k| k.ends_with("_eventlog/ledger.parquet"))
+        .rfind(|k| k.contains("_eventlog/ledger/segments/"))
         .cloned()
-        .unwrap();
+        .unwrap_or_else(|| panic!("[{}] no ledger segment", b.name()));
     b.put_checkpoint(&ledger_key, b"PAR1 not really");
     let before = b.checkpoint_objects();
     let (out, summary) = b.run(&[]);
     assert_eq!(code(&out), Some(2), "[{}] {:?}", b.name(), summary);
     let err = stderr(&out);
+    let name = ledger_key.rsplit('/').next().unwrap();
     assert!(
-        err.contains("ledger.parquet") && err.contains("cannot be read"),
-        "[{}] the ledger is named: {err}",
+        err.contains(name) && err.contains("cannot be read"),
+        "[{}] the ledger segment is named: {err}",
         b.name()
     );
     assert!(
@@ -674,8 +681,9 @@ pub fn killed_runs_then_clean(b: &dyn Backend, runs: u64, window: std::ops::Rang
         let after =
             std::time::Duration::from_micros(window.start + state % (end - window.start).max(1));
         let started = std::time::Instant::now();
+        // Compacting every other run, so kills land in compactions too.
         let mut child = b
-            .command(&[])
+            .command(&[("EVENTLOG_LEDGER_COMPACT_SEGMENTS", "2")])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -719,4 +727,230 @@ pub fn killed_runs_then_clean(b: &dyn Backend, runs: u64, window: std::ops::Rang
     }
     let s = run_ok(b);
     assert_eq!(s["new_objects"], 0, "{s}");
+}
+
+/// The golden files, relative paths and bytes, in key order.
+fn golden_list() -> Vec<(String, Vec<u8>)> {
+    crate::backend::walk(&golden_files())
+        .into_iter()
+        .map(|f| {
+            let rel = f
+                .strip_prefix(golden_files())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read(&f).unwrap())
+        })
+        .collect()
+}
+
+/// Runs that compact the ledger on every commit race each other and plain
+/// runs, while files arrive in rounds: after each round the rows are those
+/// of one run, every file is in the ledger once, and a later run finds
+/// nothing new.
+pub fn compaction_racing_runs(make: Make) {
+    let b = make();
+    let files = golden_list();
+    let rounds = 3;
+    for round in 0..rounds {
+        for (i, (rel, bytes)) in files.iter().enumerate() {
+            if i % rounds == round {
+                b.put_source(rel, bytes);
+            }
+        }
+        let children: Vec<_> = (0..3)
+            .map(|i| {
+                let compact = if i == 0 { "64" } else { "1" };
+                b.command(&[("EVENTLOG_LEDGER_COMPACT_SEGMENTS", compact)])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert_ne!(code(&out), Some(2), "[{}] {}", b.name(), stderr(&out));
+        }
+        let ledger = b.ledger();
+        let seen = files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % rounds <= round)
+            .count();
+        assert_eq!(ledger.len(), seen, "[{}] round {round}", b.name());
+    }
+    let (_, want) = expected();
+    assert_rows(b.as_ref(), &want);
+    let snapshots = b
+        .ledger_objects()
+        .keys()
+        .filter(|k| k.contains("/snapshots/"))
+        .count();
+    assert!(snapshots >= 1, "[{}] the runs compacted", b.name());
+    let s = run_ok(b.as_ref());
+    assert_eq!(s["new_objects"], 0, "[{}] {s}", b.name());
+    assert_eq!(s["already_processed"], 60, "[{}] {s}", b.name());
+    assert_eq!(
+        s["ledger"]["segment"],
+        Value::Null,
+        "nothing to record: {s}"
+    );
+}
+
+/// A ledger in the single-file format of earlier versions: the first run
+/// takes it over without reading any file it lists, and processes only
+/// what is new.
+pub fn take_over_single_file_ledger(make: Make) {
+    let b = make();
+    b.put_tree(&golden_files());
+    run_ok(b.as_ref());
+    let before = b.ledger();
+    // A one-run ledger's only segment holds every entry in the ledger
+    // codec: as a single file, it is what earlier versions wrote.
+    let objects = b.ledger_objects();
+    let (segment, bytes) = objects
+        .iter()
+        .find(|(k, _)| k.ends_with("/segments/00000000000000000001.parquet"))
+        .unwrap_or_else(|| panic!("[{}] one segment: {:?}", b.name(), objects.keys()));
+    let legacy = segment.replace(
+        "ledger/segments/00000000000000000001.parquet",
+        "ledger.parquet",
+    );
+    b.put_checkpoint(&legacy, bytes);
+    for k in objects.keys() {
+        b.delete_checkpoint(k);
+    }
+    assert_eq!(
+        b.ledger(),
+        before,
+        "[{}] the old format reads the same",
+        b.name()
+    );
+    let new_key = "prod/log-submit-20240301-100000-42-ingest-form-T1-2024-03-01.json";
+    b.put_source(
+        new_key,
+        event_text("T1", "2024-03-01T10:00:00Z", "I", "ingest-form").as_bytes(),
+    );
+    let s = run_ok(b.as_ref());
+    assert_eq!(s["ledger"]["took_over"], true, "{s}");
+    assert_eq!(
+        s["already_processed"],
+        60,
+        "[{}] nothing re-read: {s}",
+        b.name()
+    );
+    assert_eq!(s["new_objects"], 1, "{s}");
+    assert_eq!(s["events_added"], 1, "{s}");
+    let after = b.ledger();
+    assert_eq!(after.len(), 61);
+    assert!(before.iter().all(|(k, v)| after.get(k) == Some(v)));
+    let s = run_ok(b.as_ref());
+    assert_eq!(
+        (
+            s["new_objects"].as_u64(),
+            s["ledger"]["took_over"].as_bool()
+        ),
+        (Some(0), Some(false)),
+        "{s}"
+    );
+}
+
+/// A backfill taken `cap` files a run: each run defers the rest, and
+/// together the runs give the rows and ledger of one uncapped run.
+pub fn capped_runs_equal_one_run(make: Make, cap: usize) {
+    let b = make();
+    b.put_tree(&golden_files());
+    let cap_text = cap.to_string();
+    let mut runs = 0;
+    let mut deferred = Vec::new();
+    loop {
+        let (out, summary) = b.run(&[("EVENTLOG_MAX_FILES", &cap_text)]);
+        let s = summary.unwrap_or_else(|| panic!("no summary: {}", stderr(&out)));
+        assert_ne!(code(&out), Some(2), "{s}");
+        let taken = s["new_objects"].as_u64().unwrap() + s["skipped_names"].as_u64().unwrap();
+        assert!(taken as usize <= cap, "[{}] {taken} > {cap}: {s}", b.name());
+        runs += 1;
+        deferred.push(s["deferred"].as_u64().unwrap());
+        if s["deferred"] == 0 {
+            break;
+        }
+        assert!(runs < 100, "the backfill never ends: {deferred:?}");
+    }
+    assert_eq!(
+        runs,
+        60usize.div_ceil(cap),
+        "[{}] deferred per run: {deferred:?}",
+        b.name()
+    );
+    assert_eq!(deferred[0] as usize, 60 - cap, "{deferred:?}");
+    let (_, want) = expected();
+    assert_rows(b.as_ref(), &want);
+    assert_eq!(b.ledger().len(), 60);
+    let one = make();
+    one.put_tree(&golden_files());
+    run_ok(one.as_ref());
+    assert_eq!(
+        b.rows(),
+        one.rows(),
+        "[{}] capped runs vs one run",
+        b.name()
+    );
+    let outcomes = |l: BTreeMap<String, (String, String)>| -> BTreeMap<String, String> {
+        l.into_iter().map(|(k, (o, _))| (k, o)).collect()
+    };
+    assert_eq!(outcomes(b.ledger()), outcomes(one.ledger()));
+}
+
+/// `--keys`: exactly the keys named are processed (from a file, or stdin),
+/// without listing; a sweep afterwards takes only the others.
+pub fn keys_from_a_file(make: Make) {
+    let b = make();
+    let files = golden_list();
+    for (rel, bytes) in &files {
+        b.put_source(rel, bytes);
+    }
+    let named: Vec<String> = files
+        .iter()
+        .filter(|(rel, _)| rel.contains("log-"))
+        .take(5)
+        .map(|(rel, _)| b.recorded_key(rel))
+        .collect();
+    let mut list = named.join("\n");
+    list.push_str(&format!(
+        "\n# a comment\n\n{}\n{}\n",
+        named[0],
+        b.recorded_key("prod/log-submit-20240101-000000-1-p-gone-2024-01-01.json")
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.txt");
+    std::fs::write(&path, &list).unwrap();
+    let (out, summary) = b.run_args(&["--keys", path.to_str().unwrap()], &[], None);
+    let s = summary.unwrap_or_else(|| panic!("no summary: {}", stderr(&out)));
+    assert_ne!(code(&out), Some(2), "{s}");
+    assert_eq!(s["listed"], 0, "[{}] no listing: {s}", b.name());
+    assert_eq!(s["named"]["named"], 7, "{s}");
+    assert_eq!(s["named"]["duplicates"], 1, "{s}");
+    assert_eq!(s["named"]["missing"], 1, "{s}");
+    let ledger = b.ledger();
+    assert_eq!(ledger.len(), 5, "[{}] exactly the keys named", b.name());
+    assert!(named.iter().all(|k| ledger.contains_key(k)));
+    // The same keys again, on stdin: nothing new.
+    let (out, summary) = b.run_args(&["--keys", "-"], &[], Some(&list));
+    let s = summary.unwrap_or_else(|| panic!("no summary: {}", stderr(&out)));
+    assert_eq!(
+        (s["new_objects"].as_u64(), s["already_processed"].as_u64()),
+        (Some(0), Some(5)),
+        "{s}"
+    );
+    // A sweep takes the rest, and the rows are those of one run.
+    let s = run_ok(b.as_ref());
+    assert_eq!(s["already_processed"], 5, "{s}");
+    assert_eq!(
+        s["new_objects"].as_u64().unwrap() + s["skipped_names"].as_u64().unwrap(),
+        55,
+        "{s}"
+    );
+    let (_, want) = expected();
+    assert_rows(b.as_ref(), &want);
 }

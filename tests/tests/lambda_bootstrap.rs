@@ -62,7 +62,7 @@ fn bootstrap_answers_through_the_runtime_api() {
     let objects = s3::get_all(&client, &checkpoints, "checkpoints/");
     assert!(
         objects.contains_key("adrc/form/events.parquet")
-            && objects.contains_key("_eventlog/ledger.parquet"),
+            && objects.contains_key("_eventlog/ledger/segments/00000000000000000001.parquet"),
         "{:?}",
         objects.keys()
     );
@@ -153,7 +153,13 @@ fn bootstrap_answers_through_the_runtime_api() {
             .collect()
     };
     for stage in [
-        "list", "plan", "fetch", "filter", "group", "merge", "commit", "ledger",
+        "list_and_plan",
+        "fetch",
+        "filter",
+        "group",
+        "merge",
+        "commit",
+        "ledger",
     ] {
         let lines = closed(stage);
         assert!(!lines.is_empty(), "no closed `{stage}` span: {stdout}");
@@ -163,11 +169,9 @@ fn bootstrap_answers_through_the_runtime_api() {
             lines[0]
         );
     }
-    assert_eq!(
-        closed("list")[0]["span"]["listed"],
-        10,
-        "counts on the span"
-    );
+    let listed = &closed("list_and_plan")[0]["span"];
+    assert_eq!(listed["listed"], 10, "counts on the span");
+    assert_eq!(listed["to_fetch"], 10);
     assert_eq!(closed("fetch")[0]["span"]["read"], 10);
     assert_eq!(closed("commit")[0]["span"]["committed"], 5);
     assert_eq!(closed("merge").len(), 5, "one merge per group");

@@ -55,6 +55,26 @@ fn crash_at_every_stage_then_recover() {
 }
 
 #[test]
+fn compaction_racing_runs() {
+    sc::compaction_racing_runs(&local);
+}
+
+#[test]
+fn a_single_file_ledger_is_taken_over() {
+    sc::take_over_single_file_ledger(&local);
+}
+
+#[test]
+fn capped_runs_equal_one_run() {
+    sc::capped_runs_equal_one_run(&local, 7);
+}
+
+#[test]
+fn keys_from_a_file_are_processed_without_listing() {
+    sc::keys_from_a_file(&local);
+}
+
+#[test]
 fn two_parallel_runs() {
     sc::parallel_runs(&local, 2);
 }

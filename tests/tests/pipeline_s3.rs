@@ -61,6 +61,26 @@ fn crash_at_every_stage_then_recover() {
 }
 
 #[test]
+fn compaction_racing_runs() {
+    sc::compaction_racing_runs(&s3);
+}
+
+#[test]
+fn a_single_file_ledger_is_taken_over() {
+    sc::take_over_single_file_ledger(&s3);
+}
+
+#[test]
+fn capped_runs_equal_one_run() {
+    sc::capped_runs_equal_one_run(&s3, 13);
+}
+
+#[test]
+fn keys_from_a_file_are_processed_without_listing() {
+    sc::keys_from_a_file(&s3);
+}
+
+#[test]
 fn four_concurrent_runs_race_on_conditional_writes() {
     // At least one conditional write must have lost a race and been redone,
     // or the test proves nothing about them.
@@ -74,13 +94,19 @@ fn four_concurrent_runs_race_on_conditional_writes() {
     assert!(total > 0, "no run ever lost a conditional write");
 }
 
-/// 2 600 keys: listing takes three pages of 1 000, and only the prefix asked for is read.
+/// 2 600 keys over two actions and twenty days: the sweep divides them
+/// into ranges listed at once, pages of 1 000 within them, and reads only
+/// the prefix asked for.
 #[test]
 fn listing_beyond_1000_keys_under_a_prefix() {
     let b = S3Backend::new();
+    let action = |i: usize| ["submit", "pass-qc"][i % 2];
+    let day = |i: usize| 1 + i % 20;
     let text = |i: usize| {
         format!(
-            r#"{{"action":"submit","study":"adrc","project_label":"ingest-form","center_label":"alpha","gear_name":"g","datatype":"form","timestamp":"2024-03-01T10:00:00Z","visit_date":"2024-03-01","pipeline_adcid":42,"ptid":"P{i}","module":"UDS"}}"#
+            r#"{{"action":"{}","study":"adrc","project_label":"ingest-form","center_label":"alpha","gear_name":"g","datatype":"form","timestamp":"2024-03-{:02}T10:00:00Z","visit_date":"2024-03-01","pipeline_adcid":42,"ptid":"P{i}","module":"UDS"}}"#,
+            action(i),
+            day(i)
         )
     };
     eventlog_tests::infra::runtime().block_on(async {
@@ -90,7 +116,9 @@ fn listing_beyond_1000_keys_under_a_prefix() {
             let body = text(i);
             tasks.push(tokio::spawn(async move {
                 let key = format!(
-                    "events/prod/log-submit-20240301-100000-42-ingest-form-P{i}-2024-03-01.json"
+                    "events/prod/log-{}-202403{:02}-100000-42-ingest-form-P{i}-2024-03-01.json",
+                    action(i),
+                    day(i)
                 );
                 c.put_object()
                     .bucket(bucket)
@@ -122,6 +150,7 @@ fn listing_beyond_1000_keys_under_a_prefix() {
     let s = summary.unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert_eq!(s["listed"], 2600);
+    assert!(s["list_ranges"].as_u64().unwrap() > 8, "divided: {s}");
     assert_eq!(s["events_added"], 2600);
     assert_eq!(b.rows()["adrc/form"].len(), 2600);
     assert_eq!(b.ledger().len(), 2600);

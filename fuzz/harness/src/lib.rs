@@ -119,15 +119,37 @@ fn tolerate_caught_panics() {
     });
 }
 
-/// The ledger reader on any bytes: an error or entries that survive a round trip.
+/// The ledger readers on any bytes: the whole-file decoder (segments, the
+/// single-file ledger) gives an error or entries that survive a round
+/// trip; the snapshot reader (footer, then one row group at a time, as a
+/// run reads it from ranges) gives errors or entries, never a panic.
 pub fn ledger_decode(data: &[u8]) {
+    use eventlog_formats::ledger::{SnapshotIndex, decode, encode, footer_len};
     tolerate_caught_panics();
-    if let Ok(entries) = eventlog_formats::ledger::decode(data) {
-        let bytes = eventlog_formats::ledger::encode(&entries).expect("re-encode");
-        assert_eq!(
-            eventlog_formats::ledger::decode(&bytes).expect("decode again"),
-            entries
-        );
+    if let Ok(entries) = decode(data) {
+        let bytes = encode(&entries).expect("re-encode");
+        assert_eq!(decode(&bytes).expect("decode again"), entries);
+    }
+    let len = data.len() as u64;
+    let Some(tail) = data.len().checked_sub(8).map(|i| &data[i..]) else {
+        return;
+    };
+    let Ok(meta_len) = footer_len(tail) else {
+        return;
+    };
+    let Some(meta_start) = len.checked_sub(8 + meta_len) else {
+        return;
+    };
+    let Ok(index) = SnapshotIndex::from_metadata(&data[meta_start as usize..data.len() - 8], len)
+    else {
+        return;
+    };
+    for (i, g) in index.row_groups.iter().enumerate().take(64) {
+        let start = g.start.min(len) as usize;
+        let end = g.start.saturating_add(g.len).min(len) as usize;
+        let bytes = bytes::Bytes::copy_from_slice(&data[start..end.max(start)]);
+        // Errors are fine; a panic escaping the reader is the finding.
+        let _ = index.read_row_group(i, bytes);
     }
 }
 
@@ -270,6 +292,17 @@ pub fn checkpoint_lambda_event(data: &[u8]) {
             }
         }
         Err(e) => assert!(Overrides::FIELDS.contains(&e.field.as_str()), "{e}"),
+    }
+    // What to process: an SQS batch answers per message, and every
+    // message is judged (usable or poisoned), none dropped.
+    use eventlog_trigger::checkpoint::{Request, request};
+    match request(&event) {
+        Request::Queue(messages) => {
+            let records = event["Records"].as_array().map_or(0, Vec::len);
+            assert_eq!(messages.len(), records, "one answer per message");
+        }
+        Request::Objects(named) => assert!(!named.files.is_empty() || named.test_events > 0),
+        Request::Sweep => {}
     }
 }
 

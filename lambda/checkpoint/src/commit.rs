@@ -211,7 +211,7 @@ mod tests {
 
     use eventlog_core::visit::validate;
     use eventlog_store::local::LocalStore;
-    use eventlog_store::{Object, ObjectMeta};
+    use eventlog_store::{ListRequest, Object, ObjectMeta, Page};
 
     use super::*;
 
@@ -227,8 +227,14 @@ mod tests {
         fn locate(&self, key: &str) -> String {
             self.inner.locate(key)
         }
-        async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-            self.inner.list(prefix).await
+        async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError> {
+            self.inner.list_page(req).await
+        }
+        async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+            self.inner.head(key).await
+        }
+        async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+            self.inner.get_range(key, start, len).await
         }
         async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
             self.inner.get(key, limit).await

@@ -79,7 +79,7 @@ fn valid_template(value: &str, _: &()) -> garde::Result {
 
 /// Settings of a checkpoint run that do not depend on where data lives.
 #[derive(Debug, Clone, PartialEq, Eq, Validate, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RunSettings {
     /// Checkpoint key template under the checkpoint root.
     #[garde(custom(valid_template))]
@@ -96,6 +96,16 @@ pub struct RunSettings {
     /// Commit attempts per group when another run commits first.
     #[garde(range(min = 1, max = 100))]
     pub max_commit_attempts: u32,
+    /// Files (and other new names) a run takes at most, the first in key
+    /// order; the rest are deferred to later runs. `None`: no cap.
+    #[garde(inner(range(min = 1)))]
+    pub max_files: Option<usize>,
+    /// Key ranges listed at once (S3).
+    #[garde(range(min = 1, max = 256))]
+    pub list_concurrency: usize,
+    /// Ledger segments after which a run compacts them into a snapshot.
+    #[garde(range(min = 1, max = 100_000))]
+    pub compact_segments: u64,
 }
 
 impl Default for RunSettings {
@@ -106,6 +116,9 @@ impl Default for RunSettings {
             max_object_bytes: 1 << 20,
             group_parallelism: 2,
             max_commit_attempts: 8,
+            max_files: None,
+            list_concurrency: 16,
+            compact_segments: crate::ledger::Compaction::default().segments,
         }
     }
 }

@@ -7,11 +7,12 @@
 //!   run order: `listed`, `planned`, `fetched`, `merged` (first group
 //!   written to scratch, nothing committed), `group-committed` (after the
 //!   first group commit), `groups-committed`, `errors-written`,
-//!   `ledger-committed`.
+//!   `segment-written` (the run's ledger segment), `snapshot-written` and
+//!   `pointer-updated` (a compaction's two steps), `ledger-committed`.
 //! * A source key containing [`PANIC_MARKER`] makes the per-file check
 //!   panic, to prove one file's panic cannot take a run down.
 
-pub const POINTS: [&str; 8] = [
+pub const POINTS: [&str; 11] = [
     "listed",
     "planned",
     "fetched",
@@ -19,6 +20,9 @@ pub const POINTS: [&str; 8] = [
     "group-committed",
     "groups-committed",
     "errors-written",
+    "segment-written",
+    "snapshot-written",
+    "pointer-updated",
     "ledger-committed",
 ];
 

@@ -47,6 +47,8 @@ pub fn check_isolated(key: &str, bytes: &[u8]) -> Result<FileReport, String> {
 
 pub struct FetchResult {
     pub meta: ObjectMeta,
+    /// The ledger's entry for this key (another version), from the plan.
+    pub prev: Option<crate::ledger::Entry>,
     pub location: String,
     pub fetched: Fetched,
 }
@@ -56,7 +58,7 @@ pub struct FetchResult {
 #[tracing::instrument(name = "fetch", skip_all, fields(objects = objects.len(), read, deferred, duration_ms))]
 pub async fn fetch_all(
     store: &impl ObjectStore,
-    objects: Vec<ObjectMeta>,
+    objects: Vec<crate::plan::Planned>,
     settings: &crate::config::RunSettings,
     deadline: Option<Instant>,
     progress: &dyn Progress,
@@ -65,7 +67,7 @@ pub async fn fetch_all(
     let (concurrency, max_bytes) = (settings.concurrency, settings.max_object_bytes);
     let deferred = std::sync::Mutex::new(Vec::new());
     let results: Vec<Option<FetchResult>> = futures::stream::iter(objects)
-        .map(|meta| {
+        .map(|crate::plan::Planned { meta, prev }| {
             let deferred = &deferred;
             async move {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -111,6 +113,7 @@ pub async fn fetch_all(
                 progress.advance(1);
                 Some(FetchResult {
                     meta,
+                    prev,
                     location,
                     fetched,
                 })
@@ -149,7 +152,12 @@ mod tests {
         std::fs::write(dir.path().join("log-a.json"), b"{}").unwrap();
         std::fs::write(dir.path().join("big.json"), vec![b' '; 100]).unwrap();
         let store = LocalStore::new(dir.path());
-        let listed = rt.block_on(store.list("")).unwrap();
+        let listed: Vec<crate::plan::Planned> = rt
+            .block_on(store.list(""))
+            .unwrap()
+            .into_iter()
+            .map(|meta| crate::plan::Planned { meta, prev: None })
+            .collect();
         let settings = RunSettings {
             max_object_bytes: 50,
             ..RunSettings::default()

@@ -8,7 +8,7 @@ use eventlog_core::visit::{FileReport, Valid, VisitEvent};
 
 use crate::fetch::{FetchResult, Fetched, first_error};
 use crate::group::Sourced;
-use crate::ledger::{Entry, Ledger, Outcome};
+use crate::ledger::{Entry, Outcome};
 use crate::plan::same_content;
 use crate::report::{BadFile, IssueOut};
 
@@ -53,18 +53,15 @@ pub struct Checked {
     skip_all,
     fields(valid_events, invalid, filtered, duration_ms)
 )]
-pub fn filter(fetched: Vec<FetchResult>, ledger: &Ledger, stamp: &Stamp) -> Checked {
+pub fn filter(fetched: Vec<FetchResult>, stamp: &Stamp) -> Checked {
     let _timed = crate::timed::Timed::start();
     let mut out = Checked::default();
     for r in fetched {
         match r.fetched {
             Fetched::Checked { sha256, report } => {
-                out.checked(r.meta, r.location, sha256, *report, ledger, stamp)
+                out.checked(r.meta, r.prev, r.location, sha256, *report, stamp)
             }
-            Fetched::Unreadable { message } => {
-                out.counts.unreadable += 1;
-                out.not_read(&r.meta.key, r.location, "unreadable", message);
-            }
+            Fetched::Unreadable { message } => out.unreadable(&r.meta.key, r.location, message),
             Fetched::Internal { message } => {
                 out.counts.internal_errors += 1;
                 out.not_read(&r.meta.key, r.location, "internal_error", message);
@@ -98,6 +95,12 @@ pub fn filter(fetched: Vec<FetchResult>, ledger: &Ledger, stamp: &Stamp) -> Chec
 }
 
 impl Checked {
+    /// A file that could not be read this time: reported, retried next run.
+    pub fn unreadable(&mut self, key: &str, location: String, message: String) {
+        self.counts.unreadable += 1;
+        self.not_read(key, location, "unreadable", message);
+    }
+
     /// A file without a verdict: reported, and left unrecorded so the next
     /// run tries it again.
     fn not_read(&mut self, key: &str, location: String, problem: &'static str, message: String) {
@@ -108,13 +111,13 @@ impl Checked {
     fn checked(
         &mut self,
         meta: eventlog_store::ObjectMeta,
+        prev: Option<Entry>,
         location: String,
         sha256: String,
         report: FileReport,
-        ledger: &Ledger,
         stamp: &Stamp,
     ) {
-        if let Some(prev) = same_content(ledger, &meta.key, &sha256) {
+        if let Some(prev) = same_content(prev.as_ref(), &sha256) {
             // Same bytes as already processed: keep the outcome, record
             // the new listing version.
             self.counts.content_unchanged += 1;
@@ -250,6 +253,7 @@ mod tests {
                 version: Version("v1".into()),
                 modified_micros: Some(1),
             },
+            prev: None,
             location: format!("/src/{key}"),
             fetched: Fetched::Checked {
                 sha256: eventlog_store::sha256_hex(body.as_bytes()),
@@ -284,7 +288,6 @@ mod tests {
                 ),
                 fetched("prod/log-bad.json", "{"),
             ],
-            &Ledger::default(),
             &stamp,
         );
         assert_eq!(
@@ -313,26 +316,23 @@ mod tests {
     fn the_same_bytes_under_a_new_version_keep_their_outcome() {
         let body = EVENT.replace("PROJECT", "ingest-form");
         let key = "prod/log-submit-20240115-100000-42-ingest-form-1-2024-01-15.json";
-        let mut ledger = Ledger::default();
-        ledger.entries.insert(
-            key.into(),
-            Entry {
-                key: key.into(),
-                etag: "v0".into(),
-                size: 1,
-                sha256: Some(eventlog_store::sha256_hex(body.as_bytes())),
-                outcome: Outcome::Merged,
-                group: Some("adrc/form".into()),
-                detail: None,
-                run_id: "old".into(),
-                processed_at_micros: 1,
-            },
-        );
+        let mut file = fetched(key, &body);
+        file.prev = Some(Entry {
+            key: key.into(),
+            etag: "v0".into(),
+            size: 1,
+            sha256: Some(eventlog_store::sha256_hex(body.as_bytes())),
+            outcome: Outcome::Merged,
+            group: Some("adrc/form".into()),
+            detail: None,
+            run_id: "old".into(),
+            processed_at_micros: 1,
+        });
         let stamp = Stamp {
             run_id: "r".into(),
             now_micros: 7,
         };
-        let c = filter(vec![fetched(key, &body)], &ledger, &stamp);
+        let c = filter(vec![file], &stamp);
         assert_eq!(c.counts.content_unchanged, 1);
         assert!(c.events.is_empty());
         assert_eq!(c.updates[0].etag, "v1");

@@ -26,6 +26,7 @@ pub mod fault;
 pub mod fetch;
 pub mod filter;
 pub mod group;
+pub mod keys;
 pub mod ledger;
 pub mod list;
 pub mod merge;
@@ -36,7 +37,7 @@ pub mod run;
 mod timed;
 
 pub use error::{GroupError, RunError};
-pub use run::{RunOptions, new_run_id, run};
+pub use run::{KeyRef, RunInput, RunOptions, new_run_id, run};
 
 /// A single-threaded runtime for the stage tests.
 #[cfg(test)]

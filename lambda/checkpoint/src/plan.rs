@@ -1,74 +1,150 @@
 //! Stage 2, plan: which listed objects this run must read. Nothing here
 //! looks at times: a file is read because the ledger has not seen this
 //! version of it.
+//!
+//! Planning walks listing pages and the ledger together in key order (a
+//! [`Cursor`]), so it holds a page and a row group of the ledger, never the
+//! history. What it keeps is the work: files to read and names to record,
+//! at most `cap` of them, the first in key order; the rest are deferred.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use eventlog_core::visit::key;
-use eventlog_store::ObjectMeta;
+use eventlog_store::{ObjectMeta, ObjectStore};
 
-use crate::ledger::{Entry, Ledger, Outcome};
+use crate::ledger::{Cursor, Entry, LedgerError, Outcome};
+
+/// A file to read, with what the ledger says of its key (another version).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub meta: ObjectMeta,
+    pub prev: Option<Entry>,
+}
+
+/// One piece of work for this run.
+#[derive(Debug)]
+enum Work {
+    Read(Planned),
+    /// Not an event file name, with the reason.
+    Skip(ObjectMeta, String),
+}
 
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Event-file candidates to read: not in the ledger, or changed.
-    pub to_fetch: Vec<ObjectMeta>,
+    /// Event-file candidates to read, in key order: not in the ledger, or changed.
+    pub to_fetch: Vec<Planned>,
     /// How many of `to_fetch` the ledger had at another version.
     pub changed: usize,
     /// Not event files and not yet recorded, with the reason.
     pub skipped: Vec<(ObjectMeta, String)>,
     /// Already processed at this version.
     pub already_processed: usize,
+    /// New work beyond the cap, left for later runs.
+    pub deferred: usize,
 }
 
-/// Decide what to read.
-#[tracing::instrument(
-    name = "plan",
-    skip_all,
-    fields(to_fetch, changed, skipped, already_processed, duration_ms)
-)]
-pub fn plan(listing: Vec<ObjectMeta>, ledger: &Ledger) -> Plan {
-    let _timed = crate::timed::Timed::start();
-    let mut p = Plan::default();
-    for meta in listing {
-        let seen: Option<&Entry> = ledger.entries.get(&meta.key);
-        if meta.version.is_reliable() && seen.is_some_and(|e| e.etag == meta.version.0) {
-            p.already_processed += 1;
-            continue;
-        }
-        if key::is_event_candidate(&meta.key) {
-            if seen.is_some() {
-                p.changed += 1;
-            }
-            p.to_fetch.push(meta);
-        } else {
-            let reason = key::parse_name(&meta.key).err().map_or_else(
-                || String::from("not an event file name"),
-                |problem| format!("not an event file name: {}", problem.reason),
-            );
-            p.skipped.push((meta, reason));
+/// Collects the work of many pages (from concurrent listings), keeping the
+/// first `cap` items in key order.
+#[derive(Debug)]
+pub struct Planner {
+    cap: Option<usize>,
+    work: Mutex<BTreeMap<String, Work>>,
+    already_processed: AtomicUsize,
+    deferred: AtomicUsize,
+}
+
+impl Planner {
+    pub fn new(cap: Option<usize>) -> Self {
+        Planner {
+            cap,
+            work: Mutex::new(BTreeMap::new()),
+            already_processed: AtomicUsize::new(0),
+            deferred: AtomicUsize::new(0),
         }
     }
-    // Read in key order: deterministic, and the ledger is keyed the same way.
-    p.to_fetch.sort_by(|a, b| a.key.cmp(&b.key));
-    let span = tracing::Span::current();
-    span.record("to_fetch", p.to_fetch.len());
-    span.record("changed", p.changed);
-    span.record("skipped", p.skipped.len());
-    span.record("already_processed", p.already_processed);
-    p
+
+    /// Plan one page of a listing; its keys must come after the ones this
+    /// cursor has seen.
+    pub async fn page<S: ObjectStore>(
+        &self,
+        objects: Vec<ObjectMeta>,
+        cursor: &mut Cursor<'_, S>,
+    ) -> Result<(), LedgerError> {
+        let mut found = Vec::new();
+        for meta in objects {
+            let seen = cursor.seek(&meta.key).await?;
+            if meta.version.is_reliable() && seen.as_ref().is_some_and(|e| e.etag == meta.version.0)
+            {
+                self.already_processed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let work = if key::is_event_candidate(&meta.key) {
+                Work::Read(Planned { meta, prev: seen })
+            } else {
+                let reason = key::parse_name(&meta.key).err().map_or_else(
+                    || String::from("not an event file name"),
+                    |problem| format!("not an event file name: {}", problem.reason),
+                );
+                Work::Skip(meta, reason)
+            };
+            found.push(work);
+        }
+        self.keep(found);
+        Ok(())
+    }
+
+    fn keep(&self, found: Vec<Work>) {
+        let mut work = self.work.lock().unwrap_or_else(|p| p.into_inner());
+        for w in found {
+            let key = match &w {
+                Work::Read(p) => p.meta.key.clone(),
+                Work::Skip(m, _) => m.key.clone(),
+            };
+            work.insert(key, w);
+            if self.cap.is_some_and(|cap| work.len() > cap) {
+                work.pop_last();
+                self.deferred.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn finish(self) -> Plan {
+        let mut p = Plan {
+            already_processed: self.already_processed.into_inner(),
+            deferred: self.deferred.into_inner(),
+            ..Plan::default()
+        };
+        for (_, w) in self.work.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            match w {
+                Work::Read(planned) => {
+                    p.changed += usize::from(planned.prev.is_some());
+                    p.to_fetch.push(planned);
+                }
+                Work::Skip(meta, reason) => p.skipped.push((meta, reason)),
+            }
+        }
+        let span = tracing::Span::current();
+        span.record("to_fetch", p.to_fetch.len());
+        span.record("changed", p.changed);
+        span.record("skipped", p.skipped.len());
+        span.record("already_processed", p.already_processed);
+        p
+    }
 }
 
-/// Whether the ledger already holds this content under this key.
-pub fn same_content<'l>(ledger: &'l Ledger, key: &str, sha256: &str) -> Option<&'l Entry> {
-    ledger
-        .entries
-        .get(key)
-        .filter(|e| e.sha256.as_deref() == Some(sha256) && e.outcome != Outcome::Skipped)
+/// What the ledger had under this key, if it holds this very content.
+pub fn same_content<'e>(prev: Option<&'e Entry>, sha256: &str) -> Option<&'e Entry> {
+    prev.filter(|e| e.sha256.as_deref() == Some(sha256) && e.outcome != Outcome::Skipped)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::{Ledger, LedgerKeys};
     use eventlog_store::Version;
+    use eventlog_store::local::LocalStore;
 
     fn meta(key: &str, v: &str) -> ObjectMeta {
         ObjectMeta {
@@ -79,39 +155,95 @@ mod tests {
         }
     }
 
+    fn entry(key: &str, etag: &str) -> Entry {
+        Entry {
+            key: key.into(),
+            etag: etag.into(),
+            size: 1,
+            sha256: None,
+            outcome: Outcome::Merged,
+            group: None,
+            detail: None,
+            run_id: "r".into(),
+            processed_at_micros: 0,
+        }
+    }
+
+    const DONE: &str = "prod/log-submit-20240115-100000-42-p-1-2024-01-15.json";
+    const NEW: &str = "prod/log-submit-20240115-100001-42-p-2-2024-01-15.json";
+
+    async fn plan_with(
+        ledger: &Ledger,
+        store: &LocalStore,
+        cap: Option<usize>,
+        pages: Vec<Vec<ObjectMeta>>,
+    ) -> Plan {
+        let planner = Planner::new(cap);
+        // A cursor per page, as for concurrent listings of disjoint ranges.
+        for page in pages {
+            planner.page(page, &mut ledger.cursor(store)).await.unwrap();
+        }
+        planner.finish()
+    }
+
     #[test]
     fn plans_by_version_not_time() {
-        let mut ledger = Ledger::default();
-        let done = "prod/log-submit-20240115-100000-42-p-1-2024-01-15.json";
-        ledger.entries.insert(
-            done.into(),
-            Entry {
-                key: done.into(),
-                etag: "v1".into(),
-                size: 1,
-                sha256: None,
-                outcome: Outcome::Merged,
-                group: None,
-                detail: None,
-                run_id: "r".into(),
-                processed_at_micros: 0,
-            },
-        );
-        let p = plan(
-            vec![
-                meta(done, "v1"),
-                meta(
-                    "prod/log-submit-20240115-100001-42-p-2-2024-01-15.json",
-                    "x",
-                ),
-                meta("prod/readme.txt", "z"),
-            ],
-            &ledger,
-        );
-        assert_eq!(p.already_processed, 1);
-        assert_eq!(p.to_fetch.len(), 1);
-        assert_eq!(p.skipped.len(), 1);
-        let changed = plan(vec![meta(done, "v2")], &ledger);
-        assert_eq!((changed.to_fetch.len(), changed.changed), (1, 1));
+        crate::test_runtime().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            let mut ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
+                .await
+                .unwrap();
+            ledger
+                .commit(&store, &[entry(DONE, "v1")], 1)
+                .await
+                .unwrap();
+            let ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
+                .await
+                .unwrap();
+            let p = plan_with(
+                &ledger,
+                &store,
+                None,
+                vec![
+                    vec![meta(DONE, "v1"), meta(NEW, "x")],
+                    vec![meta("prod/readme.txt", "z")],
+                ],
+            )
+            .await;
+            assert_eq!(p.already_processed, 1);
+            assert_eq!(p.to_fetch.len(), 1);
+            assert_eq!(p.skipped.len(), 1);
+            let changed = plan_with(&ledger, &store, None, vec![vec![meta(DONE, "v2")]]).await;
+            assert_eq!((changed.to_fetch.len(), changed.changed), (1, 1));
+            assert_eq!(changed.to_fetch[0].prev.as_ref().unwrap().etag, "v1");
+        });
+    }
+
+    #[test]
+    fn a_cap_keeps_the_first_keys_whatever_order_pages_come_in() {
+        crate::test_runtime().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            let ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
+                .await
+                .unwrap();
+            let key =
+                |i: u32| format!("prod/log-submit-20240115-1000{i:02}-42-p-{i}-2024-01-15.json");
+            // Two listings' pages, the later range first.
+            let p = plan_with(
+                &ledger,
+                &store,
+                Some(3),
+                vec![
+                    (5..9).map(|i| meta(&key(i), "v")).collect(),
+                    (0..5).map(|i| meta(&key(i), "v")).collect(),
+                ],
+            )
+            .await;
+            let kept: Vec<String> = p.to_fetch.iter().map(|t| t.meta.key.clone()).collect();
+            assert_eq!(kept, [key(0), key(1), key(2)]);
+            assert_eq!(p.deferred, 6);
+        });
     }
 }

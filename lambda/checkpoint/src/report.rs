@@ -52,13 +52,38 @@ pub struct BadFile {
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LedgerReport {
+    /// The ledger's folder.
     pub location: String,
-    pub entries: usize,
+    /// Entries this run recorded, in its segment.
     pub recorded: usize,
+    /// The segment it wrote (none when there was nothing to record).
+    pub segment: Option<u64>,
+    /// Segment numbers lost to concurrent runs before this one's was written.
     pub conflicts: u32,
     pub committed: bool,
+    /// The snapshot the state now starts from, and the segments after it.
+    pub snapshot: u64,
+    pub segments_after_snapshot: u64,
+    /// The snapshot this run wrote, when it compacted the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compacted_to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compaction_error: Option<String>,
+    /// A single-file ledger of an earlier version was taken over.
+    pub took_over: bool,
+    /// State read and written by this run.
+    pub bytes_read: u64,
+    pub bytes_written: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl LedgerReport {
+    pub fn io(&mut self, io: &crate::ledger::LedgerIo) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.bytes_read = io.bytes_read.load(Relaxed);
+        self.bytes_written = io.bytes_written.load(Relaxed);
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -70,6 +95,11 @@ pub struct RunSummary {
     pub duration_ms: u64,
     /// Objects listed under the source prefix.
     pub listed: usize,
+    /// Ranges the listing was divided into.
+    pub list_ranges: usize,
+    /// An event-driven run: what became of the keys it was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named: Option<crate::keys::NamedCounts>,
     pub excluded: usize,
     pub already_processed: usize,
     pub new_objects: usize,
@@ -90,7 +120,7 @@ pub struct RunSummary {
     pub superseded_in_run: usize,
     /// Files whose name disagrees with their content (reported, still processed).
     pub name_findings: usize,
-    /// Left for the next run because the time budget ran out.
+    /// Left for the next run: over `max_files`, or the time budget ran out.
     pub deferred: usize,
     pub events_added: u64,
     pub events_replaced: u64,
@@ -105,6 +135,10 @@ pub struct RunSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors_file_error: Option<String>,
     pub ledger: LedgerReport,
+    /// Keys this run meant to record and did not (failed, deferred, or all
+    /// of them when the ledger commit failed): what a caller retries.
+    #[serde(skip)]
+    pub unrecorded: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -231,16 +265,25 @@ impl RunSummary {
                 "  errors file  NOT WRITTEN ({e}); those files will be read again"
             );
         }
+        let l = &self.ledger;
         let _ = writeln!(
             s,
-            "  ledger       {} ({} entries, {} recorded this run{})",
-            self.ledger.location,
-            self.ledger.entries,
-            self.ledger.recorded,
-            self.ledger
-                .error
+            "  ledger       {} ({} recorded this run{}; snapshot {} + {} segments; state read {} B, written {} B{}{})",
+            l.location,
+            l.recorded,
+            l.segment
+                .map(|n| format!(" in segment {n}"))
+                .unwrap_or_default(),
+            l.snapshot,
+            l.segments_after_snapshot,
+            l.bytes_read,
+            l.bytes_written,
+            l.compacted_to
+                .map(|n| format!("; compacted into snapshot {n}"))
+                .unwrap_or_default(),
+            l.error
                 .as_deref()
-                .map(|e| format!(", NOT COMMITTED: {e}"))
+                .map(|e| format!("; NOT COMMITTED: {e}"))
                 .unwrap_or_default()
         );
         s

@@ -16,10 +16,11 @@ use crate::config::{RunSettings, Template};
 use crate::error::RunError;
 use crate::fault::point;
 use crate::filter::{Checked, Stamp, filter};
+use crate::ledger::{Compaction, LedgerKeys, State};
 use crate::ledger::{Entry, Ledger};
 use crate::progress::Progress;
 use crate::report::{RunSummary, SkippedName, write_errors_file};
-use crate::{fetch, group, list, plan};
+use crate::{fetch, group, keys, list, plan};
 
 /// Bad files and skipped names listed in the report (the counts are exact).
 pub const REPORT_LIMIT: usize = 100;
@@ -29,6 +30,7 @@ pub struct RunOptions {
     pub run_id: String,
     /// Stop reading new files after this instant (Lambda time budget).
     pub deadline: Option<Instant>,
+    pub input: RunInput,
 }
 
 /// A run id, unique per attempt and sortable: UTC time to the microsecond,
@@ -53,6 +55,24 @@ pub fn state_prefix(sink_prefix: &str, template: &Template) -> String {
     )
 }
 
+/// What a run processes.
+#[derive(Debug, Clone, Default)]
+pub enum RunInput {
+    /// Everything under the source prefix the ledger has not seen (a sweep).
+    #[default]
+    Sweep,
+    /// Exactly these keys (from notifications or a file of keys): no listing.
+    Keys(Vec<KeyRef>),
+}
+
+/// A key to process, with its version when the caller knows it (an S3
+/// notification's eTag); otherwise it is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub key: String,
+    pub version: Option<eventlog_store::Version>,
+}
+
 pub async fn run<S: ObjectStore, C: ObjectStore>(
     source: &S,
     source_prefix: &str,
@@ -65,29 +85,42 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     let started = Instant::now();
     let template = opts.settings.check()?;
     let state = state_prefix(sink_prefix, &template);
-    let ledger_key = join_key(&state, "ledger.parquet");
+    let keys = LedgerKeys::new(&state);
     let (from, to) = (source.locate(source_prefix), sink.locate(sink_prefix));
-    let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&ledger_key));
-    let ledger = Ledger::load(sink, &ledger_key).await?;
+    let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&keys.root()));
+    let mut ledger = Ledger::load(sink, keys).await?;
     let exclude = [exclude, &[format!("{state}/")]].concat();
-    let listing = list::list(source, source_prefix, &exclude, progress).await?;
-    (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
+    let s = &opts.settings;
+    let state_view = State {
+        ledger: &ledger,
+        store: sink,
+    };
+    let where_from = Origin {
+        store: source,
+        prefix: source_prefix,
+        exclude: &exclude,
+    };
+    let (plan, lookup_failed) =
+        plan_input(&where_from, &state_view, opts, &mut summary, progress).await?;
     point("listed");
-    let plan = plan::plan(listing.objects, &ledger);
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
     progress.stage("reading", Some(plan.to_fetch.len() as u64));
-    let s = &opts.settings;
+    let mut candidates = candidate_keys(&plan);
+    candidates.extend(lookup_failed.iter().map(|(k, _)| k.clone()));
     let (fetched, deferred) =
         fetch::fetch_all(source, plan.to_fetch, s, opts.deadline, progress).await;
-    summary.deferred = deferred.len();
+    summary.deferred += deferred.len();
     point("fetched");
     let stamp = Stamp {
         run_id: opts.run_id.clone(),
         now_micros: chrono::Utc::now().timestamp_micros(),
     };
-    let mut checked = filter(fetched, &ledger, &stamp);
+    let mut checked = filter(fetched, &stamp);
     checked.updates.extend(skipped);
+    for (key, message) in lookup_failed {
+        checked.unreadable(&key, source.locate(&key), message);
+    }
     summary.add_counts(&checked.counts);
     let groups = group::group(std::mem::take(&mut checked.events));
     summary.grouped(&groups);
@@ -105,19 +138,78 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     let updates = recorded(&mut summary, results, checked);
     let updates = write_errors(sink, &state, &mut summary, updates).await;
     point("errors-written");
-    commit_ledger(
-        sink,
-        &ledger_key,
-        ledger,
-        &updates,
-        s.max_commit_attempts,
-        &mut summary,
-    )
-    .await;
+    // Past the deadline, a compaction is left to the next run.
+    let may_compact = opts.deadline.is_none_or(|d| Instant::now() < d);
+    commit_ledger(sink, &mut ledger, &updates, s, may_compact, &mut summary).await;
     point("ledger-committed");
+    summary.unrecorded = unrecorded(candidates, &updates, summary.ledger.committed);
     summary.duration_ms = started.elapsed().as_millis() as u64;
     summary.compute_status();
     Ok(summary)
+}
+
+/// Where a run's files come from.
+struct Origin<'a, S> {
+    store: &'a S,
+    prefix: &'a str,
+    exclude: &'a [String],
+}
+
+/// Stages 1 and 2: list and plan (a sweep), or look the named keys up.
+/// Also returns the named keys whose lookup failed.
+async fn plan_input<S: ObjectStore, C: ObjectStore>(
+    from: &Origin<'_, S>,
+    ledger: &State<'_, C>,
+    opts: &RunOptions,
+    summary: &mut RunSummary,
+    progress: &dyn Progress,
+) -> Result<(plan::Plan, Vec<(String, String)>), RunError> {
+    let s = &opts.settings;
+    match &opts.input {
+        RunInput::Sweep => {
+            let src = list::Source {
+                store: from.store,
+                prefix: from.prefix,
+                exclude: from.exclude,
+                concurrency: s.list_concurrency,
+            };
+            let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
+            (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
+            summary.list_ranges = listing.ranges;
+            Ok((plan, Vec::new()))
+        }
+        RunInput::Keys(refs) => {
+            let found =
+                keys::lookup(from.store, from.prefix, from.exclude, refs, s, ledger).await?;
+            summary.named = Some(found.counts);
+            Ok((found.plan, found.failed))
+        }
+    }
+}
+
+/// Every key this run meant to record.
+fn candidate_keys(plan: &plan::Plan) -> Vec<String> {
+    let mut keys: Vec<String> = plan
+        .to_fetch
+        .iter()
+        .map(|p| p.meta.key.clone())
+        .chain(plan.skipped.iter().map(|(m, _)| m.key.clone()))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The candidates not recorded as done (all of them when the ledger
+/// commit failed): the keys a caller should hand back for a retry.
+fn unrecorded(candidates: Vec<String>, updates: &[Entry], committed: bool) -> Vec<String> {
+    if !committed {
+        return candidates;
+    }
+    let done: HashSet<&str> = updates.iter().map(|u| u.key.as_str()).collect();
+    candidates
+        .into_iter()
+        .filter(|k| !done.contains(k.as_str()))
+        .collect()
 }
 
 /// Counts of the plan, and the ledger entries of names that are not event files.
@@ -126,6 +218,7 @@ fn record_plan(summary: &mut RunSummary, plan: &plan::Plan, run_id: &str) -> Vec
     summary.changed_objects = plan.changed;
     summary.new_objects = plan.to_fetch.len() - plan.changed;
     summary.skipped_names = plan.skipped.len();
+    summary.deferred = plan.deferred;
     let now = chrono::Utc::now().timestamp_micros();
     plan.skipped
         .iter()
@@ -204,29 +297,58 @@ async fn write_errors(
     updates
 }
 
-/// Stage 8, ledger: record `updates` on top of the ledger as it is now.
-#[tracing::instrument(name = "ledger", skip_all, fields(recorded = updates.len(), duration_ms))]
+/// Stage 8, ledger: record `updates` as the next segment, and compact the
+/// log when enough segments have gathered since the last snapshot.
+#[tracing::instrument(name = "ledger", skip_all, fields(recorded = updates.len(), segment, compacted, duration_ms))]
 async fn commit_ledger(
     sink: &impl ObjectStore,
-    key: &str,
-    ledger: Ledger,
+    ledger: &mut Ledger,
     updates: &[Entry],
-    attempts: u32,
+    settings: &RunSettings,
+    may_compact: bool,
     summary: &mut RunSummary,
 ) {
     let _timed = crate::timed::Timed::start();
-    summary.ledger.recorded = updates.len();
-    if updates.is_empty() {
-        summary.ledger.entries = ledger.entries.len();
-        summary.ledger.committed = true;
-        return;
-    }
-    match ledger.commit(sink, key, updates, attempts).await {
-        Ok((l, conflicts)) => {
-            summary.ledger.entries = l.entries.len();
-            summary.ledger.conflicts = conflicts;
-            summary.ledger.committed = true;
+    let report = &mut summary.ledger;
+    report.recorded = updates.len();
+    report.took_over = ledger.took_over;
+    if !updates.is_empty() {
+        match ledger
+            .commit(sink, updates, settings.max_commit_attempts)
+            .await
+        {
+            Ok((seq, conflicts)) => {
+                point("segment-written");
+                report.segment = Some(seq);
+                report.conflicts = conflicts;
+                tracing::Span::current().record("segment", seq);
+            }
+            Err(e) => {
+                report.error = Some(e.to_string());
+                report.io(&ledger.io);
+                return;
+            }
         }
-        Err(e) => summary.ledger.error = Some(e.to_string()),
     }
+    report.committed = true;
+    let policy = Compaction {
+        segments: settings.compact_segments,
+        ..Compaction::default()
+    };
+    if may_compact && ledger.compaction_due(policy) {
+        // A failed compaction loses nothing: the segments stay the state.
+        match ledger.compact(sink).await {
+            Ok(seq) => {
+                report.compacted_to = Some(seq);
+                tracing::Span::current().record("compacted", seq);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "ledger compaction failed; the segments stay the state");
+                report.compaction_error = Some(e.to_string());
+            }
+        }
+    }
+    report.snapshot = ledger.snapshot_seq;
+    report.segments_after_snapshot = ledger.last_segment - ledger.snapshot_seq;
+    report.io(&ledger.io);
 }

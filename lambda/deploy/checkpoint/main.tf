@@ -107,6 +107,7 @@ resource "aws_lambda_function" "this" {
       CHECKPOINT_KEY_TEMPLATE = var.checkpoint_key_template
       LOG_LEVEL               = var.log_level
       POWERTOOLS_SERVICE_NAME = local.service
+      EVENTLOG_MAX_FILES      = tostring(var.max_files_per_run)
     }
   }
   logging_config {
@@ -140,29 +141,125 @@ resource "aws_lambda_permission" "schedule" {
   source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
 }
 
-# Optional: run on every new event file.
-resource "aws_lambda_permission" "s3" {
-  count          = var.enable_s3_trigger ? 1 : 0
-  statement_id   = "AllowS3"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this.function_name
-  principal      = "s3.amazonaws.com"
-  source_arn     = "arn:aws:s3:::${var.source_bucket}"
-  source_account = data.aws_caller_identity.current.account_id
+# Event-driven runs: S3 notifications go to a queue; the function takes
+# them in batches (exactly the keys named, no listing) and hands back the
+# messages it could not finish (ReportBatchItemFailures). Messages that
+# keep failing end in the dead-letter queue. The schedule above stays as
+# the reconciliation sweep.
+resource "aws_sqs_queue" "dead_letters" {
+  count                     = var.enable_event_queue ? 1 : 0
+  name                      = "${var.function_name}-dead-letters"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "events" {
+  count = var.enable_event_queue ? 1 : 0
+  name  = "${var.function_name}-events"
+  # At least six times the function's timeout, as Lambda advises, so a
+  # message is not redelivered while a run still holds it.
+  visibility_timeout_seconds = var.timeout_seconds * 6
+  message_retention_seconds  = 345600
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letters[0].arn
+    maxReceiveCount     = var.queue_max_receive_count
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "queue" {
+  count = var.enable_event_queue ? 1 : 0
+  statement {
+    sid       = "S3Notifications"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.events[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = ["arn:aws:s3:::${var.source_bucket}"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "events" {
+  count     = var.enable_event_queue ? 1 : 0
+  queue_url = aws_sqs_queue.events[0].id
+  policy    = data.aws_iam_policy_document.queue[0].json
 }
 
 data "aws_caller_identity" "current" {}
 
 resource "aws_s3_bucket_notification" "events" {
-  count  = var.enable_s3_trigger ? 1 : 0
+  count  = var.enable_event_queue ? 1 : 0
   bucket = var.source_bucket
-  lambda_function {
-    lambda_function_arn = aws_lambda_function.this.arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = var.source_prefix
-    filter_suffix       = ".json"
+  queue {
+    queue_arn     = aws_sqs_queue.events[0].arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = var.source_prefix
+    filter_suffix = ".json"
   }
-  depends_on = [aws_lambda_permission.s3]
+  depends_on = [aws_sqs_queue_policy.events]
+}
+
+data "aws_iam_policy_document" "consume" {
+  count = var.enable_event_queue ? 1 : 0
+  statement {
+    sid       = "ConsumeEvents"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.events[0].arn]
+  }
+  # Looking a named key up (HEAD) needs only GetObject, granted above.
+}
+
+resource "aws_iam_role_policy" "consume" {
+  count  = var.enable_event_queue ? 1 : 0
+  name   = "${var.function_name}-queue"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.consume[0].json
+}
+
+resource "aws_lambda_event_source_mapping" "events" {
+  count                              = var.enable_event_queue ? 1 : 0
+  event_source_arn                   = aws_sqs_queue.events[0].arn
+  function_name                      = aws_lambda_function.this.arn
+  batch_size                         = var.queue_batch_size
+  maximum_batching_window_in_seconds = var.queue_batch_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+  dynamic "scaling_config" {
+    for_each = var.queue_max_concurrency > 0 ? [1] : []
+    content {
+      maximum_concurrency = var.queue_max_concurrency
+    }
+  }
+  depends_on = [aws_iam_role_policy.consume]
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  count               = var.enable_event_queue ? 1 : 0
+  alarm_name          = "${var.function_name}-dead-letters"
+  alarm_description   = "Notifications the function could not process after retries (poisoned messages, files that stay unreadable)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dead_letters[0].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
 }
 
 # Alarms.

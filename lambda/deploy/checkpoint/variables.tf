@@ -80,10 +80,48 @@ variable "schedule_expression" {
   default     = "cron(0 10 ? * FRI *)"
 }
 
-variable "enable_s3_trigger" {
-  description = "Also run on every new event file (S3 ObjectCreated). This resource owns the bucket's whole notification configuration."
+variable "enable_event_queue" {
+  description = "Process new event files minutes after they land: S3 notifications into an SQS queue (with a dead-letter queue) read by the function in batches. The notification resource owns the bucket's whole notification configuration."
   type        = bool
   default     = false
+}
+
+variable "queue_batch_size" {
+  description = "Notifications per invocation, up to 10 000 (above 10 a batch window is needed)."
+  type        = number
+  default     = 1000
+  validation {
+    condition     = var.queue_batch_size >= 1 && var.queue_batch_size <= 10000
+    error_message = "queue_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "queue_batch_window_seconds" {
+  description = "How long Lambda gathers notifications before invoking (0 to 300 seconds)."
+  type        = number
+  default     = 60
+  validation {
+    condition     = var.queue_batch_window_seconds >= 0 && var.queue_batch_window_seconds <= 300
+    error_message = "queue_batch_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "queue_max_receive_count" {
+  description = "Deliveries of a message before it goes to the dead-letter queue."
+  type        = number
+  default     = 5
+}
+
+variable "queue_max_concurrency" {
+  description = "Concurrent invocations the queue may start (2 to 1000; 0 for no limit). Runs race safely, but fewer runs commit fewer conflicts."
+  type        = number
+  default     = 2
+}
+
+variable "max_files_per_run" {
+  description = "Files one run takes at most (the rest are deferred to the next run), so a first backfill of millions fits the memory and the 15 minutes; 0 for no cap."
+  type        = number
+  default     = 100000
 }
 
 variable "alarm_actions" {

@@ -2,6 +2,11 @@
 //! version, size, content hash, outcome, group, detail, run id, time), as
 //! parquet, so it can be queried like the checkpoints themselves.
 //!
+//! The same file shape serves as a whole ledger (the single-file format of
+//! earlier versions), as a segment (what one run recorded) and as a
+//! snapshot (every entry up to a segment, sorted by key, in row groups whose
+//! key statistics let a reader fetch only the part it needs).
+//!
 //! Only the encoding lives here; how runs read, extend and commit the
 //! ledger is the checkpoint pipeline's `ledger` stage.
 
@@ -69,7 +74,8 @@ pub struct Entry {
     pub processed_at_micros: i64,
 }
 
-fn schema() -> SchemaRef {
+/// The ledger file's schema.
+pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("key", DataType::Utf8, false),
         Field::new("etag", DataType::Utf8, false),
@@ -89,6 +95,22 @@ fn schema() -> SchemaRef {
 
 /// Encode entries as a ledger file (key order).
 pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let mut w = SnapshotWriter::new(&mut buf)?;
+    for e in entries.values() {
+        w.push(e.clone())?;
+    }
+    w.finish()?;
+    Ok(buf)
+}
+
+/// Entries per row group of a snapshot: a lookup reads one row group
+/// (a few hundred KB) for the keys it needs, and a planning cursor holds
+/// one decoded (a few MB).
+pub const SNAPSHOT_ROW_GROUP: usize = 8 * 1024;
+const BATCH: usize = 8192;
+
+fn batch_of(entries: &[Entry]) -> Result<RecordBatch, String> {
     let n = entries.len();
     let mut key = StringBuilder::with_capacity(n, n * 64);
     let mut etag = StringBuilder::with_capacity(n, n * 34);
@@ -99,7 +121,7 @@ pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
     let mut detail = StringBuilder::new();
     let mut run_id = StringBuilder::with_capacity(n, n * 24);
     let mut at = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    for e in entries.values() {
+    for e in entries {
         key.append_value(&e.key);
         etag.append_value(&e.etag);
         size.append_value(e.size as i64);
@@ -121,17 +143,223 @@ pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
         Arc::new(run_id.finish()),
         Arc::new(at.finish()),
     ];
-    let batch = RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(
-        &mut buf,
-        schema(),
-        Some(crate::checkpoint::writer_properties()),
-    )
-    .map_err(|e| e.to_string())?;
-    w.write(&batch).map_err(|e| e.to_string())?;
-    w.close().map_err(|e| e.to_string())?;
-    Ok(buf)
+    RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())
+}
+
+/// Writes entries, given in key order, as a snapshot: memory stays at one
+/// batch whatever the number of entries.
+pub struct SnapshotWriter<W: std::io::Write + Send> {
+    writer: ArrowWriter<W>,
+    pending: Vec<Entry>,
+    last: Option<String>,
+    written: u64,
+    disordered: bool,
+}
+
+impl<W: std::io::Write + Send> SnapshotWriter<W> {
+    pub fn new(out: W) -> Result<Self, String> {
+        Self::with_row_group(out, SNAPSHOT_ROW_GROUP)
+    }
+
+    /// A writer with row groups of `rows` entries (small ones in tests).
+    pub fn with_row_group(out: W, rows: usize) -> Result<Self, String> {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(
+                parquet::basic::ZstdLevel::try_new(3).unwrap_or_default(),
+            ))
+            .set_max_row_group_row_count(Some(rows.max(1)))
+            .set_created_by(format!("eventlog {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let writer = ArrowWriter::try_new(out, schema(), Some(props)).map_err(|e| e.to_string())?;
+        Ok(SnapshotWriter {
+            writer,
+            pending: Vec::with_capacity(BATCH),
+            last: None,
+            written: 0,
+            disordered: false,
+        })
+    }
+
+    /// The next entry; keys must increase.
+    pub fn push(&mut self, e: Entry) -> Result<(), String> {
+        if self.last.as_deref().is_some_and(|l| l >= e.key.as_str()) {
+            self.disordered = true;
+            return Err(format!("snapshot keys out of order at {:?}", e.key));
+        }
+        self.last = Some(e.key.clone());
+        self.pending.push(e);
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = batch_of(&self.pending)?;
+        self.written += self.pending.len() as u64;
+        self.pending.clear();
+        self.writer.write(&batch).map_err(|e| e.to_string())
+    }
+
+    /// Whether a push was refused because its key did not increase.
+    pub fn out_of_order(&self) -> bool {
+        self.disordered
+    }
+
+    /// Finish the file; the number of entries written.
+    pub fn finish(mut self) -> Result<u64, String> {
+        self.flush()?;
+        self.writer.close().map_err(|e| e.to_string())?;
+        Ok(self.written)
+    }
+}
+
+/// Where a row group of a snapshot is, and which keys it holds.
+#[derive(Debug, Clone)]
+pub struct RowGroupSpan {
+    pub index: usize,
+    /// Lowest and highest key (bounds: statistics may be truncated).
+    pub min_key: Option<String>,
+    pub max_key: Option<String>,
+    pub start: u64,
+    pub len: u64,
+    pub rows: usize,
+}
+
+/// A snapshot's footer, read without its data: enough to fetch only the
+/// row groups a run needs.
+#[derive(Debug, Clone)]
+pub struct SnapshotIndex {
+    pub file_len: u64,
+    pub metadata: Arc<parquet::file::metadata::ParquetMetaData>,
+    pub row_groups: Vec<RowGroupSpan>,
+}
+
+/// The length of the metadata, from a file's last 8 bytes.
+pub fn footer_len(tail: &[u8]) -> Result<u64, String> {
+    match tail {
+        [a, b, c, d, b'P', b'A', b'R', b'1'] => Ok(u64::from(u32::from_le_bytes([*a, *b, *c, *d]))),
+        _ => Err(String::from("not a parquet file (no PAR1 footer)")),
+    }
+}
+
+impl SnapshotIndex {
+    /// From the metadata bytes (the `footer_len` bytes before the tail).
+    pub fn from_metadata(metadata: &[u8], file_len: u64) -> Result<Self, String> {
+        let md = std::panic::catch_unwind(|| {
+            parquet::file::metadata::ParquetMetaDataReader::decode_metadata(metadata)
+        })
+        .map_err(|_| String::from("the parquet reader failed on this footer"))?
+        .map_err(|e| e.to_string())?;
+        let key_col = md
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .position(|c| c.name() == "key")
+            .ok_or("missing column `key`")?;
+        let row_groups = md
+            .row_groups()
+            .iter()
+            .enumerate()
+            .map(|(index, rg)| {
+                let (mut start, mut end) = (u64::MAX, 0u64);
+                for c in rg.columns() {
+                    let (s, l) = c.byte_range();
+                    start = start.min(s);
+                    end = end.max(s.saturating_add(l));
+                }
+                // A footer is outside bytes: a row group may lack columns.
+                let stats = rg.columns().get(key_col).and_then(|c| c.statistics());
+                let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+                RowGroupSpan {
+                    index,
+                    min_key: text(stats.and_then(|s| s.min_bytes_opt())),
+                    max_key: text(stats.and_then(|s| s.max_bytes_opt())),
+                    start: if start == u64::MAX { 0 } else { start },
+                    len: end.saturating_sub(start),
+                    rows: rg.num_rows() as usize,
+                }
+            })
+            .collect();
+        Ok(SnapshotIndex {
+            file_len,
+            metadata: Arc::new(md),
+            row_groups,
+        })
+    }
+
+    /// Decode row group `i` from its bytes (`RowGroupSpan::start`..+`len`).
+    pub fn read_row_group(&self, i: usize, bytes: bytes::Bytes) -> Result<Vec<Entry>, String> {
+        let span = self.row_groups.get(i).ok_or("no such row group")?;
+        let region = Region {
+            file_len: self.file_len,
+            offset: span.start,
+            bytes,
+        };
+        let metadata = self.metadata.clone();
+        // The reader holds no state of ours a panic could leave half-done.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::try_new(
+                metadata,
+                Default::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(region, meta)
+                .with_row_groups(vec![i])
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            for b in reader {
+                entries_of(&b.map_err(|e| e.to_string())?, &mut |e| out.push(e))?;
+            }
+            Ok(out)
+        }))
+        .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this row group")))
+    }
+}
+
+/// Part of a file held in memory: what a reader of one row group needs.
+struct Region {
+    file_len: u64,
+    offset: u64,
+    bytes: bytes::Bytes,
+}
+
+impl parquet::file::reader::Length for Region {
+    fn len(&self) -> u64 {
+        self.file_len
+    }
+}
+
+impl parquet::file::reader::ChunkReader for Region {
+    type T = std::io::Cursor<bytes::Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let at = start
+            .checked_sub(self.offset)
+            .filter(|a| *a <= self.bytes.len() as u64)
+            .ok_or_else(|| {
+                parquet::errors::ParquetError::EOF(format!("{start} is outside the region read"))
+            })?;
+        Ok(std::io::Cursor::new(self.bytes.slice(at as usize..)))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        let at = start
+            .checked_sub(self.offset)
+            .map(|a| a as usize)
+            .filter(|a| a + length <= self.bytes.len())
+            .ok_or_else(|| {
+                parquet::errors::ParquetError::EOF(format!(
+                    "{start}+{length} is outside the region read"
+                ))
+            })?;
+        Ok(self.bytes.slice(at..at + length))
+    }
 }
 
 /// Decode a ledger file. Every problem is an error naming the column or
@@ -142,6 +370,48 @@ pub fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
     // panics on a damaged file, that is this ledger's error, not the run's end.
     std::panic::catch_unwind(|| decode_unguarded(bytes))
         .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this file")))
+}
+
+/// Rewrite a ledger file (any row grouping, e.g. the single-file ledger of
+/// earlier versions) as a snapshot, a batch at a time. Returns the number
+/// of entries, or `Ok(None)` when its keys are not in increasing order (a
+/// file not written by eventlog): the caller then sorts it in memory.
+pub fn rewrite_as_snapshot(
+    from: &std::path::Path,
+    to: &std::path::Path,
+    row_group: usize,
+) -> Result<Option<u64>, String> {
+    std::panic::catch_unwind(|| {
+        let file = std::fs::File::open(from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| e.to_string())?
+            .with_batch_size(BATCH)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let out = std::fs::File::create(to).map_err(|e| format!("{}: {e}", to.display()))?;
+        let mut w = SnapshotWriter::with_row_group(std::io::BufWriter::new(out), row_group)?;
+        let mut in_order = true;
+        for batch in reader {
+            let mut failed = None;
+            entries_of(&batch.map_err(|e| e.to_string())?, &mut |e| {
+                if in_order && failed.is_none() {
+                    match w.push(e) {
+                        Ok(()) => {}
+                        Err(_) if w.out_of_order() => in_order = false,
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if !in_order {
+                return Ok(None);
+            }
+        }
+        w.finish().map(Some)
+    })
+    .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this file")))
 }
 
 fn string_column<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray, String> {
@@ -163,61 +433,68 @@ fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
         .map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
     for batch in reader {
-        let b = batch.map_err(|e| e.to_string())?;
-        let (key, etag, sha, outcome, group, detail, run_id) = (
-            string_column(&b, "key")?,
-            string_column(&b, "etag")?,
-            string_column(&b, "sha256")?,
-            string_column(&b, "outcome")?,
-            string_column(&b, "group")?,
-            string_column(&b, "detail")?,
-            string_column(&b, "run_id")?,
-        );
-        let size = b.column_by_name("size").ok_or("missing column `size`")?;
-        let size = size.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-            format!(
-                "column `size` has type {}, expected int64",
-                size.data_type()
-            )
-        })?;
-        let at = b
-            .column_by_name("processed_at")
-            .ok_or("missing column `processed_at`")?;
-        let at = at
-            .as_primitive_opt::<TimestampMicrosecondType>()
-            .ok_or_else(|| {
-                format!(
-                    "column `processed_at` has type {}, expected timestamp[us]",
-                    at.data_type()
-                )
-            })?;
-        let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
-        let required = |a: &StringArray, name: &str, i: usize| {
-            opt(a, i).ok_or_else(|| format!("row {i}: `{name}` is null"))
-        };
-        for i in 0..b.num_rows() {
-            let outcome_text = required(outcome, "outcome", i)?;
-            let outcome = Outcome::parse(&outcome_text)
-                .ok_or_else(|| format!("row {i}: unknown outcome {outcome_text:?}"))?;
-            if size.is_null(i) || at.is_null(i) {
-                return Err(format!("row {i}: `size` or `processed_at` is null"));
-            }
-            let e = Entry {
-                key: required(key, "key", i)?,
-                etag: required(etag, "etag", i)?,
-                size: u64::try_from(size.value(i))
-                    .map_err(|_| format!("row {i}: negative size {}", size.value(i)))?,
-                sha256: opt(sha, i),
-                outcome,
-                group: opt(group, i),
-                detail: opt(detail, i),
-                run_id: required(run_id, "run_id", i)?,
-                processed_at_micros: at.value(i),
-            };
+        entries_of(&batch.map_err(|e| e.to_string())?, &mut |e| {
             out.insert(e.key.clone(), e);
-        }
+        })?;
     }
     Ok(out)
+}
+
+/// Every entry of a batch, typed: a column of another type or a null where
+/// a value is required is an error naming it.
+fn entries_of(b: &RecordBatch, each: &mut dyn FnMut(Entry)) -> Result<(), String> {
+    let (key, etag, sha, outcome, group, detail, run_id) = (
+        string_column(b, "key")?,
+        string_column(b, "etag")?,
+        string_column(b, "sha256")?,
+        string_column(b, "outcome")?,
+        string_column(b, "group")?,
+        string_column(b, "detail")?,
+        string_column(b, "run_id")?,
+    );
+    let size = b.column_by_name("size").ok_or("missing column `size`")?;
+    let size = size.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+        format!(
+            "column `size` has type {}, expected int64",
+            size.data_type()
+        )
+    })?;
+    let at = b
+        .column_by_name("processed_at")
+        .ok_or("missing column `processed_at`")?;
+    let at = at
+        .as_primitive_opt::<TimestampMicrosecondType>()
+        .ok_or_else(|| {
+            format!(
+                "column `processed_at` has type {}, expected timestamp[us]",
+                at.data_type()
+            )
+        })?;
+    let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
+    let required = |a: &StringArray, name: &str, i: usize| {
+        opt(a, i).ok_or_else(|| format!("row {i}: `{name}` is null"))
+    };
+    for i in 0..b.num_rows() {
+        let outcome_text = required(outcome, "outcome", i)?;
+        let outcome = Outcome::parse(&outcome_text)
+            .ok_or_else(|| format!("row {i}: unknown outcome {outcome_text:?}"))?;
+        if size.is_null(i) || at.is_null(i) {
+            return Err(format!("row {i}: `size` or `processed_at` is null"));
+        }
+        each(Entry {
+            key: required(key, "key", i)?,
+            etag: required(etag, "etag", i)?,
+            size: u64::try_from(size.value(i))
+                .map_err(|_| format!("row {i}: negative size {}", size.value(i)))?,
+            sha256: opt(sha, i),
+            outcome,
+            group: opt(group, i),
+            detail: opt(detail, i),
+            run_id: required(run_id, "run_id", i)?,
+            processed_at_micros: at.value(i),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -239,6 +516,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_rewritten_as_a_snapshot_unless_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, keys: &[&str]| {
+            let p = dir.path().join(name);
+            let es: Vec<Entry> = keys.iter().map(|k| entry(k, Outcome::Merged)).collect();
+            let mut w =
+                ArrowWriter::try_new(std::fs::File::create(&p).unwrap(), schema(), None).unwrap();
+            w.write(&batch_of(&es).unwrap()).unwrap();
+            w.close().unwrap();
+            p
+        };
+        let to = dir.path().join("snapshot.parquet");
+        let sorted = write("sorted.parquet", &["a", "b", "c", "d", "e"]);
+        assert_eq!(rewrite_as_snapshot(&sorted, &to, 2).unwrap(), Some(5));
+        let bytes = std::fs::read(&to).unwrap();
+        let n = bytes.len();
+        let meta_len = footer_len(&bytes[n - 8..]).unwrap() as usize;
+        let index =
+            SnapshotIndex::from_metadata(&bytes[n - 8 - meta_len..n - 8], n as u64).unwrap();
+        assert_eq!(index.row_groups.len(), 3, "row groups of 2");
+        let reversed = write("reversed.parquet", &["b", "a"]);
+        assert_eq!(rewrite_as_snapshot(&reversed, &to, 2).unwrap(), None);
+        let junk = dir.path().join("junk.parquet");
+        std::fs::write(&junk, b"PAR1 nothing PAR1").unwrap();
+        assert!(rewrite_as_snapshot(&junk, &to, 2).is_err());
+    }
+
+    #[test]
     fn round_trip() {
         let mut m = BTreeMap::new();
         for (k, o) in [
@@ -249,6 +554,38 @@ mod tests {
             m.insert(k.to_string(), entry(k, o));
         }
         assert_eq!(decode(&encode(&m).unwrap()).unwrap(), m);
+    }
+
+    #[test]
+    fn snapshots_are_read_a_row_group_at_a_time() {
+        let mut buf = Vec::new();
+        let mut w = SnapshotWriter::new(&mut buf).unwrap();
+        let n = SNAPSHOT_ROW_GROUP + 10;
+        for i in 0..n {
+            w.push(entry(&format!("k{i:08}"), Outcome::Merged)).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), n as u64);
+        let len = buf.len() as u64;
+        let meta_len = footer_len(&buf[buf.len() - 8..]).unwrap();
+        let meta = &buf[buf.len() - 8 - meta_len as usize..buf.len() - 8];
+        let index = SnapshotIndex::from_metadata(meta, len).unwrap();
+        assert_eq!(index.row_groups.len(), 2);
+        assert_eq!(
+            index.row_groups[1].min_key.as_deref(),
+            Some(format!("k{:08}", SNAPSHOT_ROW_GROUP).as_str())
+        );
+        let rg = &index.row_groups[1];
+        let bytes =
+            bytes::Bytes::copy_from_slice(&buf[rg.start as usize..(rg.start + rg.len) as usize]);
+        let entries = index.read_row_group(1, bytes).unwrap();
+        assert_eq!(entries.len(), 10);
+        assert_eq!(entries[0].key, format!("k{:08}", SNAPSHOT_ROW_GROUP));
+        let mut w = SnapshotWriter::new(Vec::new()).unwrap();
+        w.push(entry("b", Outcome::Merged)).unwrap();
+        assert!(
+            w.push(entry("a", Outcome::Merged)).is_err(),
+            "keys must increase"
+        );
     }
 
     #[test]

@@ -10,11 +10,14 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use eventlog::InvocationError;
-use eventlog::checkpoint_lambda::{BadConfig, Invocation, bad_config_response, finish};
+use eventlog::checkpoint_lambda::{
+    BadConfig, Invocation, Named, bad_config_response, batch_response, finish,
+};
 use eventlog::env::env_var as env;
 use eventlog_checkpoint::progress::Silent;
-use eventlog_checkpoint::{RunOptions, new_run_id, run};
+use eventlog_checkpoint::{RunInput, RunOptions, new_run_id, run};
 use eventlog_store::s3::{S3Config, S3Store, client};
+use eventlog_trigger::checkpoint::{Request, request};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
@@ -49,12 +52,18 @@ async fn handle(
     let deadline = Instant::now() + left.saturating_sub(margin(left));
     let source = S3Store::new(s3.clone(), &inv.source_bucket);
     let sink = S3Store::new(s3.clone(), &inv.checkpoint_bucket);
+    let (named, batch) = match request(&payload) {
+        Request::Sweep => (None, false),
+        Request::Queue(messages) => (Some(Named::from_messages(&inv, messages)), true),
+        Request::Objects(r) => (Some(Named::from_objects(&inv, r.files)), false),
+    };
     let opts = RunOptions {
         settings: inv.settings.clone(),
         // A retried invocation has the same request id: each attempt
         // still gets its own run id (and errors file).
         run_id: new_run_id(Some(&ctx.request_id)),
         deadline: Some(deadline),
+        input: named.as_ref().map_or(RunInput::Sweep, Named::input),
     };
     tracing::info!(source = %format!("s3://{}/{}", inv.source_bucket, inv.prefix), checkpoint_path = %inv.checkpoint_path(), "run starting");
     let summary = match run(
@@ -77,7 +86,19 @@ async fn handle(
             });
         }
     };
-    finish(&inv, &summary, now_ms as i64)
+    match &named {
+        Some(named) if batch => batch_response(named, &summary, now_ms as i64),
+        // A direct notification fails the invocation when any object it
+        // names is not recorded, so S3's retries bring it back.
+        Some(_) if !summary.unrecorded.is_empty() => {
+            let _ = finish(&inv, &summary, now_ms as i64);
+            Err(eventlog::InvocationError {
+                kind: "NotAllRecorded",
+                message: format!("not recorded: {}", summary.unrecorded.join(", ")),
+            })
+        }
+        _ => finish(&inv, &summary, now_ms as i64),
+    }
 }
 
 #[tokio::main]

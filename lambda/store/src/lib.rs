@@ -16,6 +16,7 @@
 pub mod local;
 pub mod location;
 pub mod s3;
+mod sorted_walk;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -139,14 +140,63 @@ impl StoreError {
     }
 }
 
+/// What to list: keys starting with `prefix` (taken as is, no `/` added),
+/// after `start_after`, grouped at the first `delimiter` after the prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    pub prefix: String,
+    pub delimiter: Option<char>,
+    pub start_after: Option<String>,
+    /// The previous page's `next`, to continue.
+    pub token: Option<String>,
+}
+
+/// One page of a listing, in key order (byte order, as S3 lists).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub objects: Vec<ObjectMeta>,
+    /// With a delimiter: the groups of keys below the prefix.
+    pub prefixes: Vec<String>,
+    /// Where the next page starts; `None` at the end.
+    pub next: Option<String>,
+}
+
 /// A place objects live: a local directory or an S3 bucket and prefix.
 #[allow(async_fn_in_trait)]
 pub trait ObjectStore: Send + Sync {
     /// Where `key` is, for messages: a path or `s3://bucket/key`.
     fn locate(&self, key: &str) -> String;
 
-    /// Every object under `prefix` (relative keys, any order).
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
+    /// Every object under `prefix` taken as a folder (relative keys, key order).
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/")
+        };
+        let mut req = ListRequest {
+            prefix,
+            ..ListRequest::default()
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = self.list_page(&req).await?;
+            out.extend(page.objects);
+            match page.next {
+                Some(t) => req.token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// One page of a listing.
+    async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError>;
+
+    /// What a listing would say of one object; `Ok(None)` when it does not exist.
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError>;
+
+    /// `len` bytes of an object from `start` (fewer at its end).
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, StoreError>;
 
     /// Read a whole object; `Ok(None)` only when it definitely does not
     /// exist. Any other failure is an error, never "empty".
@@ -163,6 +213,12 @@ pub trait ObjectStore: Send + Sync {
 
     /// A scratch directory on local disk for temporary files.
     fn scratch_dir(&self) -> PathBuf;
+
+    /// Whether listing disjoint ranges at once is faster than one listing
+    /// (true of S3, where each page is a round trip).
+    fn lists_in_parallel(&self) -> bool {
+        false
+    }
 }
 
 /// A body to write: small ones in memory, checkpoints as files.

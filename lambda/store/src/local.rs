@@ -15,16 +15,29 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
-use super::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
+use super::sorted_walk::{PAGE, Walk};
+use super::{
+    Body, Condition, ListRequest, Object, ObjectMeta, ObjectStore, Page, StoreError, Version,
+};
 
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    page: usize,
 }
 
 impl LocalStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalStore { root: root.into() }
+        LocalStore {
+            root: root.into(),
+            page: PAGE,
+        }
+    }
+
+    /// Listing pages of at most `n` entries (tests use tiny ones).
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page = n.max(1);
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -104,6 +117,14 @@ fn fingerprint(meta: &fs::Metadata) -> Version {
     ))
 }
 
+fn modified_micros(meta: &fs::Metadata) -> Option<i64> {
+    meta.modified().ok().and_then(|t| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_micros() as i64)
+    })
+}
+
 fn hash_file(file: &mut File) -> std::io::Result<Version> {
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -122,49 +143,48 @@ fn not_found(e: &std::io::Error) -> bool {
 }
 
 impl LocalStore {
-    fn list_blocking(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-        let start = self.path(prefix);
-        let mut out = Vec::new();
-        if !start.exists() {
-            return Ok(out);
-        }
-        for entry in walkdir::WalkDir::new(&start).follow_links(false) {
-            let entry = entry.map_err(|e| {
-                let at = e
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| start.display().to_string());
-                StoreError::io(at, e)
-            })?;
-            let ft = entry.file_type();
-            if !(ft.is_file() || ft.is_symlink()) {
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(&self.root) else {
-                continue;
-            };
-            let key = rel
-                .components()
-                .map(|c| escape_name(c.as_os_str()))
-                .collect::<Vec<_>>()
-                .join("/");
+    /// A page of keys in S3's order (see [`crate::sorted_walk`]).
+    fn list_page_blocking(&self, req: &ListRequest) -> Result<Page, StoreError> {
+        let meta = |path: &Path, key: String| -> Result<ObjectMeta, StoreError> {
             // A dangling symlink is still listed: reading it then fails and
             // is reported, instead of the file silently vanishing.
-            let meta = fs::metadata(entry.path()).or_else(|_| fs::symlink_metadata(entry.path()));
-            let meta = meta.map_err(|e| StoreError::io(entry.path().display(), e))?;
-            let modified_micros = meta.modified().ok().and_then(|t| {
-                t.duration_since(std::time::UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_micros() as i64)
-            });
-            out.push(ObjectMeta {
+            let meta = fs::metadata(path).or_else(|_| fs::symlink_metadata(path));
+            let meta = meta.map_err(|e| StoreError::io(path.display(), e))?;
+            Ok(ObjectMeta {
                 key,
                 size: meta.len(),
                 version: fingerprint(&meta),
-                modified_micros,
-            });
+                modified_micros: modified_micros(&meta),
+            })
+        };
+        let mut walk = Walk {
+            req,
+            budget: self.page,
+            resume: Walk::start(req)?,
+            page: Page::default(),
+            more: false,
+            meta: &meta,
+            escape: &escape_name,
+        };
+        walk.visit(&self.root, "")?;
+        if walk.budget == 0 || walk.more {
+            walk.page.next = walk.resume.as_ref().map(|r| r.token());
         }
-        Ok(out)
+        Ok(walk.page)
+    }
+
+    fn head_blocking(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let path = self.resolve(key);
+        match fs::metadata(&path) {
+            Ok(meta) => Ok(Some(ObjectMeta {
+                key: key.to_string(),
+                size: meta.len(),
+                version: fingerprint(&meta),
+                modified_micros: modified_micros(&meta),
+            })),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(StoreError::io(path.display(), e)),
+        }
     }
 
     fn get_blocking(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
@@ -348,10 +368,34 @@ impl ObjectStore for LocalStore {
         self.path(key).display().to_string()
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+    async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError> {
         let me = self.clone();
-        let prefix = prefix.to_string();
-        blocking(move || me.list_blocking(&prefix)).await
+        let req = req.clone();
+        blocking(move || me.list_page_blocking(&req)).await
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let me = self.clone();
+        let key = key.to_string();
+        blocking(move || me.head_blocking(&key)).await
+    }
+
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        let me = self.clone();
+        let key = key.to_string();
+        blocking(move || {
+            use std::io::Seek;
+            let path = me.resolve(&key);
+            let mut f = File::open(&path).map_err(|e| StoreError::io(path.display(), e))?;
+            f.seek(std::io::SeekFrom::Start(start))
+                .map_err(|e| StoreError::io(path.display(), e))?;
+            let mut out = Vec::with_capacity(len.min(1 << 26) as usize);
+            f.take(len)
+                .read_to_end(&mut out)
+                .map_err(|e| StoreError::io(path.display(), e))?;
+            Ok(out)
+        })
+        .await
     }
 
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
@@ -465,6 +509,50 @@ mod tests {
             assert_eq!(listed[0].key, "prod/log-submit-\\xFF\\xFE-x.json");
             let got = s.get(&listed[0].key, 100).await.unwrap().unwrap();
             assert_eq!(got.bytes, b"{}");
+        });
+    }
+
+    #[test]
+    fn pages_are_in_key_order_with_groups_and_a_start() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            for f in [
+                "p/a/x.json",
+                "p/a-b/y.json",
+                "p/log-1.json",
+                "p/log-2.json",
+                "q.json",
+            ] {
+                let path = dir.path().join(f);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, b"1").unwrap();
+            }
+            let s = LocalStore::new(dir.path());
+            let req = |prefix: &str, delimiter, start_after: Option<&str>| ListRequest {
+                prefix: prefix.into(),
+                delimiter,
+                start_after: start_after.map(String::from),
+                token: None,
+            };
+            let keys = |p: Page| p.objects.into_iter().map(|m| m.key).collect::<Vec<_>>();
+            // Byte order: `-` (0x2D) sorts before `/` (0x2F), unlike a walk.
+            let all = s.list_page(&req("p/", None, None)).await.unwrap();
+            assert_eq!(
+                keys(all),
+                ["p/a-b/y.json", "p/a/x.json", "p/log-1.json", "p/log-2.json"]
+            );
+            let grouped = s.list_page(&req("p/", Some('/'), None)).await.unwrap();
+            assert_eq!(grouped.prefixes, ["p/a-b/", "p/a/"]);
+            assert_eq!(keys(grouped), ["p/log-1.json", "p/log-2.json"]);
+            let after = s
+                .list_page(&req("p/log-", None, Some("p/log-1.json")))
+                .await
+                .unwrap();
+            assert_eq!(keys(after), ["p/log-2.json"]);
+            let head = s.head("p/log-1.json").await.unwrap().unwrap();
+            assert_eq!(head.size, 1);
+            assert!(s.head("p/none").await.unwrap().is_none());
+            assert_eq!(s.get_range("p/log-1.json", 0, 10).await.unwrap(), b"1");
         });
     }
 

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use crate::local::LocalStore;
 use crate::s3::S3Store;
-use crate::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
+use crate::{
+    Body, Condition, ListRequest, Object, ObjectMeta, ObjectStore, Page, StoreError, Version,
+};
 
 /// A parsed `--source` / `--checkpoints` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +79,14 @@ impl ObjectStore for AnyStore {
     fn locate(&self, key: &str) -> String {
         each!(self, s => s.locate(key))
     }
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-        each!(self, s => s.list(prefix).await)
+    async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError> {
+        each!(self, s => s.list_page(req).await)
+    }
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        each!(self, s => s.head(key).await)
+    }
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        each!(self, s => s.get_range(key, start, len).await)
     }
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
         each!(self, s => s.get(key, limit).await)
@@ -96,6 +104,9 @@ impl ObjectStore for AnyStore {
     }
     fn scratch_dir(&self) -> PathBuf {
         each!(self, s => s.scratch_dir())
+    }
+    fn lists_in_parallel(&self) -> bool {
+        each!(self, s => s.lists_in_parallel())
     }
 }
 

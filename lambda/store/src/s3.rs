@@ -18,7 +18,13 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use tokio::io::AsyncWriteExt;
 
-use super::{Body, Condition, Object, ObjectMeta, ObjectStore, StoreError, Version};
+use super::{
+    Body, Condition, ListRequest, Object, ObjectMeta, ObjectStore, Page, StoreError, Version,
+};
+
+fn micros(t: &aws_sdk_s3::primitives::DateTime) -> i64 {
+    t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000)
+}
 
 /// How to reach S3.
 #[derive(Debug, Clone, Default)]
@@ -210,37 +216,99 @@ impl ObjectStore for S3Store {
         format!("s3://{}/{}", self.bucket, key)
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
-        let mut out = Vec::new();
-        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
-            prefix.to_string()
-        } else {
-            format!("{prefix}/")
-        };
-        let mut pages = self
+    async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError> {
+        let mut call = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
-            .prefix(&prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| io_error(self.locate(&prefix), &e))?;
-            for o in page.contents() {
-                let Some(key) = o.key() else { continue };
+            .prefix(&req.prefix);
+        if let Some(d) = req.delimiter {
+            call = call.delimiter(d.to_string());
+        }
+        if let Some(a) = &req.start_after {
+            call = call.start_after(a);
+        }
+        if let Some(t) = &req.token {
+            call = call.continuation_token(t);
+        }
+        let page = call
+            .send()
+            .await
+            .map_err(|e| io_error(self.locate(&req.prefix), &e))?;
+        let objects = page
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let key = o.key()?;
                 let size = o.size().unwrap_or(0).max(0) as u64;
-                let modified_micros = o
-                    .last_modified()
-                    .map(|t| t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000));
-                out.push(ObjectMeta {
+                let modified_micros = o.last_modified().map(micros);
+                Some(ObjectMeta {
                     key: key.to_string(),
                     size,
                     version: listing_version(o.e_tag(), size, modified_micros),
                     modified_micros,
-                });
+                })
+            })
+            .collect();
+        let prefixes = page
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(str::to_string))
+            .collect();
+        let next = page
+            .next_continuation_token()
+            .filter(|_| page.is_truncated() == Some(true))
+            .map(str::to_string);
+        Ok(Page {
+            objects,
+            prefixes,
+            next,
+        })
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(h) => {
+                let size = h.content_length().unwrap_or(0).max(0) as u64;
+                let modified_micros = h.last_modified().map(micros);
+                Ok(Some(ObjectMeta {
+                    key: key.to_string(),
+                    size,
+                    version: listing_version(h.e_tag(), size, modified_micros),
+                    modified_micros,
+                }))
             }
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_not_found() => Ok(None),
+            Err(e) => Err(io_error(self.locate(key), &e)),
         }
-        Ok(out)
+    }
+
+    async fn get_range(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", start + len - 1))
+            .send()
+            .await
+            .map_err(|e| io_error(self.locate(key), &e))?;
+        let bytes = resp.body.collect().await.map_err(|e| StoreError::Io {
+            location: self.locate(key),
+            message: format!("reading the body: {e}"),
+            retryable: true,
+        })?;
+        Ok(bytes.into_bytes().to_vec())
     }
 
     async fn get(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
@@ -353,5 +421,9 @@ impl ObjectStore for S3Store {
 
     fn scratch_dir(&self) -> PathBuf {
         std::env::temp_dir()
+    }
+
+    fn lists_in_parallel(&self) -> bool {
+        true
     }
 }

@@ -1,10 +1,37 @@
-//! The checkpoint function's invocation event: optional overrides of its
-//! configuration. Any other event (a schedule's, a test invocation's) has
-//! none; a field of the wrong type is an error naming it.
+//! The checkpoint function's invocation event: the objects S3
+//! notifications name (through SQS, or direct), or else a sweep of the
+//! prefix, with optional overrides of the configuration. Any other event (a
+//! schedule's, a test invocation's) is a sweep without overrides; a field
+//! of the wrong type is an error naming it.
 
 use serde_json::Value;
 
 use crate::TriggerError;
+use crate::notification::{QueuedMessage, Referenced, referenced, sqs_messages};
+
+/// What an invocation asks for.
+#[derive(Debug)]
+pub enum Request {
+    /// Everything new under the prefix (a schedule, a manual invocation).
+    Sweep,
+    /// An SQS batch of S3 notifications: exactly the objects named, and an
+    /// answer per message.
+    Queue(Vec<QueuedMessage>),
+    /// A direct S3 notification or EventBridge event: the objects named.
+    Objects(Referenced),
+}
+
+pub fn request(event: &Value) -> Request {
+    if let Some(messages) = sqs_messages(event) {
+        return Request::Queue(messages);
+    }
+    let named = referenced(event);
+    if named.files.is_empty() && named.test_events == 0 {
+        Request::Sweep
+    } else {
+        Request::Objects(named)
+    }
+}
 
 /// What an event may override; `None` where the environment decides.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,5 +88,32 @@ mod tests {
         let e = Overrides::from_event(&json!({"source_bucket": 7})).unwrap_err();
         assert_eq!(e.field, "source_bucket");
         assert!(Overrides::from_event(&json!([1, 2])).is_ok());
+    }
+
+    #[test]
+    fn requests() {
+        let note = json!({"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": "prod/log+a%2Bb.json", "eTag": "e1"}}}]});
+        match request(&note) {
+            Request::Objects(r) => assert_eq!(r.files[0].key, "prod/log a+b.json"),
+            other => panic!("{other:?}"),
+        }
+        let batch = json!({"Records": [
+            {"messageId": "m1", "eventSource": "aws:sqs", "body": note.to_string()},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "poison"},
+        ]});
+        match request(&batch) {
+            Request::Queue(m) => {
+                assert!(m[0].refs.is_ok() && m[1].refs.is_err());
+                assert_eq!(m[1].message_id, "m2");
+            }
+            other => panic!("{other:?}"),
+        }
+        let schedule =
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+        assert!(matches!(request(&schedule), Request::Sweep));
+        assert!(matches!(
+            request(&json!({"prefix": "dev/"})),
+            Request::Sweep
+        ));
     }
 }

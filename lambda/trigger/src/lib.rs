@@ -5,12 +5,15 @@
 //! handled and every problem is a [`TriggerError`] naming the field; the
 //! parsers are fuzzed (`fuzz/`).
 //!
-//! * [`checkpoint`]: the checkpoint function's event (configuration
-//!   overrides; anything else, such as a schedule's event, is ignored).
+//! * [`checkpoint`]: the checkpoint function's event: a sweep (with
+//!   configuration overrides), or the objects S3 notifications name,
+//!   directly or in an SQS batch.
+//! * [`notification`]: S3 notifications in all their envelopes.
 //! * [`xapi`]: the xAPI loader's S3 notifications, SQS batches, bulk
 //!   requests and health checks, routed.
 
 pub mod checkpoint;
+pub mod notification;
 pub mod xapi;
 
 /// An invocation event that cannot be used: which field, and why.

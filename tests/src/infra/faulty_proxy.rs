@@ -39,6 +39,8 @@ pub struct Options {
 pub struct FaultyProxy {
     pub addr: SocketAddr,
     pub requests: Arc<AtomicU64>,
+    /// ListObjectsV2 requests seen (forwarded or not).
+    pub listings: Arc<AtomicU64>,
     pub injected: Arc<AtomicU64>,
     /// Requests forwarded before the proxy goes down (0: never).
     pub down_after: Arc<AtomicU64>,
@@ -102,6 +104,7 @@ struct Shared {
     upstream: hyper::Uri,
     options: Options,
     requests: Arc<AtomicU64>,
+    listings: Arc<AtomicU64>,
     injected: Arc<AtomicU64>,
     down_after: Arc<AtomicU64>,
     down: Arc<AtomicBool>,
@@ -117,6 +120,7 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
         upstream: upstream.parse().expect("upstream url"),
         options,
         requests: Arc::new(AtomicU64::new(0)),
+        listings: Arc::new(AtomicU64::new(0)),
         injected: Arc::new(AtomicU64::new(0)),
         down_after: Arc::new(AtomicU64::new(0)),
         down: Arc::new(AtomicBool::new(false)),
@@ -125,6 +129,7 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
     let proxy = FaultyProxy {
         addr,
         requests: shared.requests.clone(),
+        listings: shared.listings.clone(),
         injected: shared.injected.clone(),
         down_after: shared.down_after.clone(),
         down: shared.down.clone(),
@@ -166,6 +171,9 @@ async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gon
         return Err(Gone);
     }
     let n = s.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    if req.method() == Method::GET && req.uri().query().is_some_and(|q| q.contains("list-type=2")) {
+        s.listings.fetch_add(1, Ordering::SeqCst);
+    }
     let o = &s.options;
     if o.fail_every > 0 && n.is_multiple_of(o.fail_every) {
         s.injected.fetch_add(1, Ordering::SeqCst);

@@ -9,7 +9,7 @@ use eventlog::CliError;
 use eventlog_checkpoint::config::{RunSettings, Template};
 use eventlog_checkpoint::progress::{Progress, Silent};
 use eventlog_checkpoint::report::RunStatus;
-use eventlog_checkpoint::{RunOptions, new_run_id, run};
+use eventlog_checkpoint::{KeyRef, RunInput, RunOptions, new_run_id, run};
 use eventlog_store::location::{AnyStore, Location, overlap_exclusions};
 
 #[derive(clap::Args, Debug)]
@@ -31,9 +31,26 @@ pub struct Args {
     /// Objects larger than this many bytes are reported and not read.
     #[arg(long, env = "EVENTLOG_MAX_OBJECT_BYTES")]
     max_object_bytes: Option<u64>,
+    /// Take at most this many new files (and other new names) this run, the
+    /// first in key order; the rest are reported as deferred and taken by
+    /// the next runs.
+    #[arg(long, env = "EVENTLOG_MAX_FILES")]
+    max_files: Option<usize>,
+    /// Process exactly the keys in FILE (one per line, `-` for stdin; keys
+    /// of the source bucket, or paths under the source directory) instead
+    /// of listing the source.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
+    /// Key ranges listed at once on S3.
+    #[arg(long, env = "EVENTLOG_LIST_CONCURRENCY")]
+    list_concurrency: Option<usize>,
+    /// Compact the ledger's segments into a snapshot after this many.
+    #[arg(long, env = "EVENTLOG_LEDGER_COMPACT_SEGMENTS")]
+    compact_segments: Option<u64>,
     /// A TOML file with any of: source, checkpoints, template, concurrency,
-    /// max_object_bytes, group_parallelism, max_commit_attempts. Flags and
-    /// environment variables take precedence.
+    /// max_object_bytes, group_parallelism, max_commit_attempts, max_files,
+    /// list_concurrency, compact_segments. Flags and environment variables
+    /// take precedence.
     #[arg(long, env = "EVENTLOG_CONFIG")]
     config: Option<PathBuf>,
     /// Print the run summary as JSON.
@@ -54,16 +71,55 @@ struct FileConfig {
     max_object_bytes: Option<u64>,
     group_parallelism: Option<usize>,
     max_commit_attempts: Option<u32>,
+    max_files: Option<usize>,
+    list_concurrency: Option<usize>,
+    compact_segments: Option<u64>,
 }
 
 pub fn run_cmd(args: Args) -> ExitCode {
+    let input = match read_keys(args.keys.as_deref()) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("eventlog checkpoint: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match prepare(&args) {
-        Ok((source, checkpoints, settings)) => execute(&args, source, checkpoints, settings),
+        Ok((source, checkpoints, settings)) => execute(&args, source, checkpoints, settings, input),
         Err(msg) => {
             eprintln!("eventlog checkpoint: {msg}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The keys to process, from a file or stdin: one per line, blank lines
+/// and `#` comments ignored. No file: a sweep.
+fn read_keys(path: Option<&std::path::Path>) -> Result<RunInput, CliError> {
+    let Some(path) = path else {
+        return Ok(RunInput::Sweep);
+    };
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|source| CliError::Io {
+            path: "stdin".into(),
+            source,
+        })?
+    } else {
+        std::fs::read_to_string(path).map_err(|source| CliError::Io {
+            path: path.display().to_string(),
+            source,
+        })?
+    };
+    let keys = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| KeyRef {
+            key: l.trim_start_matches('/').to_string(),
+            version: None,
+        })
+        .collect();
+    Ok(RunInput::Keys(keys))
 }
 
 fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
@@ -96,6 +152,15 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
         max_commit_attempts: file
             .max_commit_attempts
             .unwrap_or(defaults.max_commit_attempts),
+        max_files: args.max_files.or(file.max_files),
+        list_concurrency: args
+            .list_concurrency
+            .or(file.list_concurrency)
+            .unwrap_or(defaults.list_concurrency),
+        compact_segments: args
+            .compact_segments
+            .or(file.compact_segments)
+            .unwrap_or(defaults.compact_segments),
     };
     let mut problems = Vec::new();
     if let Err(e) = settings.check() {
@@ -169,6 +234,7 @@ fn execute(
     source: Location,
     checkpoints: Location,
     settings: RunSettings,
+    input: RunInput,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -201,6 +267,7 @@ fn execute(
             settings,
             run_id: new_run_id(None),
             deadline: None,
+            input,
         };
         Ok::<_, CliError>(
             run(
