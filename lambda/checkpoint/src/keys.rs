@@ -74,6 +74,10 @@ pub async fn lookup<S: ObjectStore, C: ObjectStore>(
     let mut to_look: Vec<&KeyRef> = Vec::new();
     let mut cursor = ledger.cursor();
     for r in wanted {
+        if r.version.is_none() {
+            to_look.push(r);
+            continue;
+        }
         let seen = cursor.seek(&r.key).await?;
         match (&r.version, seen) {
             // Notifications carry the ETag without the quotes listings have.

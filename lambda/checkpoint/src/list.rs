@@ -5,9 +5,12 @@
 //!
 //! On S3 a sweep does not walk one paginator: it first finds where the key
 //! space divides (delimiter listings, `/` at the top, then `-`, which splits
-//! `log-{action}-{date}-…` names by action and day), then lists contiguous
-//! runs of those divisions concurrently, each with its own ledger cursor.
-//! A local directory is walked in one pass.
+//! `log-{action}-{date}-…` names by action and day), picks boundaries among
+//! those divisions, and lists the key intervals between them concurrently
+//! (each a paginator that starts after its lower bound and stops at the
+//! next one), each with its own ledger cursor. The intervals cover the key
+//! space exactly once, so requests stay about one per page of keys. A local
+//! directory is walked in one pass.
 
 use futures::StreamExt;
 
@@ -72,26 +75,22 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
     progress.stage("listing", None);
     let root = folder(src.prefix);
     // One listing at a time: one paginator, nothing to divide.
-    let (leaves, loose, requests) = if src.store.lists_in_parallel() && src.concurrency > 1 {
-        discover(src.store, &root).await.map_err(RunError::List)?
+    let (bounds, requests) = if src.store.lists_in_parallel() && src.concurrency > 1 {
+        let (leaves, requests) = discover(src.store, &root).await.map_err(RunError::List)?;
+        (boundaries(leaves, RANGES), requests)
     } else {
-        (vec![root], Vec::new(), 0)
+        (Vec::new(), 0)
     };
     let planner = Planner::new(cap);
     let counts = Counts::default();
-    let chunks = chunk(leaves, RANGES);
-    let ranges = chunks.len();
-    let listed: Vec<Result<(), RunError>> = futures::stream::iter(chunks)
-        .map(|chunk| list_range(src, chunk, ledger, &planner, &counts))
+    let intervals = intervals(&root, bounds);
+    let ranges = intervals.len();
+    let listed: Vec<Result<(), RunError>> = futures::stream::iter(intervals)
+        .map(|range| list_range(src, range, ledger, &planner, &counts))
         .buffer_unordered(src.concurrency.max(1))
         .collect()
         .await;
     listed.into_iter().collect::<Result<Vec<()>, _>>()?;
-    // Objects found while discovering are in order, and planned like a page.
-    let mut loose = loose;
-    loose.sort_by(|a, b| a.key.cmp(&b.key));
-    let loose = counts.admit(loose, src.exclude);
-    planner.page(loose, &mut ledger.cursor()).await?;
     let listing = Listing {
         listed: counts.listed.into_inner(),
         excluded: counts.excluded.into_inner(),
@@ -126,31 +125,68 @@ impl Counts {
     }
 }
 
-/// List a run of divisions in order, planning each page with one cursor.
+/// Keys of `prefix` from `from` (inclusive) to `to` (exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Interval {
+    prefix: String,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The intervals between consecutive boundaries, covering `root` exactly.
+fn intervals(root: &str, bounds: Vec<String>) -> Vec<Interval> {
+    let mut lows: Vec<Option<String>> = vec![None];
+    lows.extend(bounds.into_iter().map(Some));
+    let highs: Vec<Option<String>> = lows.iter().skip(1).cloned().chain([None]).collect();
+    lows.into_iter()
+        .zip(highs)
+        .map(|(from, to)| Interval {
+            prefix: root.to_string(),
+            from,
+            to,
+        })
+        .collect()
+}
+
+/// List one interval in order, planning each page with one cursor.
 async fn list_range<S: ObjectStore, C: ObjectStore>(
     src: &Source<'_, S>,
-    prefixes: Vec<String>,
+    range: Interval,
     ledger: &State<'_, C>,
     planner: &Planner,
     counts: &Counts,
 ) -> Result<(), RunError> {
     let mut cursor = ledger.cursor();
-    for prefix in prefixes {
-        let mut req = ListRequest {
-            prefix,
-            ..ListRequest::default()
-        };
-        loop {
-            let page = src.store.list_page(&req).await.map_err(RunError::List)?;
-            let kept = counts.admit(page.objects, src.exclude);
-            planner.page(kept, &mut cursor).await?;
-            match page.next {
-                Some(t) => req.token = Some(t),
-                None => break,
-            }
+    // Start just before the lower bound: a bound is a key prefix, and a key
+    // may equal it; the few keys between are dropped below.
+    let start_after = range.from.as_deref().map(|f| {
+        let mut s = f.to_string();
+        s.pop();
+        s
+    });
+    let mut req = ListRequest {
+        prefix: range.prefix.clone(),
+        start_after,
+        ..ListRequest::default()
+    };
+    loop {
+        let page = src.store.list_page(&req).await.map_err(RunError::List)?;
+        let beyond = |k: &str| range.to.as_deref().is_some_and(|t| k >= t);
+        let done = page.next.is_none() || page.objects.last().is_some_and(|m| beyond(&m.key));
+        let inside: Vec<ObjectMeta> = page
+            .objects
+            .into_iter()
+            .filter(|m| {
+                range.from.as_deref().is_none_or(|f| m.key.as_str() >= f) && !beyond(&m.key)
+            })
+            .collect();
+        let kept = counts.admit(inside, src.exclude);
+        planner.page(kept, &mut cursor).await?;
+        match page.next {
+            Some(t) if !done => req.token = Some(t),
+            _ => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// The source prefix as S3 folder text (`prod` lists `prod/…`, not `production/…`).
@@ -162,15 +198,13 @@ fn folder(prefix: &str) -> String {
     }
 }
 
-/// Divide the key space under `root`: the prefixes to list (in key order)
-/// and the objects the discovery listings found on the way.
+/// Where the key space under `root` divides: key prefixes, in key order.
 async fn discover<S: ObjectStore>(
     store: &S,
     root: &str,
-) -> Result<(Vec<String>, Vec<ObjectMeta>, usize), eventlog_store::StoreError> {
+) -> Result<(Vec<String>, usize), eventlog_store::StoreError> {
     let mut leaves: Vec<String> = Vec::new();
     let mut frontier = vec![root.to_string()];
-    let mut loose = Vec::new();
     let mut requests = 0;
     for depth in 0..DEPTH {
         if frontier.is_empty() || leaves.len() + frontier.len() >= RANGES {
@@ -187,10 +221,7 @@ async fn discover<S: ObjectStore>(
             let d = d?;
             requests += d.requests;
             match d.parts {
-                Some(parts) => {
-                    loose.extend(d.loose);
-                    next.extend(parts);
-                }
+                Some(parts) => next.extend(parts),
                 None => leaves.push(d.prefix),
             }
         }
@@ -198,14 +229,13 @@ async fn discover<S: ObjectStore>(
     }
     leaves.extend(frontier);
     leaves.sort();
-    Ok((leaves, loose, requests))
+    Ok((leaves, requests))
 }
 
 struct Divided {
     prefix: String,
-    /// The divisions, or `None` when this prefix is listed whole.
+    /// The divisions, or `None` when this prefix does not divide.
     parts: Option<Vec<String>>,
-    loose: Vec<ObjectMeta>,
     requests: usize,
 }
 
@@ -220,19 +250,17 @@ async fn divide<S: ObjectStore>(
         delimiter: Some(delimiter),
         ..ListRequest::default()
     };
-    let (mut parts, mut loose, mut requests, mut loose_pages) = (Vec::new(), Vec::new(), 0, 0);
+    let (mut parts, mut requests, mut loose_pages) = (Vec::new(), 0, 0);
     loop {
         let page = store.list_page(&req).await?;
         requests += 1;
         loose_pages += usize::from(!page.objects.is_empty());
         parts.extend(page.prefixes);
-        loose.extend(page.objects);
         if loose_pages > LOOSE_PAGES || (parts.is_empty() && page.next.is_none()) {
-            // Mostly plain objects, or nothing to divide: list it whole.
+            // Mostly plain objects, or nothing to divide: a leaf.
             return Ok(Divided {
                 prefix,
                 parts: None,
-                loose: Vec::new(),
                 requests,
             });
         }
@@ -244,22 +272,15 @@ async fn divide<S: ObjectStore>(
     Ok(Divided {
         prefix,
         parts: Some(parts),
-        loose,
         requests,
     })
 }
 
-/// At most `n` contiguous runs of `leaves`, as even as can be.
-fn chunk(leaves: Vec<String>, n: usize) -> Vec<Vec<String>> {
+/// At most `n - 1` boundaries among the sorted `leaves`, evenly spaced, so
+/// the key space splits into at most `n` intervals.
+fn boundaries(leaves: Vec<String>, n: usize) -> Vec<String> {
     let per = leaves.len().div_ceil(n.max(1)).max(1);
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for leaf in leaves {
-        match out.last_mut() {
-            Some(c) if c.len() < per => c.push(leaf),
-            _ => out.push(vec![leaf]),
-        }
-    }
-    out
+    leaves.into_iter().skip(1).step_by(per).collect()
 }
 
 fn is_excluded(key: &str, exclude: &[String]) -> bool {
@@ -310,11 +331,21 @@ mod tests {
     }
 
     #[test]
-    fn chunks_are_contiguous_and_cover_everything() {
+    fn intervals_cover_the_key_space_once() {
         let leaves: Vec<String> = (0..10).map(|i| format!("p/{i}-")).collect();
-        let chunks = chunk(leaves.clone(), 4);
-        assert_eq!(chunks.len(), 4);
-        assert_eq!(chunks.concat(), leaves);
-        assert_eq!(chunk(vec!["a/".into()], 64), vec![vec!["a/".to_string()]]);
+        let bounds = boundaries(leaves, 4);
+        assert_eq!(bounds, ["p/1-", "p/4-", "p/7-"]);
+        let iv = intervals("p/", bounds);
+        assert_eq!(iv.len(), 4);
+        assert_eq!(
+            (iv[0].from.as_deref(), iv[0].to.as_deref()),
+            (None, Some("p/1-"))
+        );
+        assert_eq!(
+            (iv[3].from.as_deref(), iv[3].to.as_deref()),
+            (Some("p/7-"), None)
+        );
+        assert!(iv.windows(2).all(|w| w[0].to == w[1].from));
+        assert_eq!(intervals("p/", boundaries(vec!["p/a".into()], 64)).len(), 1);
     }
 }

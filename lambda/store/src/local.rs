@@ -24,6 +24,7 @@ use super::{
 pub struct LocalStore {
     root: PathBuf,
     page: usize,
+    parallel: bool,
 }
 
 impl LocalStore {
@@ -31,7 +32,14 @@ impl LocalStore {
         LocalStore {
             root: root.into(),
             page: PAGE,
+            parallel: false,
         }
+    }
+
+    /// Listed as S3 is, in concurrent key ranges (tests of range listing).
+    pub fn with_parallel_listing(mut self, on: bool) -> Self {
+        self.parallel = on;
+        self
     }
 
     /// Listing pages of at most `n` entries (tests use tiny ones).
@@ -420,6 +428,10 @@ impl ObjectStore for LocalStore {
         let me = self.clone();
         let key = key.to_string();
         blocking(move || me.put_blocking(&key, body, condition)).await
+    }
+
+    fn lists_in_parallel(&self) -> bool {
+        self.parallel
     }
 
     fn scratch_dir(&self) -> PathBuf {
