@@ -89,8 +89,9 @@ def main():
             par, s16 = sweep(endpoint, bucket, 16)
             assert s1["listed"] == s16["listed"] == a.keys, (s1["listed"], s16["listed"])
             where = "s3s-fs" if latency == 0 else f"s3s-fs + 0..{latency} ms per request"
-            rows.append((where, "one paginator (--list-concurrency 1)", seq, s1["list_ranges"], ""))
-            rows.append((where, "16 ranges at once (default)", par, s16["list_ranges"], f"{seq / par:.2f}x"))
+            rows.append((where, "one paginator (--list-concurrency 1)", seq, s1["list_ranges"], s1["list_requests"], s1["list_requests"], ""))
+            rows.append((where, "16 ranges at once (default)", par, s16["list_ranges"], s16["list_requests"],
+                         -(-s16["list_requests"] // 16), f"{seq / par:.2f}x"))
     finally:
         for p in proxies:
             p.kill()
@@ -98,10 +99,10 @@ def main():
         server.terminate()
         server.wait()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"| server | listing of {a.keys:,} keys | seconds | ranges | speed-up vs one paginator |")
-    print("|---|---|---:|---:|---:|")
+    print(f"| server | listing of {a.keys:,} keys | seconds | ranges | requests | requests per lane | speed-up vs one paginator |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]} | {r[4]} |")
+        print(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]} | {r[4]} | {r[5]} | {r[6]} |")
 
 
 if __name__ == "__main__":

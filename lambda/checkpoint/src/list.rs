@@ -36,9 +36,10 @@ pub struct Listing {
     pub listed: usize,
     /// How many were under an excluded prefix.
     pub excluded: usize,
-    /// The listings run (one per range), and the discovery listings before them.
+    /// The listings run (one per range), and the requests they and the
+    /// discovery before them made.
     pub ranges: usize,
-    pub discovery_requests: usize,
+    pub requests: usize,
 }
 
 /// Where to list.
@@ -95,7 +96,7 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
         listed: counts.listed.into_inner(),
         excluded: counts.excluded.into_inner(),
         ranges,
-        discovery_requests: requests,
+        requests: requests + counts.pages.into_inner(),
     };
     let span = tracing::Span::current();
     span.record("listed", listing.listed);
@@ -106,6 +107,7 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
 
 #[derive(Default)]
 struct Counts {
+    pages: std::sync::atomic::AtomicUsize,
     listed: std::sync::atomic::AtomicUsize,
     excluded: std::sync::atomic::AtomicUsize,
 }
@@ -171,6 +173,9 @@ async fn list_range<S: ObjectStore, C: ObjectStore>(
     };
     loop {
         let page = src.store.list_page(&req).await.map_err(RunError::List)?;
+        counts
+            .pages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let beyond = |k: &str| range.to.as_deref().is_some_and(|t| k >= t);
         let done = page.next.is_none() || page.objects.last().is_some_and(|m| beyond(&m.key));
         let inside: Vec<ObjectMeta> = page

@@ -97,6 +97,8 @@ pub struct RunSummary {
     pub listed: usize,
     /// Ranges the listing was divided into.
     pub list_ranges: usize,
+    /// Listing requests (pages, and the delimiter listings that divided the keys).
+    pub list_requests: usize,
     /// An event-driven run: what became of the keys it was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named: Option<crate::keys::NamedCounts>,

@@ -175,7 +175,7 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
             };
             let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
             (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
-            summary.list_ranges = listing.ranges;
+            (summary.list_ranges, summary.list_requests) = (listing.ranges, listing.requests);
             Ok((plan, Vec::new()))
         }
         RunInput::Keys(refs) => {

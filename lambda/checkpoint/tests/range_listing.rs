@@ -58,5 +58,8 @@ proptest! {
         let want: Vec<String> = names.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         prop_assert_eq!(listing.listed, names.len());
         prop_assert_eq!(found, want);
+        // Every page is a request, and every range makes at least one.
+        prop_assert!(listing.requests >= names.len().div_ceil(page), "{} requests", listing.requests);
+        prop_assert!(listing.requests >= listing.ranges);
     }
 }

@@ -246,6 +246,19 @@ pub fn footer_len(tail: &[u8]) -> Result<u64, String> {
     }
 }
 
+/// A column chunk's byte range, as `ColumnChunkMetaData::byte_range` gives
+/// it, but `None` where a damaged footer holds negative numbers: the
+/// parquet crate asserts on those, and a footer is outside bytes.
+fn column_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64, u64)> {
+    let start = c
+        .dictionary_page_offset()
+        .unwrap_or_else(|| c.data_page_offset());
+    Some((
+        u64::try_from(start).ok()?,
+        u64::try_from(c.compressed_size()).ok()?,
+    ))
+}
+
 impl SnapshotIndex {
     /// From the metadata bytes (the `footer_len` bytes before the tail).
     pub fn from_metadata(metadata: &[u8], file_len: u64) -> Result<Self, String> {
@@ -268,23 +281,25 @@ impl SnapshotIndex {
             .map(|(index, rg)| {
                 let (mut start, mut end) = (u64::MAX, 0u64);
                 for c in rg.columns() {
-                    let (s, l) = c.byte_range();
+                    let (s, l) = column_range(c).ok_or_else(|| {
+                        format!("row group {index}: a column's offset or length is negative")
+                    })?;
                     start = start.min(s);
                     end = end.max(s.saturating_add(l));
                 }
                 // A footer is outside bytes: a row group may lack columns.
                 let stats = rg.columns().get(key_col).and_then(|c| c.statistics());
                 let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
-                RowGroupSpan {
+                Ok(RowGroupSpan {
                     index,
                     min_key: text(stats.and_then(|s| s.min_bytes_opt())),
                     max_key: text(stats.and_then(|s| s.max_bytes_opt())),
                     start: if start == u64::MAX { 0 } else { start },
                     len: end.saturating_sub(start),
-                    rows: rg.num_rows() as usize,
-                }
+                    rows: usize::try_from(rg.num_rows()).unwrap_or(0),
+                })
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
         Ok(SnapshotIndex {
             file_len,
             metadata: Arc::new(md),
