@@ -51,7 +51,7 @@ def main():
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release -p eventlog")
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "eventlog", "--benches"], cwd=REPO, check=True)
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "eventlog-store", "--benches"], cwd=REPO, check=True)
     floor_bin = sorted((p for p in (os.path.join(REPO, "target", "release", "deps", f) for f in os.listdir(os.path.join(REPO, "target", "release", "deps")))
                         if os.path.basename(p).startswith("s3_floor-") and os.access(p, os.X_OK) and not p.endswith(".d")), key=os.path.getmtime)[-1]
     root = tempfile.mkdtemp(prefix="eventlog-s3bench-")

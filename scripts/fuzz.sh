@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh --seconds 20            # every target 20 s (what CI runs)
 #   scripts/fuzz.sh --runs 10000000         # every target 10 million inputs
 #   scripts/fuzz.sh --seconds 600 key_name  # one target
+#   --runs and --seconds together: whichever comes first
 #   --sanitizer none|address (default address; CI uses none: faster to
 #   build and to run, and our own code has no unsafe)
 #
@@ -18,17 +19,18 @@ cd "$(dirname "$0")/.."
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
 export PATH="$TOOLS/cargo/bin:$PATH"
 
-limit=(-max_total_time=20)
+limit=()
 sanitizer=address
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seconds) limit=(-max_total_time="$2"); shift 2 ;;
-    --runs) limit=(-runs="$2"); shift 2 ;;
+    --seconds) limit+=(-max_total_time="$2"); shift 2 ;;
+    --runs) limit+=(-runs="$2"); shift 2 ;;
     --sanitizer) sanitizer="$2"; shift 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
+[ ${#limit[@]} -gt 0 ] || limit=(-max_total_time=20)
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ls fuzz/fuzz_targets | sed 's/\.rs$//')
 fi

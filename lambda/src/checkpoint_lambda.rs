@@ -6,7 +6,8 @@
 //! the source bucket), `CHECKPOINT_KEY_TEMPLATE` or `CHECKPOINT_KEY`,
 //! `LOG_LEVEL`, and the limits (`EVENTLOG_CONCURRENCY`,
 //! `EVENTLOG_MAX_OBJECT_BYTES`, `EVENTLOG_MAX_FILES`,
-//! `EVENTLOG_LIST_CONCURRENCY`, `EVENTLOG_LEDGER_COMPACT_SEGMENTS`). A
+//! `EVENTLOG_LIST_CONCURRENCY`, `EVENTLOG_LIST_FIRST_PAGES`,
+//! `EVENTLOG_LEDGER_COMPACT_SEGMENTS`). A
 //! sweep's event may override `source_bucket`, `prefix`,
 //! `checkpoint_bucket`, `checkpoint_key`; S3 notifications (an SQS batch,
 //! or direct) name the objects to process instead.
@@ -56,6 +57,12 @@ fn settings_from_env(
         env,
         "EVENTLOG_LIST_CONCURRENCY",
         &mut settings.list_concurrency,
+        problems,
+    );
+    number(
+        env,
+        "EVENTLOG_LIST_FIRST_PAGES",
+        &mut settings.list_first_pages,
         problems,
     );
     number(

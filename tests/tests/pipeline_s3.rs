@@ -94,9 +94,9 @@ fn four_concurrent_runs_race_on_conditional_writes() {
     assert!(total > 0, "no run ever lost a conditional write");
 }
 
-/// 2 600 keys over two actions and twenty days: the sweep divides them
-/// into ranges listed at once, pages of 1 000 within them, and reads only
-/// the prefix asked for.
+/// 2 600 keys over two actions and twenty days, listed in pages of 50 (52
+/// pages): after its first pages the sweep divides the rest into ranges
+/// listed at once, and reads only the prefix asked for.
 #[test]
 fn listing_beyond_1000_keys_under_a_prefix() {
     let b = S3Backend::new();
@@ -146,11 +146,17 @@ fn listing_beyond_1000_keys_under_a_prefix() {
         text(99999).as_bytes(),
     );
     let b: Box<dyn Backend> = Box::new(b);
-    let (out, summary) = b.run(&[]);
+    let (out, summary) = b.run(&[("EVENTLOG_S3_PAGE_SIZE", "50")]);
     let s = summary.unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert_eq!(s["listed"], 2600);
     assert!(s["list_ranges"].as_u64().unwrap() > 8, "divided: {s}");
+    // About a request per page: the pages, one per range, and discovery.
+    let requests = s["list_requests"].as_u64().unwrap();
+    assert!(
+        (52..=52 + 2 * 16).contains(&requests),
+        "{requests} requests: {s}"
+    );
     assert_eq!(s["events_added"], 2600);
     assert_eq!(b.rows()["adrc/form"].len(), 2600);
     assert_eq!(b.ledger().len(), 2600);

@@ -103,6 +103,10 @@ pub struct RunSettings {
     /// Key ranges listed at once (S3).
     #[garde(range(min = 1, max = 256))]
     pub list_concurrency: usize,
+    /// Pages a sweep lists with one paginator before it divides the rest
+    /// into ranges (S3): listings this short are fastest as they are.
+    #[garde(range(min = 1, max = 10_000))]
+    pub list_first_pages: usize,
     /// Ledger segments after which a run compacts them into a snapshot.
     #[garde(range(min = 1, max = 100_000))]
     pub compact_segments: u64,
@@ -118,6 +122,7 @@ impl Default for RunSettings {
             max_commit_attempts: 8,
             max_files: None,
             list_concurrency: 16,
+            list_first_pages: 8,
             compact_segments: crate::ledger::Compaction::default().segments,
         }
     }

@@ -152,6 +152,9 @@ fn corrupt(store: &impl ObjectStore, key: &str, message: impl std::fmt::Display)
     }
 }
 
+/// Bytes read from a snapshot's end, hoping to hold its whole footer.
+const FOOTER_GUESS: u64 = 64 * 1024;
+
 impl Ledger {
     /// Read the ledger's state: the hint, the snapshot's footer, the
     /// segments after it. A single-file ledger is taken over first.
@@ -166,47 +169,81 @@ impl Ledger {
             io: LedgerIo::default(),
             row_group: eventlog_formats::ledger::SNAPSHOT_ROW_GROUP,
         };
-        ledger.snapshot_seq = ledger.read_pointer(store).await?.unwrap_or(0);
-        ledger.snapshot = ledger.read_index(store, ledger.snapshot_seq).await?;
-        if ledger.snapshot.is_none() && ledger.snapshot_seq == 0 {
+        let seq = ledger.read_pointer(store).await?.unwrap_or(0);
+        (ledger.snapshot_seq, ledger.last_segment) = (seq, seq);
+        // The snapshot's footer, the segments after it and (with no hint)
+        // whether a single-file ledger is there are independent reads: at
+        // S3's round trips, a run's start waits for one of them, not three.
+        let legacy = ledger.keys.legacy();
+        let (index, segments, legacy_found) = futures::join!(
+            ledger.read_index(store, seq),
+            ledger.fetch_segments(store, seq + 1),
+            async {
+                match seq {
+                    0 => store.head(&legacy).await.map(|h| h.is_some()),
+                    _ => Ok(false),
+                }
+            }
+        );
+        ledger.snapshot = index?;
+        if ledger.snapshot.is_none() && seq == 0 && legacy_found? {
             ledger.took_over = ledger.take_over(store).await?;
             if ledger.took_over {
                 ledger.snapshot = ledger.read_index(store, 0).await?;
             }
         }
-        if ledger.snapshot.is_none() && ledger.snapshot_seq > 0 {
-            let key = ledger.keys.snapshot(ledger.snapshot_seq);
+        if ledger.snapshot.is_none() && seq > 0 {
+            let key = ledger.keys.snapshot(seq);
             return Err(corrupt(
                 store,
                 &key,
                 "the latest snapshot named by _last_snapshot.json is missing",
             ));
         }
-        ledger.last_segment = ledger.snapshot_seq;
+        for bytes in segments? {
+            ledger.apply_segment(store, ledger.last_segment + 1, &bytes)?;
+        }
         ledger.read_segments(store).await?;
         Ok(ledger)
     }
 
-    /// Read the segments after `last_segment`, a window of GETs at a time
-    /// (numbers have no gaps: a run writes `n + 1` only after reading `n`).
+    /// Apply the segments after `last_segment`, up to the first missing one.
     async fn read_segments(&mut self, store: &impl ObjectStore) -> Result<(), LedgerError> {
-        const WINDOW: u64 = 16;
         loop {
-            let from = self.last_segment + 1;
-            let keys = &self.keys;
-            let got: Vec<Result<Option<Vec<u8>>, StoreError>> =
-                futures::future::join_all((from..from + WINDOW).map(|seq| async move {
-                    let key = keys.segment(seq);
-                    Ok(store.get(&key, u64::MAX).await?.map(|o| o.bytes))
-                }))
-                .await;
-            for (seq, bytes) in (from..).zip(got) {
-                let Some(bytes) = bytes? else {
-                    return Ok(());
-                };
-                self.apply_segment(store, seq, &bytes)?;
+            let found = self.fetch_segments(store, self.last_segment + 1).await?;
+            if found.is_empty() {
+                return Ok(());
+            }
+            for bytes in found {
+                self.apply_segment(store, self.last_segment + 1, &bytes)?;
             }
         }
+    }
+
+    /// The segments from `from` on, a window of GETs at once, up to the
+    /// first missing one (numbers have no gaps: a run writes `n + 1` only
+    /// after reading `n`). More may follow a full window.
+    async fn fetch_segments(
+        &self,
+        store: &impl ObjectStore,
+        from: u64,
+    ) -> Result<Vec<Vec<u8>>, LedgerError> {
+        const WINDOW: u64 = 16;
+        let keys = &self.keys;
+        let got: Vec<Result<Option<Vec<u8>>, StoreError>> =
+            futures::future::join_all((from..from + WINDOW).map(|seq| async move {
+                let key = keys.segment(seq);
+                Ok(store.get(&key, u64::MAX).await?.map(|o| o.bytes))
+            }))
+            .await;
+        let mut found = Vec::new();
+        for bytes in got {
+            match bytes? {
+                Some(b) => found.push(b),
+                None => return Ok(found),
+            }
+        }
+        Ok(found)
     }
 
     fn apply_segment(
@@ -251,14 +288,30 @@ impl Ledger {
         if len < 12 {
             return Err(corrupt(store, &key, "too short to be parquet"));
         }
-        let tail = store.get_range(&key, len - 8, 8).await?;
+        // One range read holds the footer of most snapshots; a longer one
+        // takes a second read.
+        let guess = len.min(FOOTER_GUESS);
+        let tail = store.get_range(&key, len - guess, guess).await?;
         self.io.read(tail.len());
-        let meta_len = footer_len(&tail).map_err(|e| corrupt(store, &key, e))?;
+        let at = tail
+            .len()
+            .checked_sub(8)
+            .ok_or_else(|| corrupt(store, &key, "short read"))?;
+        let meta_len = footer_len(&tail[at..]).map_err(|e| corrupt(store, &key, e))?;
         if meta_len + 8 > len {
             return Err(corrupt(store, &key, "the footer is longer than the file"));
         }
-        let meta = store.get_range(&key, len - 8 - meta_len, meta_len).await?;
-        self.io.read(meta.len());
+        let meta = match usize::try_from(meta_len)
+            .ok()
+            .and_then(|m| at.checked_sub(m))
+        {
+            Some(start) => tail[start..at].to_vec(),
+            None => {
+                let meta = store.get_range(&key, len - 8 - meta_len, meta_len).await?;
+                self.io.read(meta.len());
+                meta
+            }
+        };
         SnapshotIndex::from_metadata(&meta, len)
             .map(Some)
             .map_err(|e| corrupt(store, &key, e))

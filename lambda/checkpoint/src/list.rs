@@ -3,14 +3,18 @@
 //! checkpoint area, when they overlap), planned against the ledger as the
 //! pages arrive so that a run holds pages, not the whole listing.
 //!
-//! On S3 a sweep does not walk one paginator: it first finds where the key
-//! space divides (delimiter listings, `/` at the top, then `-`, which splits
-//! `log-{action}-{date}-…` names by action and day), picks boundaries among
-//! those divisions, and lists the key intervals between them concurrently
-//! (each a paginator that starts after its lower bound and stops at the
-//! next one), each with its own ledger cursor. The intervals cover the key
-//! space exactly once, so requests stay about one per page of keys. A local
-//! directory is walked in one pass.
+//! On S3 a large sweep does not walk one paginator. It lists the first few
+//! pages as they come (a small prefix is listed fastest that way, and costs
+//! no more requests than a plain client); if there is more, it finds where
+//! the rest of the key space divides (delimiter listings, `/` at the top,
+//! then `-`, which splits `log-{action}-{date}-…` names by action and day),
+//! estimates from the pages already seen how many pages are left, picks
+//! about one boundary per few pages among those divisions, and lists the
+//! intervals between them concurrently (each a paginator that starts after
+//! its lower bound and stops at the next one, the first one continuing the
+//! first paginator), each with its own ledger cursor. The intervals cover
+//! the key space exactly once, so requests stay close to one per page of
+//! keys. A local directory is walked in one pass.
 
 use futures::StreamExt;
 
@@ -21,8 +25,12 @@ use crate::ledger::State;
 use crate::plan::{Plan, Planner};
 use crate::progress::Progress;
 
-/// How many listings a sweep aims to divide into.
+/// The most listings a sweep divides into.
 const RANGES: usize = 64;
+/// Pages each divided interval should hold, about: every interval costs a
+/// request beyond its pages, and on a server that walks its index for each
+/// request (s3s-fs, MinIO on a disk) that is what a request costs.
+const PAGES_PER_RANGE: usize = 4;
 /// How deep discovery looks for divisions.
 const DEPTH: usize = 4;
 /// Pages of plain objects after which a discovery listing stops: that part
@@ -49,6 +57,8 @@ pub struct Source<'a, S> {
     pub exclude: &'a [String],
     /// Listings at once (S3 only).
     pub concurrency: usize,
+    /// Pages listed by one paginator before the rest is divided.
+    pub first_pages: usize,
 }
 
 /// List the source and plan every page against the ledger.
@@ -75,23 +85,25 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
     let _timed = crate::timed::Timed::start();
     progress.stage("listing", None);
     let root = folder(src.prefix);
-    // One listing at a time: one paginator, nothing to divide.
-    let (bounds, requests) = if src.store.lists_in_parallel() && src.concurrency > 1 {
-        let (leaves, requests) = discover(src.store, &root).await.map_err(RunError::List)?;
-        (boundaries(leaves, RANGES), requests)
-    } else {
-        (Vec::new(), 0)
-    };
     let planner = Planner::new(cap);
     let counts = Counts::default();
-    let intervals = intervals(&root, bounds);
-    let ranges = intervals.len();
-    let listed: Vec<Result<(), RunError>> = futures::stream::iter(intervals)
-        .map(|range| list_range(src, range, ledger, &planner, &counts))
-        .buffer_unordered(src.concurrency.max(1))
-        .collect()
-        .await;
-    listed.into_iter().collect::<Result<Vec<()>, _>>()?;
+    // One listing at a time: one paginator, nothing to divide.
+    let divide = src.store.lists_in_parallel() && src.concurrency > 1;
+    let head = Interval::whole(&root);
+    let first = divide.then_some(src.first_pages.max(1));
+    let rest = list_range(src, head, ledger, &planner, &counts, first).await?;
+    let (mut ranges, mut requests) = (1, 0);
+    if let Some(resume) = rest {
+        let (leaves, asked) = discover(src.store, &root).await.map_err(RunError::List)?;
+        let intervals = intervals_after(&root, resume, leaves, src.first_pages.max(1));
+        (ranges, requests) = (ranges + intervals.len(), asked);
+        let listed: Vec<Result<_, RunError>> = futures::stream::iter(intervals)
+            .map(|range| list_range(src, range, ledger, &planner, &counts, None))
+            .buffer_unordered(src.concurrency)
+            .collect()
+            .await;
+        listed.into_iter().collect::<Result<Vec<_>, _>>()?;
+    }
     let listing = Listing {
         listed: counts.listed.into_inner(),
         excluded: counts.excluded.into_inner(),
@@ -127,16 +139,53 @@ impl Counts {
     }
 }
 
-/// Keys of `prefix` from `from` (inclusive) to `to` (exclusive).
+/// Keys of `prefix` from `from` (inclusive) to `to` (exclusive); or, with
+/// a `token`, the rest of a paginator's keys up to `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Interval {
     prefix: String,
+    token: Option<String>,
     from: Option<String>,
     to: Option<String>,
 }
 
-/// The intervals between consecutive boundaries, covering `root` exactly.
-fn intervals(root: &str, bounds: Vec<String>) -> Vec<Interval> {
+impl Interval {
+    fn whole(root: &str) -> Self {
+        Interval {
+            prefix: root.to_string(),
+            token: None,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+/// Where a paginator stopped before the end of its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Resume {
+    token: String,
+    /// The last key it listed.
+    last: String,
+}
+
+/// The rest of `root` after `resume`, divided at boundaries among the
+/// `leaves` that follow it: about one interval per `PAGES_PER_RANGE` pages
+/// left, estimated from how many leaves the `first_pages` went through.
+fn intervals_after(
+    root: &str,
+    resume: Resume,
+    leaves: Vec<String>,
+    first_pages: usize,
+) -> Vec<Interval> {
+    let seen = leaves.iter().filter(|l| **l <= resume.last).count();
+    let later: Vec<String> = leaves.into_iter().filter(|l| *l > resume.last).collect();
+    let pages_left = match seen {
+        // The first pages did not leave one leaf: at least a page a leaf.
+        0 => later.len(),
+        seen => later.len() * first_pages / seen,
+    };
+    let n = (pages_left / PAGES_PER_RANGE).clamp(1, RANGES);
+    let bounds = boundaries(later, n);
     let mut lows: Vec<Option<String>> = vec![None];
     lows.extend(bounds.into_iter().map(Some));
     let highs: Vec<Option<String>> = lows.iter().skip(1).cloned().chain([None]).collect();
@@ -144,20 +193,24 @@ fn intervals(root: &str, bounds: Vec<String>) -> Vec<Interval> {
         .zip(highs)
         .map(|(from, to)| Interval {
             prefix: root.to_string(),
+            // The first interval goes on where the first paginator stopped.
+            token: from.is_none().then(|| resume.token.clone()),
             from,
             to,
         })
         .collect()
 }
 
-/// List one interval in order, planning each page with one cursor.
+/// List one interval in order, planning each page with one cursor; with
+/// `max_pages`, stop after that many and say where.
 async fn list_range<S: ObjectStore, C: ObjectStore>(
     src: &Source<'_, S>,
     range: Interval,
     ledger: &State<'_, C>,
     planner: &Planner,
     counts: &Counts,
-) -> Result<(), RunError> {
+    max_pages: Option<usize>,
+) -> Result<Option<Resume>, RunError> {
     let mut cursor = ledger.cursor();
     // Start just before the lower bound: a bound is a key prefix, and a key
     // may equal it; the few keys between are dropped below.
@@ -169,15 +222,18 @@ async fn list_range<S: ObjectStore, C: ObjectStore>(
     let mut req = ListRequest {
         prefix: range.prefix.clone(),
         start_after,
+        token: range.token.clone(),
         ..ListRequest::default()
     };
+    let mut pages = 0;
     loop {
         let page = src.store.list_page(&req).await.map_err(RunError::List)?;
         counts
             .pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let beyond = |k: &str| range.to.as_deref().is_some_and(|t| k >= t);
-        let done = page.next.is_none() || page.objects.last().is_some_and(|m| beyond(&m.key));
+        let last = page.objects.last().map(|m| m.key.clone());
+        let done = page.next.is_none() || last.as_deref().is_some_and(beyond);
         let inside: Vec<ObjectMeta> = page
             .objects
             .into_iter()
@@ -187,9 +243,13 @@ async fn list_range<S: ObjectStore, C: ObjectStore>(
             .collect();
         let kept = counts.admit(inside, src.exclude);
         planner.page(kept, &mut cursor).await?;
-        match page.next {
-            Some(t) if !done => req.token = Some(t),
-            _ => return Ok(()),
+        pages += 1;
+        match (page.next, last) {
+            (Some(token), Some(last)) if !done && max_pages.is_some_and(|m| pages >= m) => {
+                return Ok(Some(Resume { token, last }));
+            }
+            (Some(t), _) if !done => req.token = Some(t),
+            _ => return Ok(None),
         }
     }
 }
@@ -324,6 +384,7 @@ mod tests {
                 prefix: "",
                 exclude: &["prod/checkpoints/".into()],
                 concurrency: 4,
+                first_pages: 1,
             };
             let state = State {
                 ledger: &ledger,
@@ -338,19 +399,32 @@ mod tests {
     #[test]
     fn intervals_cover_the_key_space_once() {
         let leaves: Vec<String> = (0..10).map(|i| format!("p/{i}-")).collect();
-        let bounds = boundaries(leaves, 4);
-        assert_eq!(bounds, ["p/1-", "p/4-", "p/7-"]);
-        let iv = intervals("p/", bounds);
-        assert_eq!(iv.len(), 4);
-        assert_eq!(
-            (iv[0].from.as_deref(), iv[0].to.as_deref()),
-            (None, Some("p/1-"))
+        assert_eq!(boundaries(leaves.clone(), 4), ["p/1-", "p/4-", "p/7-"]);
+        // The first pages went through 1 leaf of 10: about 72 pages left,
+        // so one interval per leaf, the first continuing the paginator.
+        let resume = Resume {
+            token: "t".into(),
+            last: "p/0-9".into(),
+        };
+        let iv = intervals_after("p/", resume.clone(), leaves, 8);
+        assert_eq!(iv.len(), 9);
+        assert_eq!(iv[0].token.as_deref(), Some("t"));
+        assert_eq!(iv[0].from, None);
+        assert!(
+            iv[1..]
+                .iter()
+                .all(|i| i.token.is_none() && i.from.is_some())
         );
-        assert_eq!(
-            (iv[3].from.as_deref(), iv[3].to.as_deref()),
-            (Some("p/7-"), None)
-        );
+        assert_eq!(iv[8].to, None);
         assert!(iv.windows(2).all(|w| w[0].to == w[1].from));
-        assert_eq!(intervals("p/", boundaries(vec!["p/a".into()], 64)).len(), 1);
+        assert!(iv[1..].iter().all(|i| i.from.as_deref() > Some("p/0-9")));
+        // Little left: one interval, the rest of the paginator.
+        let few: Vec<String> = ["p/0-", "p/1-"].map(String::from).to_vec();
+        let iv = intervals_after("p/", resume, few, 8);
+        assert_eq!(iv.len(), 1);
+        assert_eq!(
+            (iv[0].token.as_deref(), iv[0].to.as_deref()),
+            (Some("t"), None)
+        );
     }
 }

@@ -172,6 +172,7 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
                 prefix: from.prefix,
                 exclude: from.exclude,
                 concurrency: s.list_concurrency,
+                first_pages: s.list_first_pages,
             };
             let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
             (summary.listed, summary.excluded) = (listing.listed, listing.excluded);

@@ -34,6 +34,7 @@ proptest! {
         names in proptest::collection::btree_set(name(), 1..80),
         page in 1usize..7,
         concurrency in 1usize..6,
+        first_pages in 1usize..4,
     ) {
         let dir = tempfile::tempdir().unwrap();
         for n in &names {
@@ -49,7 +50,7 @@ proptest! {
         let (listing, plan) = rt.block_on(async {
             let ledger = Ledger::load(&sink, LedgerKeys::new("_eventlog")).await.unwrap();
             let state = State { ledger: &ledger, store: &sink };
-            let src = Source { store: &source, prefix: "", exclude: &[], concurrency };
+            let src = Source { store: &source, prefix: "", exclude: &[], concurrency, first_pages };
             list_and_plan(&src, &state, None, &Silent).await.unwrap()
         });
         let mut found: Vec<String> = plan.to_fetch.iter().map(|p| p.meta.key.clone()).collect();

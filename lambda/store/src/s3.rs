@@ -100,13 +100,23 @@ pub async fn client(cfg: &S3Config) -> Client {
 pub struct S3Store {
     client: Client,
     bucket: String,
+    /// Keys per listing page; `None`: the server's (1 000 on S3).
+    page_size: Option<i32>,
 }
 
 impl S3Store {
+    /// A bucket through `client`. `EVENTLOG_S3_PAGE_SIZE` (1 to 1 000)
+    /// asks for smaller listing pages: tests use it to reach many pages
+    /// with few objects.
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        let page_size = std::env::var("EVENTLOG_S3_PAGE_SIZE")
+            .ok()
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|n| (1..=1000).contains(n));
         S3Store {
             client,
             bucket: bucket.into(),
+            page_size,
         }
     }
 
@@ -230,6 +240,9 @@ impl ObjectStore for S3Store {
         }
         if let Some(t) = &req.token {
             call = call.continuation_token(t);
+        }
+        if let Some(n) = self.page_size {
+            call = call.max_keys(n);
         }
         let page = call
             .send()

@@ -26,8 +26,14 @@ type Body = BoxBody<Bytes, std::convert::Infallible>;
 pub struct Options {
     /// Every n-th request gets a 503 SlowDown (0: none).
     pub fail_every: u64,
-    /// Forwarded requests wait up to this long.
+    /// Forwarded requests wait up to this long (spread pseudo-randomly).
     pub max_delay: Duration,
+    /// Every forwarded request waits at least this long (a round trip).
+    pub base_delay: Duration,
+    /// Every n-th forwarded request waits `slow_delay` more (0: none): the
+    /// tail of a remote store's latency.
+    pub slow_every: u64,
+    pub slow_delay: Duration,
     /// ListObjectsV2 answers without `<ETag>` (as s3s-fs sends them).
     pub strip_list_etags: bool,
     /// GET answers without Content-Length (chunked).
@@ -191,8 +197,10 @@ async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gon
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
         ));
     }
-    let delay = (n * 7919) % (o.max_delay.as_millis() as u64 + 1);
-    tokio::time::sleep(Duration::from_millis(delay)).await;
+    let spread = Duration::from_millis((n * 7919) % (o.max_delay.as_millis() as u64 + 1));
+    let slow = o.slow_every > 0 && n % o.slow_every == 0;
+    let tail = if slow { o.slow_delay } else { Duration::ZERO };
+    tokio::time::sleep(o.base_delay + spread + tail).await;
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
     let listing = get && req.uri().query().is_some_and(|q| q.contains("list-type=2"));
     let (mut parts, body) = forward(&s.client, &s.upstream, req).await.into_parts();

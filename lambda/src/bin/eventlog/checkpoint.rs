@@ -44,12 +44,15 @@ pub struct Args {
     /// Key ranges listed at once on S3.
     #[arg(long, env = "EVENTLOG_LIST_CONCURRENCY")]
     list_concurrency: Option<usize>,
+    /// Pages listed by one paginator before a sweep divides the rest (S3).
+    #[arg(long, env = "EVENTLOG_LIST_FIRST_PAGES")]
+    list_first_pages: Option<usize>,
     /// Compact the ledger's segments into a snapshot after this many.
     #[arg(long, env = "EVENTLOG_LEDGER_COMPACT_SEGMENTS")]
     compact_segments: Option<u64>,
     /// A TOML file with any of: source, checkpoints, template, concurrency,
     /// max_object_bytes, group_parallelism, max_commit_attempts, max_files,
-    /// list_concurrency, compact_segments. Flags and environment variables
+    /// list_concurrency, list_first_pages, compact_segments. Flags and environment variables
     /// take precedence.
     #[arg(long, env = "EVENTLOG_CONFIG")]
     config: Option<PathBuf>,
@@ -73,6 +76,7 @@ struct FileConfig {
     max_commit_attempts: Option<u32>,
     max_files: Option<usize>,
     list_concurrency: Option<usize>,
+    list_first_pages: Option<usize>,
     compact_segments: Option<u64>,
 }
 
@@ -157,6 +161,10 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
             .list_concurrency
             .or(file.list_concurrency)
             .unwrap_or(defaults.list_concurrency),
+        list_first_pages: args
+            .list_first_pages
+            .or(file.list_first_pages)
+            .unwrap_or(defaults.list_first_pages),
         compact_segments: args
             .compact_segments
             .or(file.compact_segments)
