@@ -198,7 +198,7 @@ async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gon
         ));
     }
     let spread = Duration::from_millis((n * 7919) % (o.max_delay.as_millis() as u64 + 1));
-    let slow = o.slow_every > 0 && n % o.slow_every == 0;
+    let slow = o.slow_every > 0 && n.is_multiple_of(o.slow_every);
     let tail = if slow { o.slow_delay } else { Duration::ZERO };
     tokio::time::sleep(o.base_delay + spread + tail).await;
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
