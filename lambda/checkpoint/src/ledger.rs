@@ -154,6 +154,11 @@ fn corrupt(store: &impl ObjectStore, key: &str, message: impl std::fmt::Display)
 
 /// Bytes read from a snapshot's end, hoping to hold its whole footer.
 const FOOTER_GUESS: u64 = 64 * 1024;
+/// Segments asked for at once when a run starts: most runs find a few
+/// after the snapshot, and every GET in a window is one more chance to
+/// wait for a slow answer. Later windows grow to `MAX_WINDOW`.
+const FIRST_WINDOW: u64 = 4;
+const MAX_WINDOW: u64 = 64;
 
 impl Ledger {
     /// Read the ledger's state: the hint, the snapshot's footer, the
@@ -177,7 +182,7 @@ impl Ledger {
         let legacy = ledger.keys.legacy();
         let (index, segments, legacy_found) = futures::join!(
             ledger.read_index(store, seq),
-            ledger.fetch_segments(store, seq + 1),
+            ledger.fetch_segments(store, seq + 1, FIRST_WINDOW),
             async {
                 match seq {
                     0 => store.head(&legacy).await.map(|h| h.is_some()),
@@ -200,38 +205,51 @@ impl Ledger {
                 "the latest snapshot named by _last_snapshot.json is missing",
             ));
         }
-        for bytes in segments? {
+        let segments = segments?;
+        let full = segments.len() as u64 == FIRST_WINDOW;
+        for bytes in segments {
             ledger.apply_segment(store, ledger.last_segment + 1, &bytes)?;
         }
-        ledger.read_segments(store).await?;
+        if full {
+            ledger.read_segments(store, FIRST_WINDOW * 4).await?;
+        }
         Ok(ledger)
     }
 
-    /// Apply the segments after `last_segment`, up to the first missing one.
-    async fn read_segments(&mut self, store: &impl ObjectStore) -> Result<(), LedgerError> {
+    /// Apply the segments after `last_segment`, up to the first missing
+    /// one, in windows that start at `window` GETs and grow.
+    async fn read_segments(
+        &mut self,
+        store: &impl ObjectStore,
+        mut window: u64,
+    ) -> Result<(), LedgerError> {
         loop {
-            let found = self.fetch_segments(store, self.last_segment + 1).await?;
-            if found.is_empty() {
-                return Ok(());
-            }
+            let found = self
+                .fetch_segments(store, self.last_segment + 1, window)
+                .await?;
+            let full = found.len() as u64 == window;
             for bytes in found {
                 self.apply_segment(store, self.last_segment + 1, &bytes)?;
             }
+            if !full {
+                return Ok(());
+            }
+            window = (window * 4).min(MAX_WINDOW);
         }
     }
 
-    /// The segments from `from` on, a window of GETs at once, up to the
-    /// first missing one (numbers have no gaps: a run writes `n + 1` only
-    /// after reading `n`). More may follow a full window.
+    /// The segments from `from` on, `window` GETs at once, up to the first
+    /// missing one (numbers have no gaps: a run writes `n + 1` only after
+    /// reading `n`). More may follow a full window.
     async fn fetch_segments(
         &self,
         store: &impl ObjectStore,
         from: u64,
+        window: u64,
     ) -> Result<Vec<Vec<u8>>, LedgerError> {
-        const WINDOW: u64 = 16;
         let keys = &self.keys;
         let got: Vec<Result<Option<Vec<u8>>, StoreError>> =
-            futures::future::join_all((from..from + WINDOW).map(|seq| async move {
+            futures::future::join_all((from..from + window).map(|seq| async move {
                 let key = keys.segment(seq);
                 Ok(store.get(&key, u64::MAX).await?.map(|o| o.bytes))
             }))
@@ -432,7 +450,7 @@ impl Ledger {
                     conflicts += 1;
                     // Someone else's segment: read it (and any after it).
                     self.read_segment(store, seq).await?;
-                    self.read_segments(store).await?;
+                    self.read_segments(store, FIRST_WINDOW).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
