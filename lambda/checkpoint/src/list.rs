@@ -18,7 +18,7 @@
 
 use futures::StreamExt;
 
-use eventlog_store::{ListRequest, ObjectMeta, ObjectStore};
+use eventlog_store::{ListRequest, ObjectMeta, ObjectStore, Page};
 
 use crate::error::RunError;
 use crate::ledger::State;
@@ -59,6 +59,19 @@ pub struct Source<'a, S> {
     pub concurrency: usize,
     /// Pages listed by one paginator before the rest is divided.
     pub first_pages: usize,
+    /// The listing's first page, when it was read already (see `first_page`).
+    pub first: Option<Page>,
+}
+
+/// The first page of a sweep's listing, read while the ledger loads: the
+/// two are independent, and at S3's round trips a short listing is mostly
+/// waiting. A failure is left for the listing to meet (and report) again.
+pub async fn first_page<S: ObjectStore>(store: &S, prefix: &str) -> Option<Page> {
+    let req = ListRequest {
+        prefix: folder(prefix),
+        ..ListRequest::default()
+    };
+    store.list_page(&req).await.ok()
 }
 
 /// List the source and plan every page against the ledger.
@@ -91,14 +104,15 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
     let divide = src.store.lists_in_parallel() && src.concurrency > 1;
     let head = Interval::whole(&root);
     let first = divide.then_some(src.first_pages.max(1));
-    let rest = list_range(src, head, ledger, &planner, &counts, first).await?;
+    let read = src.first.clone();
+    let rest = list_range(src, head, ledger, &planner, &counts, first, read).await?;
     let (mut ranges, mut requests) = (1, 0);
     if let Some(resume) = rest {
         let (leaves, asked) = discover(src.store, &root).await.map_err(RunError::List)?;
         let intervals = intervals_after(&root, resume, leaves, src.first_pages.max(1));
         (ranges, requests) = (ranges + intervals.len(), asked);
         let listed: Vec<Result<_, RunError>> = futures::stream::iter(intervals)
-            .map(|range| list_range(src, range, ledger, &planner, &counts, None))
+            .map(|range| list_range(src, range, ledger, &planner, &counts, None, None))
             .buffer_unordered(src.concurrency)
             .collect()
             .await;
@@ -202,7 +216,8 @@ fn intervals_after(
 }
 
 /// List one interval in order, planning each page with one cursor; with
-/// `max_pages`, stop after that many and say where.
+/// `max_pages`, stop after that many and say where. `read`: its first
+/// page, already listed.
 async fn list_range<S: ObjectStore, C: ObjectStore>(
     src: &Source<'_, S>,
     range: Interval,
@@ -210,6 +225,7 @@ async fn list_range<S: ObjectStore, C: ObjectStore>(
     planner: &Planner,
     counts: &Counts,
     max_pages: Option<usize>,
+    mut read: Option<Page>,
 ) -> Result<Option<Resume>, RunError> {
     let mut cursor = ledger.cursor();
     // Start just before the lower bound: a bound is a key prefix, and a key
@@ -227,7 +243,10 @@ async fn list_range<S: ObjectStore, C: ObjectStore>(
     };
     let mut pages = 0;
     loop {
-        let page = src.store.list_page(&req).await.map_err(RunError::List)?;
+        let page = match read.take() {
+            Some(page) => page,
+            None => src.store.list_page(&req).await.map_err(RunError::List)?,
+        };
         counts
             .pages
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -385,6 +404,7 @@ mod tests {
                 exclude: &["prod/checkpoints/".into()],
                 concurrency: 4,
                 first_pages: 1,
+                first: None,
             };
             let state = State {
                 ledger: &ledger,

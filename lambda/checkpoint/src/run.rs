@@ -88,7 +88,16 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     let keys = LedgerKeys::new(&state);
     let (from, to) = (source.locate(source_prefix), sink.locate(sink_prefix));
     let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&keys.root()));
-    let mut ledger = Ledger::load(sink, keys).await?;
+    // A sweep's first listing page does not depend on the ledger: both
+    // are read at once.
+    let first = async {
+        match opts.input {
+            RunInput::Sweep => list::first_page(source, source_prefix).await,
+            RunInput::Keys(_) => None,
+        }
+    };
+    let (ledger, first) = futures::join!(Ledger::load(sink, keys), first);
+    let mut ledger = ledger?;
     let exclude = [exclude, &[format!("{state}/")]].concat();
     let s = &opts.settings;
     let state_view = State {
@@ -100,8 +109,15 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         prefix: source_prefix,
         exclude: &exclude,
     };
-    let (plan, lookup_failed) =
-        plan_input(&where_from, &state_view, opts, &mut summary, progress).await?;
+    let (plan, lookup_failed) = plan_input(
+        &where_from,
+        first,
+        &state_view,
+        opts,
+        &mut summary,
+        progress,
+    )
+    .await?;
     point("listed");
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
@@ -159,6 +175,7 @@ struct Origin<'a, S> {
 /// Also returns the named keys whose lookup failed.
 async fn plan_input<S: ObjectStore, C: ObjectStore>(
     from: &Origin<'_, S>,
+    first: Option<eventlog_store::Page>,
     ledger: &State<'_, C>,
     opts: &RunOptions,
     summary: &mut RunSummary,
@@ -173,6 +190,7 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
                 exclude: from.exclude,
                 concurrency: s.list_concurrency,
                 first_pages: s.list_first_pages,
+                first,
             };
             let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
             (summary.listed, summary.excluded) = (listing.listed, listing.excluded);

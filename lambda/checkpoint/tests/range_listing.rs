@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use eventlog_checkpoint::ledger::{Ledger, LedgerKeys, State};
-use eventlog_checkpoint::list::{Source, list_and_plan};
+use eventlog_checkpoint::list::{Source, first_page, list_and_plan};
 use eventlog_checkpoint::progress::Silent;
 use eventlog_store::local::LocalStore;
 use proptest::prelude::*;
@@ -50,7 +50,8 @@ proptest! {
         let (listing, plan) = rt.block_on(async {
             let ledger = Ledger::load(&sink, LedgerKeys::new("_eventlog")).await.unwrap();
             let state = State { ledger: &ledger, store: &sink };
-            let src = Source { store: &source, prefix: "", exclude: &[], concurrency, first_pages };
+            let first = if first_pages > 1 { first_page(&source, "").await } else { None };
+            let src = Source { store: &source, prefix: "", exclude: &[], concurrency, first_pages, first };
             list_and_plan(&src, &state, None, &Silent).await.unwrap()
         });
         let mut found: Vec<String> = plan.to_fetch.iter().map(|p| p.meta.key.clone()).collect();

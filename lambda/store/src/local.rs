@@ -150,6 +150,30 @@ fn not_found(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound
 }
 
+/// Open `path`; `None` when nothing is there. A dangling symlink is an
+/// error (a file a user meant to be there is missing), but a file that
+/// appears between the failed open and the check (another writer's rename
+/// landing) is opened, not reported as an error.
+fn open_existing(path: &Path) -> Result<Option<File>, StoreError> {
+    for _ in 0..3 {
+        match File::open(path) {
+            Ok(f) => return Ok(Some(f)),
+            Err(e) if not_found(&e) => match fs::symlink_metadata(path) {
+                Err(_) => return Ok(None),
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(StoreError::io(path.display(), e));
+                }
+                Ok(_) => continue,
+            },
+            Err(e) => return Err(StoreError::io(path.display(), e)),
+        }
+    }
+    Err(StoreError::io(
+        path.display(),
+        "kept appearing and vanishing",
+    ))
+}
+
 impl LocalStore {
     /// A page of keys in S3's order (see [`crate::sorted_walk`]).
     fn list_page_blocking(&self, req: &ListRequest) -> Result<Page, StoreError> {
@@ -197,10 +221,8 @@ impl LocalStore {
 
     fn get_blocking(&self, key: &str, limit: u64) -> Result<Option<Object>, StoreError> {
         let path = self.resolve(key);
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if not_found(&e) && fs::symlink_metadata(&path).is_err() => return Ok(None),
-            Err(e) => return Err(StoreError::io(path.display(), e)),
+        let Some(mut file) = open_existing(&path)? else {
+            return Ok(None);
         };
         let meta = file
             .metadata()
