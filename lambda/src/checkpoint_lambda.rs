@@ -38,7 +38,6 @@ fn settings_from_env(
 ) -> RunSettings {
     let mut settings = RunSettings {
         template: template.to_string(),
-        concurrency: 64,
         ..RunSettings::default()
     };
     number(

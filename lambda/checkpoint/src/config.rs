@@ -116,7 +116,7 @@ impl Default for RunSettings {
     fn default() -> Self {
         RunSettings {
             template: Template::DEFAULT.to_string(),
-            concurrency: 32,
+            concurrency: 256,
             max_object_bytes: 1 << 20,
             group_parallelism: 2,
             max_commit_attempts: 8,
