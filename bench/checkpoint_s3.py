@@ -44,6 +44,18 @@ def free_port():
     return port
 
 
+def wait_up(port):
+    """Until the server on `port` answers anything (an error status too)."""
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return
+        except Exception as e:
+            if hasattr(e, "code"):
+                return
+            time.sleep(0.1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="25000,100000")
@@ -62,14 +74,7 @@ def main():
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", EVENTLOG_CONCURRENCY=str(args.concurrency))
     rows = []
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except Exception as e:
-                if hasattr(e, "code"):
-                    break
-                time.sleep(0.1)
+        wait_up(port)
         for n in [int(x) for x in args.sizes.split(",")]:
             bucket = f"bench{n}"
             # s3s-fs keeps each bucket in a directory: writing the files

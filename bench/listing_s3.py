@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -33,18 +32,7 @@ BIN = os.path.join(REPO, "target", "release", "eventlog")
 PROXY = os.path.join(REPO, "target", "release", "latency_proxy")
 GEN = [sys.executable, os.path.join(HERE, "gen_events.py")]
 sys.path.insert(0, HERE)
-from checkpoint_s3 import free_port, s3s_binary  # noqa: E402
-
-
-def wait_up(port):
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return
-        except Exception as e:
-            if hasattr(e, "code"):
-                return
-            time.sleep(0.1)
+from checkpoint_s3 import free_port, s3s_binary, wait_up  # noqa: E402
 
 
 def sweep(endpoint, bucket, concurrency):

@@ -88,16 +88,7 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     let keys = LedgerKeys::new(&state);
     let (from, to) = (source.locate(source_prefix), sink.locate(sink_prefix));
     let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&keys.root()));
-    // A sweep's first listing page does not depend on the ledger: both
-    // are read at once.
-    let first = async {
-        match opts.input {
-            RunInput::Sweep => list::first_page(source, source_prefix).await,
-            RunInput::Keys(_) => None,
-        }
-    };
-    let (ledger, first) = futures::join!(Ledger::load(sink, keys), first);
-    let mut ledger = ledger?;
+    let (mut ledger, first) = load_ledger(sink, keys, source, source_prefix, &opts.input).await?;
     let exclude = [exclude, &[format!("{state}/")]].concat();
     let s = &opts.settings;
     let state_view = State {
@@ -108,16 +99,10 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         store: source,
         prefix: source_prefix,
         exclude: &exclude,
-    };
-    let (plan, lookup_failed) = plan_input(
-        &where_from,
         first,
-        &state_view,
-        opts,
-        &mut summary,
-        progress,
-    )
-    .await?;
+    };
+    let (plan, lookup_failed) =
+        plan_input(where_from, &state_view, opts, &mut summary, progress).await?;
     point("listed");
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
@@ -164,18 +149,38 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     Ok(summary)
 }
 
+/// The ledger, and a sweep's first listing page: the two do not depend on
+/// each other, so they are read at once.
+async fn load_ledger<S: ObjectStore, C: ObjectStore>(
+    sink: &C,
+    keys: LedgerKeys,
+    source: &S,
+    source_prefix: &str,
+    input: &RunInput,
+) -> Result<(Ledger, Option<eventlog_store::Page>), RunError> {
+    let first = async {
+        match input {
+            RunInput::Sweep => list::first_page(source, source_prefix).await,
+            RunInput::Keys(_) => None,
+        }
+    };
+    let (ledger, first) = futures::join!(Ledger::load(sink, keys), first);
+    Ok((ledger?, first))
+}
+
 /// Where a run's files come from.
 struct Origin<'a, S> {
     store: &'a S,
     prefix: &'a str,
     exclude: &'a [String],
+    /// A sweep's first listing page, read already.
+    first: Option<eventlog_store::Page>,
 }
 
 /// Stages 1 and 2: list and plan (a sweep), or look the named keys up.
 /// Also returns the named keys whose lookup failed.
 async fn plan_input<S: ObjectStore, C: ObjectStore>(
-    from: &Origin<'_, S>,
-    first: Option<eventlog_store::Page>,
+    from: Origin<'_, S>,
     ledger: &State<'_, C>,
     opts: &RunOptions,
     summary: &mut RunSummary,
@@ -190,7 +195,7 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
                 exclude: from.exclude,
                 concurrency: s.list_concurrency,
                 first_pages: s.list_first_pages,
-                first,
+                first: from.first,
             };
             let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
             (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
