@@ -4,7 +4,9 @@
 //!
 //! Generates COUNT (default 100 000) producer-style event files: compact
 //! JSON in the producer's field order, a mix of datatypes, UTC/naive/offset
-//! timestamps, about 5 % invalid. Prints a table.
+//! timestamps, about 5 % invalid. Prints a table. With
+//! `EVENTLOG_BENCH_DUMP=FILE`, also writes the documents there, one per
+//! line, for peers timed on the same data (bench/validate_peer.py).
 
 use std::time::Instant;
 
@@ -71,6 +73,14 @@ fn main() {
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);
     let files: Vec<(String, Vec<u8>)> = (0..count).map(|_| event(&mut r)).collect();
     let bytes: usize = files.iter().map(|f| f.1.len()).sum();
+    if let Some(path) = std::env::var_os("EVENTLOG_BENCH_DUMP") {
+        let mut out = Vec::with_capacity(bytes + count);
+        for (_, body) in &files {
+            out.extend_from_slice(body);
+            out.push(b'\n');
+        }
+        std::fs::write(&path, out).expect("write the documents");
+    }
 
     let mut rows = Vec::new();
     for (label, with_name) in [
