@@ -90,7 +90,11 @@ pub struct RunSettings {
     /// Objects larger than this are reported, not read.
     #[garde(range(min = 1))]
     pub max_object_bytes: u64,
-    /// Groups merged at once.
+    /// Groups merged and committed at once. Each commit is a few round
+    /// trips (read the checkpoint, write it conditionally), so at S3's
+    /// latency a run with many groups waits on them one batch at a time;
+    /// each merge streams its checkpoint in bounded memory (tens of MB for
+    /// a million rows), so 8 at once fits a 1 GB Lambda.
     #[garde(range(min = 1, max = 64))]
     pub group_parallelism: usize,
     /// Commit attempts per group when another run commits first.
@@ -118,7 +122,7 @@ impl Default for RunSettings {
             template: Template::DEFAULT.to_string(),
             concurrency: 256,
             max_object_bytes: 1 << 20,
-            group_parallelism: 2,
+            group_parallelism: 8,
             max_commit_attempts: 8,
             max_files: None,
             list_concurrency: 16,

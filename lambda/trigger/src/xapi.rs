@@ -136,10 +136,14 @@ pub fn bulk_request(
 ) -> Result<BulkRequest, TriggerError> {
     // The reference's callers send `s3_bucket` and `s3_prefix`; ours may
     // send `bucket` and `prefix`.
+    // An empty name is no name (found by fuzzing: `"s3_bucket": ""` made a
+    // request for bucket "").
     let text = |keys: [&str; 2]| {
         keys.iter()
             .find_map(|k| event.get(*k).and_then(Value::as_str))
+            .filter(|s| !s.is_empty())
     };
+    let default_bucket = default_bucket.filter(|b| !b.is_empty());
     let Some(bucket) = text(["s3_bucket", "bucket"]).or(default_bucket) else {
         return Err(TriggerError::new(
             "s3_bucket",
@@ -224,6 +228,13 @@ mod tests {
         assert_eq!(e.field, "end_date");
         let e = route(&json!({"mode": "bulk"}), None).unwrap_err();
         assert_eq!(e.field, "s3_bucket");
+        let e = route(&json!({"mode": "bulk", "s3_bucket": ""}), Some("")).unwrap_err();
+        assert_eq!(e.field, "s3_bucket");
+        let Ok(Route::Bulk(b)) = route(&json!({"section_ids": ["2"], "s3_bucket": ""}), Some("d"))
+        else {
+            panic!("bulk")
+        };
+        assert_eq!(b.bucket, "d");
         assert!(route(&json!({"invalid": "structure"}), None).is_err());
         assert!(matches!(
             route(&json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}), None),
