@@ -36,7 +36,7 @@ BIN = os.path.join(REPO, "target", "release", "eventlog")
 PROXY = os.path.join(REPO, "target", "release", "latency_proxy")
 GEN = [sys.executable, os.path.join(HERE, "gen_events.py")]
 sys.path.insert(0, HERE)
-from checkpoint_s3 import free_port, s3s_binary, wait_up  # noqa: E402
+from checkpoint_s3 import need_release_bins, start_s3s  # noqa: E402
 
 
 def floor_binary():
@@ -51,20 +51,15 @@ def floor_binary():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=5000)
-    ap.add_argument("--sweep", default="8,16,32,64,128,256")
+    ap.add_argument("--sweep", default="32,64,128,256,512")
     a = ap.parse_args()
-    for p in (BIN, PROXY):
-        if not os.access(p, os.X_OK):
-            sys.exit(f"{p} missing: cargo build --release -p eventlog -p eventlog-tests --bins")
+    need_release_bins(BIN, PROXY)
     floor_bin = floor_binary()
     root = tempfile.mkdtemp(prefix="eventlog-latbench-")
-    port = free_port()
-    server = subprocess.Popen([s3s_binary(), "--host", "127.0.0.1", "--port", str(port), "--access-key", "AK",
-                               "--secret-key", "SK", root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_s3s(root)
     proxy = None
     sweep, extra = [], []
     try:
-        wait_up(port)
         bucket = "latency"
         subprocess.run(GEN + ["files", os.path.join(root, bucket, "events"), str(a.files)], check=True)
         proxy = subprocess.Popen([PROXY, f"http://127.0.0.1:{port}", "10", "25", "20", "250"],

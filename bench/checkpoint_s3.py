@@ -56,6 +56,21 @@ def wait_up(port):
             time.sleep(0.1)
 
 
+def start_s3s(root):
+    """An s3s-fs server on a free port of 127.0.0.1 serving `root`, once it answers."""
+    port = free_port()
+    server = subprocess.Popen([s3s_binary(), "--host", "127.0.0.1", "--port", str(port), "--access-key", "AK",
+                               "--secret-key", "SK", root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_up(port)
+    return server, port
+
+
+def need_release_bins(*paths):
+    for p in paths:
+        if not os.access(p, os.X_OK):
+            sys.exit(f"{p} missing: cargo build --release -p eventlog -p eventlog-tests --bins")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="25000,100000")

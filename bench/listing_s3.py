@@ -31,7 +31,7 @@ BIN = os.path.join(REPO, "target", "release", "eventlog")
 PROXY = os.path.join(REPO, "target", "release", "latency_proxy")
 GEN = [sys.executable, os.path.join(HERE, "gen_events.py")]
 sys.path.insert(0, HERE)
-from checkpoint_s3 import free_port, s3s_binary, wait_up  # noqa: E402
+from checkpoint_s3 import need_release_bins, start_s3s  # noqa: E402
 
 
 def sweep(endpoint, bucket, concurrency):
@@ -53,17 +53,12 @@ def main():
     ap.add_argument("--keys", type=int, default=100_000)
     ap.add_argument("--latency-ms", default="0,100")
     a = ap.parse_args()
-    for p in (BIN, PROXY):
-        if not os.access(p, os.X_OK):
-            sys.exit(f"{p} missing: cargo build --release -p eventlog -p eventlog-tests --bins")
+    need_release_bins(BIN, PROXY)
     root = tempfile.mkdtemp(prefix="eventlog-listbench-")
-    port = free_port()
-    server = subprocess.Popen([s3s_binary(), "--host", "127.0.0.1", "--port", str(port), "--access-key", "AK",
-                               "--secret-key", "SK", root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_s3s(root)
     proxies = []
     rows = []
     try:
-        wait_up(port)
         bucket = "listing"
         subprocess.run(GEN + ["files", os.path.join(root, bucket, "events"), str(a.keys)], check=True)
         for latency in [int(x) for x in a.latency_ms.split(",")]:
