@@ -2,7 +2,6 @@
 //! 127.0.0.1, against the local S3 server: a seed-shaped event, a bad
 //! configuration (400), and a missing checkpoint bucket (invocation error).
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi, stop_and_read};
@@ -22,23 +21,13 @@ fn bootstrap_answers_through_the_runtime_api() {
     }
 
     let api = RuntimeApi::start();
-    let child = Command::new(eventlog_tests::bin("bootstrap"))
+    let child = api
+        .function("bootstrap", "event-log-checkpoint", 1024)
         .envs(s3::env_for(&endpoint))
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "event-log-checkpoint")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/event-log-checkpoint",
-        )
         // The seed's environment: overridden per invocation by the event.
         .env("SOURCE_BUCKET", "not-used-the-event-wins")
         .env("CHECKPOINT_KEY", "checkpoints/events.parquet")
         .env("LOG_LEVEL", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start bootstrap");
 

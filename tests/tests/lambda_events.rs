@@ -2,7 +2,7 @@
 //! through SQS, driven through the Lambda Runtime API on 127.0.0.1 against
 //! the local S3 server behind a proxy that counts ListObjects requests.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -52,25 +52,14 @@ fn sqs_message(id: &str, body: &str) -> Value {
 }
 
 fn start_function(api: &RuntimeApi, endpoint: &str, bucket: &str) -> Child {
-    Command::new(eventlog_tests::bin("bootstrap"))
+    api.function("bootstrap", "event-log-checkpoint", 1024)
         .envs(s3::env_for(endpoint))
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "event-log-checkpoint")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/event-log-checkpoint",
-        )
         .env("SOURCE_BUCKET", bucket)
         .env("PREFIX", "events")
         .env(
             "CHECKPOINT_KEY_TEMPLATE",
             "checkpoints/{study}/{datatype}/events.parquet",
         )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start bootstrap")
 }

@@ -5,7 +5,6 @@
 //! (the invocation fails), a health check, a bulk dry run, an event with no
 //! object (400) and a notification whose only file is missing.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use eventlog_tests::infra::runtime_api::{Outcome, RuntimeApi, stop_and_read};
@@ -35,17 +34,10 @@ fn xapi_bootstrap_answers_through_the_runtime_api() {
     s.put("section/2161/video/2025-10-07T15-04-05.1Z_B.jsonl", &extra);
 
     let api = RuntimeApi::start();
-    let child = Command::new(eventlog_tests::bin("xapi-bootstrap"))
+    let child = api
+        .function("xapi-bootstrap", "xapi-etl", 512)
         .envs(s.env.iter().map(|(k, v)| (k, v)))
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "xapi-etl")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/xapi-etl")
         .env("LOG_LEVEL", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start xapi-bootstrap");
     let wait = Duration::from_secs(120);

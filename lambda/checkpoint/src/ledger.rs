@@ -609,19 +609,7 @@ mod tests {
     use super::*;
     use eventlog_store::local::LocalStore;
 
-    fn entry(key: &str, etag: &str) -> Entry {
-        Entry {
-            key: key.into(),
-            etag: etag.into(),
-            size: 1,
-            sha256: None,
-            outcome: Outcome::Merged,
-            group: None,
-            detail: None,
-            run_id: "r".into(),
-            processed_at_micros: 0,
-        }
-    }
+    use crate::test_entry as entry;
 
     fn keys() -> LedgerKeys {
         LedgerKeys::new("_eventlog")

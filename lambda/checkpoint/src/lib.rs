@@ -39,6 +39,22 @@ mod timed;
 pub use error::{GroupError, RunError};
 pub use run::{KeyRef, RunInput, RunOptions, new_run_id, run};
 
+/// A ledger entry for `key` at version `etag`, merged by run "r".
+#[cfg(test)]
+pub(crate) fn test_entry(key: &str, etag: &str) -> ledger::Entry {
+    ledger::Entry {
+        key: key.into(),
+        etag: etag.into(),
+        size: 1,
+        sha256: None,
+        outcome: ledger::Outcome::Merged,
+        group: None,
+        detail: None,
+        run_id: "r".into(),
+        processed_at_micros: 0,
+    }
+}
+
 /// A single-threaded runtime for the stage tests.
 #[cfg(test)]
 pub(crate) fn test_runtime() -> tokio::runtime::Runtime {

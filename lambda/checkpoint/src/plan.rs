@@ -155,19 +155,7 @@ mod tests {
         }
     }
 
-    fn entry(key: &str, etag: &str) -> Entry {
-        Entry {
-            key: key.into(),
-            etag: etag.into(),
-            size: 1,
-            sha256: None,
-            outcome: Outcome::Merged,
-            group: None,
-            detail: None,
-            run_id: "r".into(),
-            processed_at_micros: 0,
-        }
-    }
+    use crate::test_entry as entry;
 
     const DONE: &str = "prod/log-submit-20240115-100000-42-p-1-2024-01-15.json";
     const NEW: &str = "prod/log-submit-20240115-100001-42-p-2-2024-01-15.json";

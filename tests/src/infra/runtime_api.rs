@@ -65,6 +65,22 @@ impl RuntimeApi {
         }
     }
 
+    /// A command for a Lambda bootstrap binary with the environment the
+    /// Lambda service gives a function (this API's address, its name,
+    /// version, memory and log names), output piped; the test adds its own.
+    pub fn function(&self, binary: &str, name: &str, memory_mb: u32) -> std::process::Command {
+        let mut cmd = std::process::Command::new(crate::bin(binary));
+        cmd.env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    }
+
     /// Queue an invocation and wait for the function's answer.
     pub fn invoke(&self, request_id: &str, event: Value, timeout: Duration) -> Outcome {
         {
