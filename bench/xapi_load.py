@@ -11,7 +11,10 @@ starts the ClickHouse engine the tests use (chdb behind
 tests/infra/clickhouse_http.py), then loads the bucket with `eventlog xapi
 bulk` through each path into its own database: a first load, then the same
 load again (every row deduplicated). Also the engine alone counting the
-lines over S3, a floor for the server-side path. Prints a markdown table.
+lines over S3; and each path's floor: the simplest hand-written SQL
+loading the same five tables from one read (server-side), and the engine
+inserting the same rows from local files (in-process). Prints a markdown
+table with each run against its floor.
 
 The engine is ClickHouse in one process behind a Python HTTP front (one
 query at a time), so these are figures for this test engine on this
@@ -100,6 +103,52 @@ def measure(cmd, env):
     return d
 
 
+TABLES = ("video_events", "activity_attempt_events", "page_attempt_events", "page_viewed_events", "part_attempt_events")
+
+
+def engine_floor(sql, env, s3_url):
+    """The server-side path's floor: one read of the files into a staging
+    table and five plain inserts from it, SQL from
+    core/benches/xapi_floor_sql.rs. Returns (seconds, None, rows, rows)."""
+    db = "bench_floor"
+    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=dict(env, CLICKHOUSE_DATABASE=db),
+                   check=True, capture_output=True)
+    source = f"s3(bench_s3, url = '{s3_url}/xapi/section/**.jsonl', format = 'LineAsString', structure = 'line String')"
+    out = subprocess.run(["cargo", "bench", "-q", "-p", "eventlog-core", "--bench", "xapi_floor_sql", "--", db, "floor_stage", source],
+                         cwd=REPO, check=True, capture_output=True, text=True).stdout
+    plan = json.loads(out)
+    t = time.perf_counter()
+    sql(plan["stage"])
+    for insert in plan["inserts"]:
+        sql(insert)
+    w = time.perf_counter() - t
+    sql(f"DROP TABLE {db}.floor_stage")
+    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in TABLES)
+    return w, None, n, n
+
+
+def insert_floor(sql, env, loaded_db, root):
+    """The in-process path's floor: the rows it loaded, exported to local
+    JSONEachRow files, inserted by the engine into empty tables from those
+    files. Returns (seconds, None, rows, rows)."""
+    db = "bench_insert_floor"
+    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=dict(env, CLICKHOUSE_DATABASE=db),
+                   check=True, capture_output=True)
+    files = {}
+    for t in TABLES:
+        cols = sql(f"SELECT arrayStringConcat(groupArray(concat('`', name, '`')), ', ') FROM system.columns "
+                   f"WHERE database = '{loaded_db}' AND table = '{t}' AND name != 'inserted_at'").strip()
+        path = os.path.join(root, f"{t}.jsonl")
+        sql(f"SELECT {cols} FROM {loaded_db}.{t} FINAL INTO OUTFILE '{path}' FORMAT JSONEachRow")
+        files[t] = (cols, path)
+    t0 = time.perf_counter()
+    for t, (cols, path) in files.items():
+        sql(f"INSERT INTO {db}.{t} ({cols}) SELECT * FROM file('{path}', JSONEachRow)")
+    w = time.perf_counter() - t0
+    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in TABLES)
+    return w, None, n, n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--statements", type=int, default=1_000_000)
@@ -138,7 +187,10 @@ def main():
         t = time.perf_counter()
         counted = sql(f"SELECT count() FROM s3(bench_s3, url = '{s3_url}/xapi/section/**.jsonl', format = 'LineAsString', structure = 'line String')").strip()
         w = time.perf_counter() - t
-        rows.append(("engine alone: count the lines over S3 (floor)", w, None, int(counted), None))
+        rows.append(("engine alone: count the lines over S3", w, None, int(counted), None))
+        floors = {}
+        floors["server-side"] = engine_floor(sql, base, s3_url)
+        rows.append(("engine floor: one read into the five tables, simplest SQL by hand", *floors["server-side"]))
         for path in ("in-process", "server-side"):
             db = "bench_" + path.replace("-", "_")
             env = dict(base, CLICKHOUSE_DATABASE=db)
@@ -148,13 +200,17 @@ def main():
                 report = json.loads(d["out"])
                 if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
                     sys.exit(f"{path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
-                stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in
-                             ("video_events", "activity_attempt_events", "page_attempt_events", "page_viewed_events", "part_attempt_events"))
+                stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in TABLES)
                 rows.append((f"{path}: {run}", d["wall"], d["rss"], report["total_rows"], stored))
-        print("| run | seconds | eventlog peak RSS (MB) | statements loaded | rows/s | rows in tables (FINAL) |")
-        print("|---|---:|---:|---:|---:|---:|")
+            if path == "in-process":
+                floors["in-process"] = insert_floor(sql, base, db, root)
+                rows.append(("engine floor: insert the same rows from a local file (JSONEachRow)", *floors["in-process"]))
+        print("| run | seconds | vs its floor | eventlog peak RSS (MB) | statements loaded | rows/s | rows in tables (FINAL) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for name, w, rss, n, stored in rows:
-            print(f"| {name} | {w:.1f} | {'' if rss is None else f'{rss:.0f}'} | {n:,} | {n / w:,.0f} | {'' if stored is None else f'{stored:,}'} |")
+            floor = next((f for p, f in floors.items() if name.startswith(p + ":")), None)
+            ratio = f"{w / floor[0]:.2f}x" if floor else ""
+            print(f"| {name} | {w:.1f} | {ratio} | {'' if rss is None else f'{rss:.0f}'} | {n:,} | {n / w:,.0f} | {'' if stored is None else f'{stored:,}'} |")
         print(f"\n{lines:,} lines ({size / 1e6:.0f} MB) in {args.files} files.")
     finally:
         for p in procs:

@@ -216,7 +216,7 @@ pub fn expr(col: &Column) -> String {
 }
 
 /// The classification rule as an expression yielding the category name.
-pub fn category_expr() -> String {
+fn category_expr() -> String {
     let verb = "JSONExtractString(json, 'verb', 'id')";
     let kind = "JSONExtractString(json, 'object', 'definition', 'type')";
     let videos = VIDEO_VERBS
@@ -238,7 +238,7 @@ pub fn category_expr() -> String {
 /// Lines both paths load: valid JSON objects whose members have the
 /// structure the columns read ([`super::check::CONTAINERS`]), with a
 /// timestamp in the accepted form ([`super::time`]).
-pub fn loadable_expr() -> String {
+fn loadable_expr() -> String {
     let ts = "JSONExtractString(json, 'timestamp')";
     let shapes: String = super::check::CONTAINERS
         .iter()
@@ -269,10 +269,12 @@ pub enum S3Auth<'a> {
 }
 
 /// The `s3(...)` table function reading `url` (a URL, globs allowed) one
-/// line per row. Lines, not `JSONAsString`: that format finds objects by
+/// line per row; with a cluster, `s3Cluster(...)`, which hands the files
+/// out to every node and streams their lines back to the one running the
+/// query. Lines, not `JSONAsString`: that format finds objects by
 /// matching braces, so one broken line (`{not json`) swallows the
 /// statements after it, where the in-process path loses only that line.
-pub fn s3_function(url: &str, auth: &S3Auth<'_>, redact: bool) -> String {
+pub fn s3_function(url: &str, auth: &S3Auth<'_>, cluster: Option<&str>, redact: bool) -> String {
     let secret = |s: &str| {
         if redact {
             String::from("'[HIDDEN]'")
@@ -280,37 +282,40 @@ pub fn s3_function(url: &str, auth: &S3Auth<'_>, redact: bool) -> String {
             literal(s)
         }
     };
+    let (func, first) = match cluster {
+        Some(c) => ("s3Cluster", format!("{}, ", literal(c))),
+        None => ("s3", String::new()),
+    };
     let fmt = "'LineAsString', 'line String'";
-    match auth {
-        S3Auth::NamedCollection(name) => {
-            format!(
-                "s3({}, url = {}, format = 'LineAsString', structure = 'line String')",
-                ident(name),
-                literal(url)
-            )
-        }
-        S3Auth::Server => format!("s3({}, {fmt})", literal(url)),
-        S3Auth::NoSign => format!("s3({}, NOSIGN, {fmt})", literal(url)),
+    let args = match auth {
+        S3Auth::NamedCollection(name) => format!(
+            "{}, url = {}, format = 'LineAsString', structure = 'line String'",
+            ident(name),
+            literal(url)
+        ),
+        S3Auth::Server => format!("{}, {fmt}", literal(url)),
+        S3Auth::NoSign => format!("{}, NOSIGN, {fmt}", literal(url)),
         S3Auth::Keys {
             access_key_id,
             secret_access_key,
             session_token,
         } => match session_token {
             Some(t) => format!(
-                "s3({}, {}, {}, {}, {fmt})",
+                "{}, {}, {}, {}, {fmt}",
                 literal(url),
                 secret(access_key_id),
                 secret(secret_access_key),
                 secret(t)
             ),
             None => format!(
-                "s3({}, {}, {}, {fmt})",
+                "{}, {}, {}, {fmt}",
                 literal(url),
                 secret(access_key_id),
                 secret(secret_access_key)
             ),
         },
-    }
+    };
+    format!("{func}({first}{args})")
 }
 
 /// Settings of every server-side read.
@@ -330,11 +335,52 @@ fn lines(s3: &str) -> String {
     format!("(SELECT trimBoth(line, '{trim}') AS json, _path FROM {s3} WHERE json != '')")
 }
 
-/// `INSERT INTO <table> (<columns>) SELECT <expressions> FROM s3(…) WHERE …`.
-pub fn insert_select(
+/// The one read of a server-side load: every non-blank line of `source`
+/// into a staging table, judged once (`category` is `invalid` for a line
+/// neither path loads, else the classification; `verb` is kept for the
+/// unknown ones). The five inserts and the summary then read this table,
+/// so the files are fetched once and the loadability and classification
+/// expressions run once per line instead of once per table.
+///
+/// Memory engine: the stage lives for one chunk of files
+/// (`files_per_query`) and is dropped after it; nothing is written to disk
+/// twice.
+pub fn stage_create(target: &Target<'_>, stage: &str, source: &str) -> String {
+    format!(
+        "CREATE TABLE {} ENGINE = Memory AS\nSELECT json, _path AS source_path, if({}, {}, 'invalid') AS category, if(category = 'unknown', JSONExtractString(json, 'verb', 'id'), '') AS verb\nFROM {}\nSETTINGS {READ_SETTINGS}",
+        stage_table(target, stage),
+        loadable_expr(),
+        category_expr(),
+        lines(source)
+    )
+}
+
+/// The staging table's qualified name.
+pub fn stage_table(target: &Target<'_>, stage: &str) -> String {
+    format!("{}.{}", ident(target.database), ident(stage))
+}
+
+/// `DROP` of a staging table (also of one a failed load left behind).
+pub fn stage_drop(target: &Target<'_>, stage: &str) -> String {
+    format!("DROP TABLE IF EXISTS {}", stage_table(target, stage))
+}
+
+/// Per (category, verb): how many statements the stage holds (`verb` is
+/// empty except for unknown ones; `invalid` counts the unloadable lines).
+pub fn stage_summary(target: &Target<'_>, stage: &str) -> String {
+    format!(
+        "SELECT category, verb, count() AS statements\nFROM {}\nGROUP BY category, verb\nORDER BY category, verb",
+        stage_table(target, stage)
+    )
+}
+
+/// `INSERT INTO <table> (<columns>) SELECT <expressions>` over the staged
+/// lines of one category; the expressions are those of [`expr`], which
+/// compute what [`super::extract`] computes.
+pub fn stage_insert(
     target: &Target<'_>,
     c: Category,
-    source: &str,
+    stage: &str,
     dedup_token: Option<&str>,
 ) -> String {
     let cols = columns(c);
@@ -345,26 +391,13 @@ pub fn insert_select(
         .join(", ");
     let exprs = cols.iter().map(expr).collect::<Vec<_>>().join(",\n  ");
     let token = dedup_token
-        .map(|t| format!(", insert_deduplication_token = {}", literal(t)))
+        .map(|t| format!("\nSETTINGS insert_deduplication_token = {}", literal(t)))
         .unwrap_or_default();
     format!(
-        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM {}\nWHERE {} AND {} = {}\nSETTINGS {READ_SETTINGS}{token}",
+        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, source_path AS _path FROM {} WHERE category = {}){token}",
         target.table(c),
-        lines(source),
-        loadable_expr(),
-        category_expr(),
+        stage_table(target, stage),
         literal(c.as_str())
-    )
-}
-
-/// Per (category, verb): how many loadable statements the files hold, and
-/// how many lines are not loadable.
-pub fn summary_select(source: &str) -> String {
-    format!(
-        "SELECT if({}, {}, 'invalid') AS category, if(category = 'invalid', '', JSONExtractString(json, 'verb', 'id')) AS verb, count() AS statements\nFROM {}\nGROUP BY category, verb\nORDER BY category, verb\nSETTINGS {READ_SETTINGS}",
-        loadable_expr(),
-        category_expr(),
-        lines(source)
     )
 }
 
@@ -385,12 +418,39 @@ mod tests {
             secret_access_key: "SECRET",
             session_token: Some("TOKEN"),
         };
-        let shown = s3_function("https://b.s3.amazonaws.com/k.jsonl", &auth, true);
+        let shown = s3_function("https://b.s3.amazonaws.com/k.jsonl", &auth, None, true);
         assert!(
             !shown.contains("SECRET") && !shown.contains("TOKEN") && !shown.contains("AKID"),
             "{shown}"
         );
-        assert!(s3_function("u", &auth, false).contains("'TOKEN'"));
+        assert!(s3_function("u", &auth, None, false).contains("'TOKEN'"));
+        let spread = s3_function("u", &S3Auth::NamedCollection("nc"), Some("c1"), false);
+        assert_eq!(
+            spread,
+            "s3Cluster('c1', `nc`, url = 'u', format = 'LineAsString', structure = 'line String')"
+        );
+    }
+
+    #[test]
+    fn one_read_then_inserts_from_the_stage() {
+        let t = Target {
+            database: "x",
+            cluster: None,
+        };
+        let create = stage_create(&t, "st", "s3('u', NOSIGN, 'LineAsString', 'line String')");
+        assert_eq!(create.matches("s3(").count(), 1, "{create}");
+        assert!(create.starts_with("CREATE TABLE `x`.`st` ENGINE = Memory AS"));
+        for c in Category::LOADED {
+            let insert = stage_insert(&t, c, "st", Some("tok"));
+            assert!(!insert.contains("s3("), "{insert}");
+            assert!(
+                insert.contains(&format!("FROM `x`.`st` WHERE category = '{}'", c.as_str())),
+                "{insert}"
+            );
+            assert!(insert.ends_with("insert_deduplication_token = 'tok'"));
+        }
+        assert!(stage_summary(&t, "st").contains("FROM `x`.`st`"));
+        assert_eq!(stage_drop(&t, "st"), "DROP TABLE IF EXISTS `x`.`st`");
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub struct XapiSettings {
     pub s3_retry_attempts: u32,
     /// `max_execution_time` (seconds) of each server-side query; 0 = none.
     pub server_side_timeout_secs: u64,
+    /// Staging tables older than this are dropped at the start of a
+    /// server-side load (left by a load that was killed mid-way).
+    pub stage_max_age_secs: u64,
     /// Mixed into every deduplication token (`force_reprocess`): a load
     /// with a new salt inserts again what an earlier load inserted.
     pub token_salt: Option<String>,
@@ -139,6 +142,7 @@ impl Default for XapiSettings {
             max_line_bytes: 16 << 20,
             s3_retry_attempts: 5,
             server_side_timeout_secs: 300,
+            stage_max_age_secs: 3600,
             token_salt: None,
         }
     }
@@ -174,6 +178,7 @@ impl XapiConfig {
             force: None,
             s3_retry_attempts: num("XAPI_S3_RETRY_ATTEMPTS", 5)? as u32,
             server_side_timeout_secs: num("XAPI_SERVER_SIDE_TIMEOUT_SECS", 300)? as u64,
+            stage_max_age_secs: num("XAPI_STAGE_MAX_AGE_SECS", 3600)? as u64,
             ..XapiSettings::default()
         };
         Ok(XapiConfig {

@@ -5,7 +5,9 @@
 //! session token; the SQL written to logs never carries them.
 
 use eventlog_core::xapi::Category;
-use eventlog_core::xapi::sql::{insert_select, s3_function, summary_select};
+use eventlog_core::xapi::sql::{
+    s3_function, stage_create, stage_drop, stage_insert, stage_summary,
+};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,6 +107,7 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
             return Outcome { report, stopped };
         }
     };
+    sweep_stages(loader).await;
     for (k, (bucket, chunk)) in chunks.iter().enumerate() {
         let mut done = BTreeSet::new();
         let loaded = load_chunk(
@@ -186,9 +189,11 @@ fn chunks<'f>(
         .collect())
 }
 
-/// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob): the summary query, then one
-/// insert per table present. Each table's rows are counted once its insert
-/// succeeded; the chunk's invalid lines and unknown verbs once all of them did.
+/// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob) into
+/// a staging table, the summary of what it holds, then one insert per table
+/// present from the stage. Each table's rows are counted once its insert
+/// succeeded; the chunk's invalid lines and unknown verbs once all of them
+/// did. The stage is dropped whatever happened.
 async fn load_chunk(
     loader: &Loader<'_>,
     auth: &ServerS3Auth,
@@ -199,6 +204,65 @@ async fn load_chunk(
     report: &mut LoadReport,
 ) -> Result<(), XapiError> {
     let target = loader.target();
+    let limits = limits(loader);
+    let keys: Vec<(&str, &str)> = chunk
+        .iter()
+        .filter_map(|f| match f {
+            XapiFile::S3 { key, etag, .. } => Some((key.as_str(), etag.as_deref().unwrap_or(""))),
+            XapiFile::Local(_) => None,
+        })
+        .collect();
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let url = url_for(endpoint, bucket, &names);
+    let source = s3_function(&url, &auth.as_sql(), target.cluster, false);
+    let shown = s3_function(&url, &auth.as_sql(), target.cluster, true);
+    // The object versions are part of the token: a rewritten file loads
+    // again, a re-delivered one adds nothing.
+    let identity = keys
+        .iter()
+        .map(|(k, e)| format!("s3://{bucket}/{k}@{e}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let stage = stage_name(&identity);
+    let staged = async {
+        let sql = stage_create(&target, &stage, &source);
+        tracing::info!(source = %shown, stage = %stage, "server-side read");
+        loader
+            .ch
+            .query_with(&sql, &limits)
+            .await
+            .map_err(|e| redacted(e, &source, &shown))?;
+        let sql = format!("{} FORMAT JSONEachRow", stage_summary(&target, &stage));
+        let (text, _) = loader.ch.query_with(&sql, &limits).await?;
+        let found = contents(&text, &shown)?;
+        for c in Category::LOADED {
+            let Some(n) = found.counts.get(c.as_str()).copied() else {
+                continue;
+            };
+            let token = loader.token(c.table(), &identity);
+            let sql = stage_insert(&target, c, &stage, Some(&token));
+            tracing::info!(table = c.table(), source = %shown, "server-side insert");
+            loader.ch.query_with(&sql, &limits).await?;
+            report.inserts += 1;
+            done.insert(c);
+            *report.rows.entry(c.as_str().to_string()).or_default() += n;
+        }
+        report.invalid_lines += found.invalid;
+        for (verb, n) in found.unknown {
+            *report.unknown_verbs.entry(verb).or_default() += n;
+        }
+        Ok(())
+    }
+    .await;
+    // A stage that cannot be dropped now (server gone) is dropped by the
+    // next load's sweep.
+    if let Err(e) = loader.ch.query(&stage_drop(&target, &stage)).await {
+        tracing::warn!(stage = %stage, error = %e, "could not drop the staging table");
+    }
+    staged
+}
+
+fn limits(loader: &Loader<'_>) -> Vec<(&'static str, String)> {
     let mut limits = vec![(
         "s3_retry_attempts",
         loader.settings.s3_retry_attempts.to_string(),
@@ -209,56 +273,44 @@ async fn load_chunk(
             loader.settings.server_side_timeout_secs.to_string(),
         ));
     }
-    let keys: Vec<(&str, &str)> = chunk
-        .iter()
-        .filter_map(|f| match f {
-            XapiFile::S3 { key, etag, .. } => Some((key.as_str(), etag.as_deref().unwrap_or(""))),
-            XapiFile::Local(_) => None,
-        })
-        .collect();
-    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-    let url = url_for(endpoint, bucket, &names);
-    let source = s3_function(&url, &auth.as_sql(), false);
-    let shown = s3_function(&url, &auth.as_sql(), true);
-    // The object versions are part of the token: a rewritten file loads
-    // again, a re-delivered one adds nothing.
-    let identity = keys
-        .iter()
-        .map(|(k, e)| format!("s3://{bucket}/{k}@{e}"))
-        .collect::<Vec<_>>()
-        .join("|");
-    let sql = format!("{} FORMAT JSONEachRow", summary_select(&source));
-    let (text, _) = loader
-        .ch
-        .query_with(&sql, &limits)
-        .await
-        .map_err(|e| redacted(e, &source, &shown))?;
-    let Contents {
-        counts,
-        unknown,
-        invalid,
-    } = contents(&text, &shown)?;
-    for c in Category::LOADED {
-        let Some(n) = counts.get(c.as_str()).copied() else {
-            continue;
-        };
-        let token = loader.token(c.table(), &identity);
-        let sql = insert_select(&target, c, &source, Some(&token));
-        tracing::info!(table = c.table(), source = %shown, "server-side insert");
-        loader
-            .ch
-            .query_with(&sql, &limits)
-            .await
-            .map_err(|e| redacted(e, &source, &shown))?;
-        report.inserts += 1;
-        done.insert(c);
-        *report.rows.entry(c.as_str().to_string()).or_default() += n;
+    limits
+}
+
+/// Staging tables start with this; the sweep drops old ones.
+const STAGE_PREFIX: &str = "_eventlog_stage_";
+
+/// A name no other load uses at the same time: two loads of the same files
+/// (a re-delivered notification) must not drop each other's stage.
+fn stage_name(identity: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let unique = format!("{identity}|{}|{nanos}|{n}", std::process::id());
+    let hash = eventlog_core::xapi::sha256_hex(unique.as_bytes());
+    format!("{STAGE_PREFIX}{}", &hash[..24])
+}
+
+/// Drop staging tables older than `stage_max_age_secs` (an hour): left behind by a load that was
+/// killed before it could drop its own (a Lambda timeout, SIGKILL). Memory
+/// tables hold their lines until dropped, so they must not pile up.
+async fn sweep_stages(loader: &Loader<'_>) {
+    let target = loader.target();
+    let sql = format!(
+        "SELECT name FROM system.tables WHERE database = {} AND startsWith(name, {}) AND metadata_modification_time <= now() - INTERVAL {} SECOND FORMAT TSV",
+        eventlog_core::xapi::sql::literal(target.database),
+        eventlog_core::xapi::sql::literal(STAGE_PREFIX),
+        loader.settings.stage_max_age_secs
+    );
+    let Ok((names, _)) = loader.ch.query(&sql).await else {
+        return;
+    };
+    for name in names.lines().filter(|n| n.starts_with(STAGE_PREFIX)) {
+        if let Err(e) = loader.ch.query(&stage_drop(&target, name)).await {
+            tracing::warn!(stage = %name, error = %e, "could not drop an old staging table");
+        }
     }
-    report.invalid_lines += invalid;
-    for (verb, n) in unknown {
-        *report.unknown_verbs.entry(verb).or_default() += n;
-    }
-    Ok(())
 }
 
 /// What a chunk's files hold, from the summary query.
