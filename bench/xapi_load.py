@@ -127,23 +127,23 @@ def engine_floor(sql, env, s3_url):
     return w, None, n, n
 
 
-def insert_floor(sql, env, loaded_db, root):
+def insert_floor(sql, env, loaded_db, root, fmt):
     """The in-process path's floor: the rows it loaded, exported to local
-    JSONEachRow files, inserted by the engine into empty tables from those
+    files in `fmt`, inserted by the engine into empty tables from those
     files. Returns (seconds, None, rows, rows)."""
-    db = "bench_insert_floor"
+    db = "bench_insert_floor_" + fmt.lower()
     subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=dict(env, CLICKHOUSE_DATABASE=db),
                    check=True, capture_output=True)
     files = {}
     for t in TABLES:
         cols = sql(f"SELECT arrayStringConcat(groupArray(concat('`', name, '`')), ', ') FROM system.columns "
                    f"WHERE database = '{loaded_db}' AND table = '{t}' AND name != 'inserted_at'").strip()
-        path = os.path.join(root, f"{t}.jsonl")
-        sql(f"SELECT {cols} FROM {loaded_db}.{t} FINAL INTO OUTFILE '{path}' FORMAT JSONEachRow")
+        path = os.path.join(root, f"{t}.{fmt}")
+        sql(f"SELECT {cols} FROM {loaded_db}.{t} FINAL INTO OUTFILE '{path}' FORMAT {fmt}")
         files[t] = (cols, path)
     t0 = time.perf_counter()
     for t, (cols, path) in files.items():
-        sql(f"INSERT INTO {db}.{t} ({cols}) SELECT * FROM file('{path}', JSONEachRow)")
+        sql(f"INSERT INTO {db}.{t} ({cols}) SELECT * FROM file('{path}', {fmt})")
     w = time.perf_counter() - t0
     n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in TABLES)
     return w, None, n, n
@@ -191,9 +191,9 @@ def main():
         floors = {}
         floors["server-side"] = engine_floor(sql, base, s3_url)
         rows.append(("engine floor: one read into the five tables, simplest SQL by hand", *floors["server-side"]))
-        for path in ("in-process", "server-side"):
-            db = "bench_" + path.replace("-", "_")
-            env = dict(base, CLICKHOUSE_DATABASE=db)
+        for path, fmt in (("in-process", "RowBinary"), ("in-process", "JSONEachRow"), ("server-side", None)):
+            db = "bench_" + path.replace("-", "_") + (f"_{fmt.lower()}" if fmt else "")
+            env = dict(base, CLICKHOUSE_DATABASE=db, XAPI_INSERT_FORMAT=fmt or "RowBinary")
             subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)
             for run in ("first load", "same files again"):
                 d = measure([BIN, "xapi", "bulk", "--bucket", "xapi", "--prefix", "section/", "--path", path], env)
@@ -201,10 +201,13 @@ def main():
                 if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
                     sys.exit(f"{path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
                 stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in TABLES)
-                rows.append((f"{path}: {run}", d["wall"], d["rss"], report["total_rows"], stored))
-            if path == "in-process":
-                floors["in-process"] = insert_floor(sql, base, db, root)
-                rows.append(("engine floor: insert the same rows from a local file (JSONEachRow)", *floors["in-process"]))
+                rows.append((f"{path}: {run}" + (f" ({fmt})" if fmt else ""), d["wall"], d["rss"], report["total_rows"], stored))
+            if fmt == "RowBinary":
+                for file_fmt in ("JSONEachRow", "RowBinaryWithNamesAndTypes"):
+                    f = insert_floor(sql, base, db, root, file_fmt)
+                    rows.append((f"engine floor: insert the same rows from local files ({file_fmt})", *f))
+                    if "in-process" not in floors or f[0] < floors["in-process"][0]:
+                        floors["in-process"] = f
         print("| run | seconds | vs its floor | eventlog peak RSS (MB) | statements loaded | rows/s | rows in tables (FINAL) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, w, rss, n, stored in rows:

@@ -291,10 +291,17 @@ fn generated_files() -> Vec<(String, String)> {
 fn both_load_paths_give_identical_rows() {
     let a = setup("pin");
     let b = setup("pss");
+    // In-process again, in JSONEachRow, with small batches many at a time.
+    let c = setup("pjs").with_env(&[
+        ("XAPI_INSERT_FORMAT", "JSONEachRow"),
+        ("XAPI_BATCH_ROWS", "7"),
+        ("XAPI_INSERT_PARALLELISM", "3"),
+    ]);
     let files = generated_files();
     for (k, t) in &files {
         a.put(k, t);
         b.put(k, t);
+        c.put(k, t);
     }
     let uris = |s: &Setup| {
         files
@@ -310,6 +317,16 @@ fn both_load_paths_give_identical_rows() {
     let mut args_b = vec!["xapi", "load", "--threshold", "5"];
     args_b.extend(b_uris.iter().map(String::as_str));
     let (code_b, rb) = b.run(&args_b);
+    let c_uris = uris(&c);
+    let mut args_c = vec!["xapi", "load", "--path", "in-process"];
+    args_c.extend(c_uris.iter().map(String::as_str));
+    let (code_c, rc) = c.run(&args_c);
+    assert_eq!(code_c, 1, "{rc}");
+    assert_eq!(ra["rows"], rc["rows"], "{ra}\n{rc}");
+    assert!(
+        rc["inserts"].as_u64().unwrap() > 30,
+        "small batches: {rc}"
+    );
     assert_eq!(rb["path"], "server_side", "{rb}");
     assert!(rb["fallback_from_server_side"].is_null(), "{rb}");
     assert_eq!(code_a, 1, "invalid lines make the load partial: {ra}");
@@ -366,9 +383,12 @@ fn both_load_paths_give_identical_rows() {
         };
         let ta = fix(a.table(t, true), &a.bucket);
         let tb = fix(b.table(t, true), &b.bucket);
+        let tc = fix(c.table(t, true), &c.bucket);
         assert_eq!(ta.len(), tb.len(), "{t}: row counts");
-        for (x, y) in ta.iter().zip(&tb) {
+        assert_eq!(ta.len(), tc.len(), "{t}: row counts (JSONEachRow)");
+        for ((x, y), z) in ta.iter().zip(&tb).zip(&tc) {
             assert_eq!(x, y, "{t}: rows differ");
+            assert_eq!(x, z, "{t}: rows differ between RowBinary and JSONEachRow");
         }
     }
     // Hostile strings arrived verbatim and broke nothing.

@@ -56,6 +56,12 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
     }
 }
 
+/// A column of any type, for encoder tests.
+#[cfg(test)]
+pub(crate) const fn col_for_tests(name: &'static str, ch_type: &'static str) -> Column {
+    col(name, ch_type, Rule::Verb)
+}
+
 macro_rules! ext {
     ($k:literal) => {
         &[

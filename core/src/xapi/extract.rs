@@ -1,5 +1,6 @@
 //! The in-process path: a statement to the cells of its row, by the column
-//! table's rules, and the row as a JSONEachRow line for ClickHouse.
+//! table's rules, and the row as a JSONEachRow line or in RowBinary for
+//! ClickHouse.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -257,6 +258,63 @@ pub fn write_json_each_row(out: &mut String, columns: &[Column], cells: &[Cell])
     out.push('}');
 }
 
+/// A row in ClickHouse's RowBinary format, for the column types of the
+/// column tables: `Nullable(T)` is a null byte then `T`; strings are a
+/// LEB128 length and the bytes; numbers little-endian; `DateTime64(6)`
+/// the microseconds as `Int64`. Nothing is formatted or parsed on either
+/// side, which is what makes it cheaper than JSONEachRow for both.
+pub fn write_row_binary(out: &mut Vec<u8>, columns: &[Column], cells: &[Cell]) {
+    for (c, v) in columns.iter().zip(cells) {
+        let base = match c.ch_type.strip_prefix("Nullable(") {
+            Some(inner) => {
+                let null = matches!(v, Cell::Null);
+                out.push(u8::from(null));
+                if null {
+                    continue;
+                }
+                inner.strip_suffix(')').unwrap_or(inner)
+            }
+            None => c.ch_type,
+        };
+        // A cell always has its column's kind (the rules make it so); a
+        // NULL in a non-nullable column is written as the type's default.
+        match (base, v) {
+            ("UInt64", Cell::UInt(u)) => out.extend_from_slice(&u.to_le_bytes()),
+            ("UInt32", Cell::UInt(u)) => {
+                let narrow = u32::try_from(*u).unwrap_or(u32::MAX);
+                out.extend_from_slice(&narrow.to_le_bytes())
+            }
+            ("UInt64", _) => out.extend_from_slice(&0u64.to_le_bytes()),
+            ("UInt32", _) => out.extend_from_slice(&0u32.to_le_bytes()),
+            ("Float64", Cell::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
+            ("Float64", _) => out.extend_from_slice(&0f64.to_le_bytes()),
+            ("Bool", Cell::Bool(b)) => out.push(u8::from(*b)),
+            ("Bool", _) => out.push(0),
+            (t, Cell::Timestamp(us)) if t.starts_with("DateTime64(") => {
+                out.extend_from_slice(&us.to_le_bytes())
+            }
+            (t, _) if t.starts_with("DateTime64(") => out.extend_from_slice(&0i64.to_le_bytes()),
+            // String and LowCardinality(String): the same bytes.
+            (_, Cell::Text(s)) => write_binary_str(out, s.as_bytes()),
+            (_, _) => write_binary_str(out, b""),
+        }
+    }
+}
+
+fn write_binary_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut n = bytes.len();
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(low);
+            break;
+        }
+        out.push(low | 0x80);
+    }
+    out.extend_from_slice(bytes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +325,43 @@ mod tests {
 
     fn get<'a>(cols: &[Column], cells: &'a [Cell], name: &str) -> &'a Cell {
         &cells[cols.iter().position(|c| c.name == name).unwrap()]
+    }
+
+    #[test]
+    fn row_binary_bytes() {
+        use crate::xapi::columns::col_for_tests as col;
+        let cols = [
+            col("a", "String"),
+            col("b", "Nullable(String)"),
+            col("c", "Nullable(UInt32)"),
+            col("d", "Nullable(Float64)"),
+            col("e", "Nullable(Bool)"),
+            col("f", "DateTime64(6, 'UTC')"),
+            col("g", "LowCardinality(String)"),
+            col("h", "Nullable(UInt64)"),
+        ];
+        let long = "x".repeat(200);
+        let cells = [
+            Cell::Text("id".into()),
+            Cell::Null,
+            Cell::UInt(7),
+            Cell::Float(1.5),
+            Cell::Bool(true),
+            Cell::Timestamp(-2),
+            Cell::Text(long.clone()),
+            Cell::UInt(u64::MAX),
+        ];
+        let mut out = Vec::new();
+        write_row_binary(&mut out, &cols, &cells);
+        let mut want = alloc::vec![2, b'i', b'd', 1, 0, 7, 0, 0, 0, 0];
+        want.extend_from_slice(&1.5f64.to_le_bytes());
+        want.extend_from_slice(&[0, 1]);
+        want.extend_from_slice(&(-2i64).to_le_bytes());
+        want.extend_from_slice(&[200, 1]);
+        want.extend_from_slice(long.as_bytes());
+        want.push(0);
+        want.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(out, want);
     }
 
     #[test]

@@ -228,16 +228,17 @@ impl ClickHouse {
         self.send(settings, sql.as_bytes().to_vec()).await
     }
 
-    /// Insert `rows` (JSONEachRow) into `table (columns)`. The statement is
+    /// Insert `rows` (in `format`) into `table (columns)`. The statement is
     /// in the URL, the data in the body; `settings` become URL parameters.
-    pub async fn insert_json_rows(
+    pub async fn insert_rows(
         &self,
         insert: &str,
+        format: &str,
         rows: Vec<u8>,
         settings: &[(&str, String)],
     ) -> Result<Summary, ClickHouseError> {
         let mut params: Vec<(&str, String)> =
-            vec![("query", format!("{insert} FORMAT JSONEachRow"))];
+            vec![("query", format!("{insert} FORMAT {format}"))];
         params.extend(settings.iter().map(|(k, v)| (*k, v.clone())));
         self.send(&params, rows).await.map(|(_, s)| s)
     }

@@ -1,8 +1,12 @@
 //! The in-process path: stream each file, decode and classify each line,
-//! compute rows by the column tables, insert JSONEachRow batches.
+//! compute rows by the column tables, insert batches (RowBinary by
+//! default).
 //!
-//! Files are read one after another, in name order, and rows accumulate
-//! per table across files, so a load issues few inserts. Each batch knows
+//! Files are read one after another, in name order (the next one opened
+//! while the current one is read), and rows accumulate per table across
+//! files, so a load issues few inserts. A full batch is sent in the
+//! background while the next rows are read and converted, up to
+//! `insert_parallelism` inserts at a time. Each batch knows
 //! whose rows it holds (file version and line range per member): a failed
 //! insert fails every file in it, and rows are counted only once their
 //! insert succeeded, so the report never claims a row that is not in the
@@ -15,10 +19,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use eventlog_core::xapi::Category;
 use eventlog_core::xapi::check::{Judgement, judge_bytes};
 use eventlog_core::xapi::columns::columns;
-use eventlog_core::xapi::extract::{row, write_json_each_row};
+use eventlog_core::xapi::extract::{row, write_json_each_row, write_row_binary};
 use eventlog_core::xapi::sql::ident;
+use tokio::task::{JoinHandle, JoinSet};
 
-use crate::files::{self, XapiFile};
+use crate::clickhouse::{ClickHouseError, Summary};
+use crate::config::InsertFormat;
+use crate::files::{self, Opened, XapiFile};
 use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader, XapiError};
 
 /// A contiguous run of one file's rows inside a batch.
@@ -44,6 +51,11 @@ struct Load<'l, 'a> {
     /// Tables to load; `None`: all five.
     only: Option<&'l BTreeSet<Category>>,
     batches: BTreeMap<Category, Batch>,
+    /// Inserts in flight, and whose rows each holds.
+    inflight: JoinSet<Result<Summary, ClickHouseError>>,
+    sent: BTreeMap<tokio::task::Id, (Category, Vec<Member>)>,
+    /// The next file, being opened while this one is read.
+    next: Option<(usize, JoinHandle<Result<Opened, XapiError>>)>,
     /// First failure per file.
     failed: BTreeMap<usize, String>,
     /// Set once ClickHouse could not be reached even after retries: the
@@ -79,6 +91,9 @@ pub async fn load(
                 )
             })
             .collect(),
+        inflight: JoinSet::new(),
+        sent: BTreeMap::new(),
+        next: None,
         failed: BTreeMap::new(),
         unreachable: None,
         report: LoadReport::new(LoadPath::InProcess, "", files.len()),
@@ -103,6 +118,9 @@ pub async fn load(
     }
     for c in Category::LOADED {
         run.flush(c).await;
+    }
+    while let Some(done) = run.inflight.join_next_with_id().await {
+        run.settle(done);
     }
     let Load {
         mut report, failed, ..
@@ -136,7 +154,7 @@ impl Load<'_, '_> {
     async fn load_file(&mut self, i: usize) -> Result<(), XapiError> {
         let name = self.files[i].name();
         let max = self.loader.settings.max_line_bytes;
-        let mut opened = files::open(&self.files[i], self.loader.s3).await?;
+        let mut opened = self.open(i).await?;
         self.versions[i] = Some(format!("{name}@{}", opened.version));
         let mut buf = Vec::new();
         let mut lineno = 0u64;
@@ -198,10 +216,15 @@ impl Load<'_, '_> {
         let line = std::str::from_utf8(raw).unwrap_or_default();
         let cells = row(columns(category), &statement, line, &self.files[i].name());
         let batch = self.batches.get_mut(&category).expect("loaded category");
-        let mut text = String::with_capacity(512);
-        write_json_each_row(&mut text, columns(category), &cells);
-        text.push('\n');
-        batch.rows.extend_from_slice(text.as_bytes());
+        match self.loader.settings.insert_format {
+            InsertFormat::RowBinary => write_row_binary(&mut batch.rows, columns(category), &cells),
+            InsertFormat::JsonEachRow => {
+                let mut text = String::with_capacity(512);
+                write_json_each_row(&mut text, columns(category), &cells);
+                text.push('\n');
+                batch.rows.extend_from_slice(text.as_bytes());
+            }
+        }
         batch.count += 1;
         match batch.members.last_mut() {
             Some(m) if m.file == i => {
@@ -220,8 +243,9 @@ impl Load<'_, '_> {
         }
     }
 
-    /// Insert a category's batch. Success counts its rows; failure fails
-    /// every file with rows in it.
+    /// Send a category's batch in the background; wait only while
+    /// `insert_parallelism` inserts are already in flight. Its rows count
+    /// when it comes back (see [`Load::settle`]).
     async fn flush(&mut self, category: Category) {
         let batch = self.batches.get_mut(&category).expect("loaded category");
         if batch.count == 0 {
@@ -256,19 +280,41 @@ impl Load<'_, '_> {
             .collect::<Vec<_>>()
             .join("|");
         let token = self.loader.token(category.table(), &identity);
-        let result = self
-            .loader
-            .ch
-            .insert_json_rows(
-                &insert,
-                rows,
-                &[
-                    ("insert_deduplication_token", token),
-                    ("date_time_input_format", String::from("basic")),
-                ],
-            )
-            .await;
+        let ch = self.loader.ch.clone();
+        let format = self.loader.settings.insert_format.name();
+        let task = self.inflight.spawn(async move {
+            let settings = [
+                ("insert_deduplication_token", token),
+                ("date_time_input_format", String::from("basic")),
+            ];
+            ch.insert_rows(&insert, format, rows, &settings).await
+        });
+        self.sent.insert(task.id(), (category, members));
         self.report.inserts += 1;
+        while let Some(done) = self.inflight.try_join_next_with_id() {
+            self.settle(done);
+        }
+        while self.inflight.len() >= self.loader.settings.insert_parallelism {
+            match self.inflight.join_next_with_id().await {
+                Some(done) => self.settle(done),
+                None => break,
+            }
+        }
+    }
+
+    /// An insert came back. Success counts its rows; failure fails every
+    /// file with rows in it (a panicked task is a failure too).
+    fn settle(
+        &mut self,
+        done: Result<(tokio::task::Id, Result<Summary, ClickHouseError>), tokio::task::JoinError>,
+    ) {
+        let (id, result) = match done {
+            Ok((id, r)) => (id, r.map_err(|e| (e.is_unreachable(), e.to_string()))),
+            Err(e) => (e.id(), Err((false, format!("the insert task failed: {e}")))),
+        };
+        let Some((category, members)) = self.sent.remove(&id) else {
+            return;
+        };
         match result {
             Ok(_) => {
                 let loaded: u64 = members.iter().map(|m| m.rows).sum();
@@ -278,9 +324,9 @@ impl Load<'_, '_> {
                     .entry(category.as_str().to_string())
                     .or_default() += loaded;
             }
-            Err(e) => {
+            Err((unreachable, e)) => {
                 let reason = format!("insert into {}: {e}", category.table());
-                if e.is_unreachable() {
+                if unreachable {
                     self.unreachable = Some(format!("ClickHouse could not be reached ({e})"));
                 }
                 for m in &members {
@@ -288,5 +334,36 @@ impl Load<'_, '_> {
                 }
             }
         }
+    }
+
+    /// File `i`, opened (or being opened) ahead, and the one after it
+    /// started.
+    async fn open(&mut self, i: usize) -> Result<Opened, XapiError> {
+        let ahead = match self.next.take() {
+            Some((n, handle)) if n == i => Some(handle),
+            Some((_, handle)) => {
+                handle.abort();
+                None
+            }
+            None => None,
+        };
+        let current = ahead.unwrap_or_else(|| self.spawn_open(i));
+        if let Some(n) = (i + 1..self.files.len()).find(|n| self.files[*n].name().ends_with(".jsonl")) {
+            self.next = Some((n, self.spawn_open(n)));
+        }
+        match current.await {
+            Ok(opened) => opened,
+            Err(e) => Err(XapiError::read(
+                &self.files[i].name(),
+                format!("opening: {e}"),
+                true,
+            )),
+        }
+    }
+
+    fn spawn_open(&self, i: usize) -> JoinHandle<Result<Opened, XapiError>> {
+        let file = self.files[i].clone();
+        let s3 = self.loader.s3.cloned();
+        tokio::spawn(async move { files::open(&file, s3.as_ref()).await })
     }
 }
