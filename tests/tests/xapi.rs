@@ -323,10 +323,7 @@ fn both_load_paths_give_identical_rows() {
     let (code_c, rc) = c.run(&args_c);
     assert_eq!(code_c, 1, "{rc}");
     assert_eq!(ra["rows"], rc["rows"], "{ra}\n{rc}");
-    assert!(
-        rc["inserts"].as_u64().unwrap() > 30,
-        "small batches: {rc}"
-    );
+    assert!(rc["inserts"].as_u64().unwrap() > 30, "small batches: {rc}");
     assert_eq!(rb["path"], "server_side", "{rb}");
     assert!(rb["fallback_from_server_side"].is_null(), "{rb}");
     assert_eq!(code_a, 1, "invalid lines make the load partial: {ra}");

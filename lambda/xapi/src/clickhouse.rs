@@ -237,8 +237,7 @@ impl ClickHouse {
         rows: Vec<u8>,
         settings: &[(&str, String)],
     ) -> Result<Summary, ClickHouseError> {
-        let mut params: Vec<(&str, String)> =
-            vec![("query", format!("{insert} FORMAT {format}"))];
+        let mut params: Vec<(&str, String)> = vec![("query", format!("{insert} FORMAT {format}"))];
         params.extend(settings.iter().map(|(k, v)| (*k, v.clone())));
         self.send(&params, rows).await.map(|(_, s)| s)
     }

@@ -348,7 +348,9 @@ impl Load<'_, '_> {
             None => None,
         };
         let current = ahead.unwrap_or_else(|| self.spawn_open(i));
-        if let Some(n) = (i + 1..self.files.len()).find(|n| self.files[*n].name().ends_with(".jsonl")) {
+        if let Some(n) =
+            (i + 1..self.files.len()).find(|n| self.files[*n].name().ends_with(".jsonl"))
+        {
             self.next = Some((n, self.spawn_open(n)));
         }
         match current.await {
