@@ -356,7 +356,7 @@ impl Load<'_, '_> {
         match current.await {
             Ok(opened) => opened,
             Err(e) => Err(XapiError::read(
-                &self.files[i].name(),
+                self.files[i].name(),
                 format!("opening: {e}"),
                 true,
             )),
