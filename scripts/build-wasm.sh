@@ -33,3 +33,4 @@ cp target/wasm/pkg-web/eventlog_wasm.js target/wasm/pkg-web/eventlog_wasm_bg.was
 web=target/wasm/pkg-web/eventlog_wasm_bg.wasm
 printf 'wasm: web %s bytes (%s gzipped), raw %s bytes\n' \
   "$(stat -c %s "$web")" "$(gzip -9 -c "$web" | wc -c)" "$(stat -c %s target/wasm/raw/eventlog_validator.wasm)" >&2
+python3 scripts/build-python-wheel.py >/dev/null

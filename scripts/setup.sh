@@ -44,6 +44,12 @@ if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q -r scripts/python-requirements.txt
   printf '%s' "$want" > "$VENV/.installed"
 fi
+# The wheel test installs eventlog-validator into fresh venvs offline:
+# keep its one dependency's wheel at hand.
+wasmtime="$(grep '^wasmtime==' scripts/python-requirements.txt)"
+if ! ls "$TOOLS/wheels/wasmtime-${wasmtime#wasmtime==}-"*.whl >/dev/null 2>&1; then
+  "$VENV/bin/pip" download -q --no-deps -d "$TOOLS/wheels" "$wasmtime"
+fi
 
 log "chromium (Debian) for the browser tests"
 if ! command -v chromium >/dev/null; then

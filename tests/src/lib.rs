@@ -2,6 +2,7 @@
 //! running them, and test data paths.
 
 pub mod backend;
+pub mod cases;
 pub mod clickhouse;
 pub mod hostile;
 pub mod infra;

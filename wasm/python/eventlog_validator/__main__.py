@@ -1,0 +1,3 @@
+from eventlog_validator.cli import main
+
+raise SystemExit(main())
