@@ -3,6 +3,9 @@
 #   target/wasm/pkg-web    wasm-pack --target web     (browsers; also copied to web-demo/pkg)
 #   target/wasm/pkg-node   wasm-pack --target nodejs  (an npm package: package.json, .d.ts)
 #   target/wasm/raw/eventlog_validator.wasm           the raw ABI (wasmtime and other hosts)
+#   target/wasm/python/eventlog_validator-*.whl       the Python package (scripts/build-python-wheel.py)
+# The two npm packages are finished by wasm/npm/finish.mjs (names
+# eventlog-validator and eventlog-validator-web, entry points, READMEs).
 #   target/wasm/pkg-web-faults  a debug web build with injected panics (browser test)
 # Needs wasm-pack and wasm-bindgen-cli (scripts/setup.sh installs them) and
 # uses wasm-opt from npm's binaryen (Debian's is too old to work).
@@ -16,6 +19,7 @@ for target in web nodejs; do
   out=web; [ "$target" = nodejs ] && out=node
   wasm-pack --quiet build wasm --release --target "$target" --mode no-install \
     --out-dir "../target/wasm/pkg-$out" --out-name eventlog_wasm >/dev/null
+  node wasm/npm/finish.mjs "target/wasm/pkg-$out" "$out"
 done
 
 # For the browser test only: a debug build that panics on a marker name.

@@ -94,4 +94,3 @@ pub fn all() -> Vec<(Vec<u8>, Option<String>)> {
     }
     out
 }
-

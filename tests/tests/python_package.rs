@@ -94,9 +94,7 @@ for line in open(sys.argv[1]):
     assert len(r.name_findings) == len(d.get("name_findings") or [])
     out.write(r.json + "\n")
 "#;
-    let got = run(Command::new(&python)
-        .args(["-c", script])
-        .arg(&corpus_path));
+    let got = run(Command::new(&python).args(["-c", script]).arg(&corpus_path));
     let got = String::from_utf8(got.stdout).unwrap();
     let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
     assert_eq!(a.len(), b.len(), "number of reports");
@@ -157,7 +155,10 @@ except InvalidEvent as e:
     assert!(count >= 3, "{v}");
     assert_eq!(message.lines().count(), count + 1, "{message}");
     for f in &fields {
-        assert!(message.contains(&format!("  {f}: ")), "{f} missing from {message}");
+        assert!(
+            message.contains(&format!("  {f}: ")),
+            "{f} missing from {message}"
+        );
     }
 }
 

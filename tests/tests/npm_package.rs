@@ -1,0 +1,150 @@
+//! The two npm packages (built by scripts/build-wasm.sh, finished by
+//! wasm/npm/finish.mjs) as a user gets them: `npm pack`, the tarball
+//! installed into a scratch project, then used from `require` and from
+//! `import`, with reports byte-identical to the native ones.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use eventlog_tests::repo;
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `npm pack` of a built package into `dest`; the tarball's path.
+fn pack(pkg: &str, dest: &Path) -> PathBuf {
+    let dir = repo().join("target/wasm").join(pkg);
+    assert!(
+        dir.join("package.json").exists(),
+        "{} is missing: run scripts/build-wasm.sh (scripts/test.sh does)",
+        dir.display()
+    );
+    let out = run(Command::new("npm")
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(dest)
+        .current_dir(&dir));
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    dest.join(name.lines().last().unwrap_or_default())
+}
+
+/// A scratch project with the tarball installed (no registry needed: the
+/// package has no dependencies).
+fn scratch(tarball: &Path, dir: &Path) {
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{"name":"scratch","private":true}"#,
+    )
+    .unwrap();
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--offline",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--silent",
+        ])
+        .arg(tarball)
+        .current_dir(dir));
+}
+
+/// Reports of the first cases, natively, and the corpus file for the JS side.
+fn corpus(dir: &Path) -> (PathBuf, String) {
+    let cases: Vec<_> = eventlog_tests::cases::all().into_iter().take(400).collect();
+    let (text, native) = eventlog_tests::cases::corpus_and_native(&cases);
+    let path = dir.join("corpus.jsonl");
+    std::fs::write(&path, text).unwrap();
+    (path, native)
+}
+
+fn node(dir: &Path, esm: bool, script: &str, corpus: &Path) -> String {
+    let mut cmd = Command::new("node");
+    if esm {
+        cmd.arg("--input-type=module");
+    }
+    let out = run(cmd
+        .args(["-e", script])
+        .arg(corpus)
+        .env("WANT_VERSION", env!("CARGO_PKG_VERSION"))
+        .current_dir(dir));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn same(label: &str, native: &str, got: &str) {
+    let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), got.lines().collect());
+    assert_eq!(a.len(), b.len(), "{label}: number of reports");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "{label}: report {i} differs");
+    }
+}
+
+const CORPUS_LOOP: &str = r#"
+const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l);
+const out = lines.map((l) => { const c = JSON.parse(l); return v.validateJson(new Uint8Array(Buffer.from(c.hex, "hex")), c.name ?? undefined); });
+if (v.version() !== process.env.WANT_VERSION) throw new Error(`version ${v.version()}`);
+const typed = v.validate(new Uint8Array(Buffer.from("{}")), undefined);
+if (typed.valid !== false || !typed.errors.length) throw new Error("validate() did not return the report object");
+process.stdout.write(out.join("\n") + "\n");
+"#;
+
+#[test]
+fn the_node_package_installs_and_works_from_require_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let tarball = pack("pkg-node", dir.path());
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    scratch(&tarball, &project);
+    let installed = project.join("node_modules/eventlog-validator");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
+    assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(meta["license"], "MIT OR Apache-2.0");
+    assert!(installed.join(meta["types"].as_str().unwrap()).exists());
+    assert!(
+        std::fs::read_to_string(installed.join("README.md"))
+            .unwrap()
+            .contains("require(\"eventlog-validator\")")
+    );
+
+    let (corpus, native) = corpus(dir.path());
+    let cjs =
+        format!("const fs = require('fs'); const v = require('eventlog-validator');{CORPUS_LOOP}");
+    let esm =
+        format!("import fs from 'node:fs'; import * as v from 'eventlog-validator';{CORPUS_LOOP}");
+    same("require", &native, &node(&project, false, &cjs, &corpus));
+    same("import", &native, &node(&project, true, &esm, &corpus));
+}
+
+#[test]
+fn the_web_package_installs_and_works_from_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let tarball = pack("pkg-web", dir.path());
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    scratch(&tarball, &project);
+    let installed = project.join("node_modules/eventlog-validator-web");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
+    assert_eq!(meta["type"], "module");
+    assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
+    assert!(installed.join("README.md").exists());
+    let (corpus, native) = corpus(dir.path());
+    // No fetch of file: URLs in Node: the bytes are handed to initSync.
+    let esm = format!(
+        "import fs from 'node:fs'; import * as v from 'eventlog-validator-web';
+         v.initSync({{ module: fs.readFileSync(new URL(import.meta.resolve('eventlog-validator-web/eventlog_wasm_bg.wasm'))) }});{CORPUS_LOOP}"
+    );
+    same(
+        "import (web)",
+        &native,
+        &node(&project, true, &esm, &corpus),
+    );
+}

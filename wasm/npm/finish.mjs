@@ -1,0 +1,56 @@
+// Make wasm-pack's output directories publishable npm packages: names,
+// entry points for `require` and `import`, engines, a README of their own,
+// and the files list. Run by scripts/build-wasm.sh after wasm-pack.
+//
+//   node wasm/npm/finish.mjs target/wasm/pkg-node node
+//   node wasm/npm/finish.mjs target/wasm/pkg-web web
+import { readFileSync, writeFileSync, copyFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [dir, kind] = process.argv.slice(2);
+if (!dir || !["node", "web"].includes(kind)) {
+  console.error("usage: finish.mjs PKG_DIR node|web");
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const path = join(dir, "package.json");
+const built = JSON.parse(readFileSync(path, "utf8"));
+const common = {
+  version: built.version,
+  license: built.license,
+  repository: built.repository,
+  keywords: built.keywords,
+  types: "eventlog_wasm.d.ts",
+  files: ["eventlog_wasm_bg.wasm", "eventlog_wasm_bg.wasm.d.ts", "eventlog_wasm.js", "eventlog_wasm.d.ts", "README.md"],
+};
+const pkg =
+  kind === "node"
+    ? {
+        name: "eventlog-validator",
+        description: "The NACC visit-event validator for Node: eventlog's rules in WebAssembly, the same verdicts as the pipeline.",
+        ...common,
+        main: "eventlog_wasm.js",
+        // CommonJS; `import` of it gets the same named exports.
+        exports: {
+          ".": { types: "./eventlog_wasm.d.ts", require: "./eventlog_wasm.js", import: "./eventlog_wasm.js", default: "./eventlog_wasm.js" },
+          "./package.json": "./package.json",
+        },
+        engines: { node: ">=18" },
+      }
+    : {
+        name: "eventlog-validator-web",
+        description: "The NACC visit-event validator for browsers and bundlers: eventlog's rules in WebAssembly, the same verdicts as the pipeline.",
+        ...common,
+        type: "module",
+        main: "eventlog_wasm.js",
+        module: "eventlog_wasm.js",
+        exports: {
+          ".": { types: "./eventlog_wasm.d.ts", import: "./eventlog_wasm.js", default: "./eventlog_wasm.js" },
+          "./eventlog_wasm_bg.wasm": "./eventlog_wasm_bg.wasm",
+          "./package.json": "./package.json",
+        },
+        sideEffects: built.sideEffects ?? false,
+      };
+writeFileSync(path, JSON.stringify(pkg, null, 2) + "\n");
+copyFileSync(join(here, kind === "node" ? "README-node.md" : "README-web.md"), join(dir, "README.md"));
