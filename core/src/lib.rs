@@ -18,6 +18,7 @@ extern crate alloc;
 
 mod calendar;
 pub mod json;
+pub mod plain;
 pub mod report;
 mod unicode;
 mod unicode_tables;

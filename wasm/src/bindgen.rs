@@ -116,6 +116,41 @@ pub fn validate_batch(
     Ok(out)
 }
 
+/// As [`validate_batch`], each report with what the browser checker shows:
+/// `plain` (each problem, errors then name findings, in plain words with
+/// what to do), `places` (where each is, for people) and `suggested_name`
+/// (the name the content calls for, when the name is off).
+#[wasm_bindgen(js_name = validateBatchPlain)]
+pub fn validate_batch_plain(
+    #[wasm_bindgen(unchecked_param_type = "Array<string | Uint8Array | ArrayBuffer>")]
+    inputs: Array,
+    #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")]
+    names: Option<Array>,
+) -> Result<String, JsError> {
+    let mut out = String::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let name = names.as_ref().and_then(|n| n.get(i as u32).as_string());
+        out.push_str(&crate::report_plain_json(
+            &bytes_of(&input)?,
+            name.as_deref(),
+        ));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// One problem (`field`, `code`, `message`, as in a report) in plain words
+/// with what to do; `suggestedName` completes the advice on a file name.
+#[wasm_bindgen]
+pub fn explain(
+    field: &str,
+    code: &str,
+    message: &str,
+    #[wasm_bindgen(js_name = suggestedName)] suggested_name: Option<String>,
+) -> String {
+    eventlog_core::plain::explain(field, code, message, suggested_name.as_deref())
+}
+
 /// Check an xAPI JSONL document line by line: JSON Lines text, one line
 /// per non-blank input line (byte-identical to `eventlog xapi check
 /// --format json`).

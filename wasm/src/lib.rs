@@ -7,7 +7,8 @@
 //!
 //! * With the default `bindgen` feature (built by wasm-pack for `--target
 //!   web` and `--target nodejs`): `validate`, `validateJson`,
-//!   `validateBatch`, `checkXapi`, `checkXapiJson`, `version`.
+//!   `validateBatch`, `validateBatchPlain`, `explain`, `checkXapi`,
+//!   `checkXapiJson`, `version`.
 //! * With `--no-default-features --features raw`: a C ABI for other hosts,
 //!   documented in [`raw`].
 
@@ -17,7 +18,8 @@ mod bindgen;
 #[cfg(feature = "bindgen")]
 pub mod exports {
     pub use crate::bindgen::{
-        check_xapi, check_xapi_json, validate, validate_batch, validate_json, version,
+        check_xapi, check_xapi_json, explain, validate, validate_batch, validate_batch_plain,
+        validate_json, version,
     };
 }
 // Only in wasm: natively, an exported `free` would replace libc's.
@@ -29,6 +31,66 @@ pub mod raw;
 pub fn report_json(input: &[u8], name: Option<&str>) -> String {
     inject_fault(name);
     eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input).to_json()
+}
+
+/// The report with what the browser checker shows beside it: `plain`, each
+/// problem (errors, then name findings) in plain words with what to do;
+/// `places`, where each is, for people; `suggested_name`, the name the
+/// content calls for when the name is off. The JSON report's own members
+/// come first and are unchanged.
+pub fn report_plain_json(input: &[u8], name: Option<&str>) -> String {
+    use eventlog_core::plain::{explain_issue, place};
+    use eventlog_core::report::write_json_str;
+    inject_fault(name);
+    let r = eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input);
+    let mut out = r.to_json();
+    out.pop();
+    let issues: Vec<_> = r
+        .errors
+        .iter()
+        .chain(r.name_findings.iter().flatten())
+        .collect();
+    let suggested = r.suggested_name.as_deref();
+    for (key, text) in [
+        (
+            "plain",
+            issues
+                .iter()
+                .map(|i| explain_issue(i, suggested))
+                .collect::<Vec<_>>(),
+        ),
+        ("places", issues.iter().map(|i| place(&i.field)).collect()),
+    ] {
+        out.push_str(&format!(",\"{key}\":["));
+        for (k, t) in text.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            write_json_str(&mut out, t);
+        }
+        out.push(']');
+    }
+    if let Some(n) = suggested {
+        out.push_str(",\"suggested_name\":");
+        write_json_str(&mut out, n);
+    }
+    out.push('}');
+    out
+}
+
+/// The CLI's text for one file (`eventlog validate`, without the summary
+/// line), coloured like a terminal's when `color`.
+pub fn report_text(input: &[u8], name: Option<&str>, color: bool) -> String {
+    inject_fault(name);
+    let r = eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input);
+    let paint = |tint: &str, text: &str| {
+        if color {
+            format!("\x1b[{tint}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    eventlog_core::plain::text_block(&r, &paint)
 }
 
 /// The xAPI report for a JSONL document, as `eventlog xapi check --format

@@ -77,6 +77,28 @@ pub unsafe extern "C" fn check_xapi(
     }
 }
 
+/// The text `eventlog validate` prints for one file (no summary line);
+/// `color` non-zero for a terminal's colours.
+///
+/// # Safety
+/// As [`validate`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn validate_text(
+    input_ptr: *const u8,
+    input_len: usize,
+    name_ptr: *const u8,
+    name_len: usize,
+    color: u32,
+) -> u64 {
+    let report: fn(&[u8], Option<&str>) -> String = if color != 0 {
+        |i: &[u8], n: Option<&str>| crate::report_text(i, n, true)
+    } else {
+        |i: &[u8], n: Option<&str>| crate::report_text(i, n, false)
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_input(input_ptr, input_len, name_ptr, name_len, report) }
+}
+
 /// # Safety
 /// As [`validate`].
 unsafe fn with_input(

@@ -20,6 +20,9 @@ pub struct FileReport {
     pub errors: Vec<Issue>,
     /// Present when a name starting with `log-` was checked.
     pub name_findings: Option<Vec<Issue>>,
+    /// With findings about the name: the name the content calls for
+    /// ([`crate::plain`] tells people to use it). Not part of the JSON.
+    pub suggested_name: Option<String>,
 }
 
 /// Validate `bytes`; when `name` (a path or S3 key) is given and its file
@@ -29,12 +32,17 @@ pub fn check_file(name: Option<&str>, bytes: &[u8]) -> FileReport {
     let name_findings = name
         .filter(|n| key::basename(n).starts_with("log-"))
         .map(|n| key::check(n, &validation.parsed));
+    let suggested_name = match (name, &name_findings) {
+        (Some(n), Some(f)) if !f.is_empty() => key::suggested_name(n, &validation.parsed),
+        _ => None,
+    };
     FileReport {
         path: name.map(String::from),
         valid: validation.event.is_some(),
         event: validation.event,
         errors: validation.errors,
         name_findings,
+        suggested_name,
     }
 }
 

@@ -284,6 +284,35 @@ pub fn event_file_name(e: &VisitEvent) -> String {
     )
 }
 
+/// The name a file with this content should have, in the directory of
+/// `key`: the producer's form, with the time as the content writes it
+/// (the wall clock, as the name check compares it). `None` until the
+/// content has every part.
+pub(crate) fn suggested_name(key: &str, parsed: &Parsed) -> Option<String> {
+    let (Some(action), Some(ts), Some(adcid), Some(project), Some(ptid), Some(visit_date)) = (
+        parsed.action,
+        parsed.timestamp.as_ref(),
+        parsed.pipeline_adcid,
+        parsed.project_label.as_ref(),
+        parsed.ptid.as_ref(),
+        parsed.visit_date.as_ref(),
+    ) else {
+        return None;
+    };
+    let dir = key.rsplit_once('/').map_or("", |(d, _)| d);
+    let name = format!(
+        "log-{}-{}-{adcid}-{}-{ptid}-{visit_date}.json",
+        action.as_str(),
+        ts.wall_stamp,
+        sanitize_project(project)
+    );
+    Some(if dir.is_empty() && !key.starts_with('/') {
+        name
+    } else {
+        format!("{dir}/{name}")
+    })
+}
+
 fn mismatch(part: &str, label: &str, in_name: &str, in_content: &str) -> Issue {
     Issue::new(
         format!("name.{part}"),

@@ -138,6 +138,7 @@ class _Module:
         self._alloc = exports["alloc"]
         self._free = exports["free"]
         self._fns = {"validate": exports["validate"], "check_xapi": exports["check_xapi"]}
+        self._text = exports["validate_text"]
         self._version = exports["version"]
 
     def _put(self, data: bytes) -> Tuple[int, int]:
@@ -160,6 +161,22 @@ class _Module:
                 ptr, n = self._put(data)
                 nptr, nn = self._put(name.encode() if name else b"")
                 out = self._take(self._fns[fn](self._store, ptr, n, nptr, nn))
+                self._free(self._store, ptr, n)
+                self._free(self._store, nptr, nn)
+                return out
+            except Trap:
+                self._instantiate()
+                raise
+
+    def text(self, data: bytes, name: Optional[str], color: bool) -> str:
+        """The text `eventlog validate` prints for one file."""
+        from wasmtime import Trap
+
+        with self._lock:
+            try:
+                ptr, n = self._put(data)
+                nptr, nn = self._put(name.encode() if name else b"")
+                out = self._take(self._text(self._store, ptr, n, nptr, nn, int(color)))
                 self._free(self._store, ptr, n)
                 self._free(self._store, nptr, nn)
                 return out

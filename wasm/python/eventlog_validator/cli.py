@@ -8,7 +8,7 @@ import os
 import sys
 from typing import List, Optional, Sequence, TextIO, Tuple
 
-from eventlog_validator import Problem, Report, _get, _report
+from eventlog_validator import Report, _get, _report
 
 
 def _io_message(e: OSError) -> str:
@@ -60,10 +60,7 @@ class _Out:
     def paint(self, code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
-    def issue(self, p: Problem, tint: str) -> None:
-        self.stream.write(f"        {self.paint(tint, p.field)}: {p.message} [{p.code}]\n")
-
-    def report(self, r: Report) -> None:
+    def report(self, r: Report, text: str) -> None:
         if r.valid:
             self.valid += 1
         else:
@@ -73,12 +70,9 @@ class _Out:
         if self.fmt == "json":
             self.stream.write(r.json + "\n")
             return
-        mark = self.paint("32", "ok     ") if r.valid else self.paint("31", "INVALID")
-        self.stream.write(f"{mark} {r.path or '-'}\n")
-        for p in r.errors:
-            self.issue(p, "31")
-        for p in r.name_findings:
-            self.issue(p, "33")
+        # The plain-words text comes from the module, as the native CLI's
+        # comes from the same core.
+        self.stream.write(text)
 
     def unreadable(self, path: str, code: str, why: str) -> None:
         if self.fmt == "json":
@@ -111,12 +105,13 @@ def _check(out: _Out, path: str) -> None:
         out.unreadable(path, "unreadable", f"cannot read the file: {_io_message(e)}")
         return
     try:
-        text = _get().call("validate", data, path)
+        report = _report(_get().call("validate", data, path))
+        text = _get().text(data, path, out.color) if out.fmt == "text" else ""
     except Exception as e:  # a trap in the module: a bug of ours, not the file's
         out.internal += 1
         out.unreadable(path, "internal_error", f"the checker failed on this file: {e}")
         return
-    out.report(_report(text))
+    out.report(report, text)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -154,29 +154,8 @@ fn paint(color: bool, code: &str, text: &str) -> String {
 }
 
 fn write_text(out: &mut impl Write, r: &FileReport, color: bool) {
-    let path = r.path.as_deref().unwrap_or("-");
-    let mark = if r.valid {
-        paint(color, "32", "ok     ")
-    } else {
-        paint(color, "31", "INVALID")
-    };
-    let _ = writeln!(out, "{mark} {path}");
-    for e in &r.errors {
-        write_issue(out, e, color, "31");
-    }
-    for f in r.name_findings.iter().flatten() {
-        write_issue(out, f, color, "33");
-    }
-}
-
-fn write_issue(out: &mut impl Write, i: &Issue, color: bool, tint: &str) {
-    let _ = writeln!(
-        out,
-        "        {}: {} [{}]",
-        paint(color, tint, &i.field),
-        i.message,
-        i.code
-    );
+    let paint = |tint: &str, text: &str| paint(color, tint, text);
+    let _ = write!(out, "{}", eventlog_core::plain::text_block(r, &paint));
 }
 
 /// A file without a verdict: it could not be read, or checking it failed.
