@@ -48,7 +48,9 @@ const SHOWN = 50;
 const checkable = (name) => /\.jsonl?$/i.test(name);
 const kindOf = (code) => KIND[code] || code;
 
-const state = { reports: [], pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, started: 0 };
+// `reports` holds one report per file path: checking a file again (picked
+// again after a fix, or added twice) replaces its report in place.
+const state = { reports: [], index: new Map(), pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, batch: null };
 const batches = new Map();
 let worker = null;
 
@@ -81,7 +83,14 @@ function onWorkerMessage(e) {
   batches.delete(msg.id);
   for (const [i, r] of msg.done) {
     r.path = batch.names[i];
-    state.reports.push(r);
+    const at = state.index.get(r.path);
+    if (at === undefined) {
+      state.index.set(r.path, state.reports.length);
+      state.reports.push(r);
+    } else {
+      state.reports[at] = r;
+    }
+    if (state.batch) state.batch.done++;
   }
   state.pending -= msg.done.length;
   if (msg.type === "crashed") {
@@ -112,19 +121,26 @@ function scheduleRender() {
   });
 }
 
+const pathOf = (f) => f.webkitRelativePath || f.relativePath || f.name;
+
 async function addFiles(files) {
-  const list = files.filter((f) => checkable(f.name) || files.length === 1);
+  // One entry per path: a file picked twice at once is checked once.
+  const seen = new Set();
+  const list = files.filter((f) => (checkable(f.name) || files.length === 1) && !seen.has(pathOf(f)) && seen.add(pathOf(f)));
   if (!list.length) {
     setStatus("No .json or .jsonl files found there.");
     return;
   }
+  // A new batch starts its own clock; files added while one is being
+  // checked join it.
+  if (!state.pending || !state.batch) state.batch = { started: performance.now(), count: 0, done: 0 };
+  state.batch.count += list.length;
   state.pending += list.length;
-  state.started = state.started || performance.now();
   $("progress").hidden = false;
   $("clear").disabled = false;
   for (let i = 0; i < list.length; i += BATCH) {
     const chunk = list.slice(i, i + BATCH);
-    const names = chunk.map((f) => f.webkitRelativePath || f.relativePath || f.name);
+    const names = chunk.map(pathOf);
     const buffers = await Promise.all(chunk.map((f) => f.arrayBuffer().catch(() => new ArrayBuffer(0))));
     send(names, buffers, false);
     scheduleRender();
@@ -174,12 +190,23 @@ drop.addEventListener("drop", async (e) => {
 });
 // A real button: Enter and Space activate it like a click.
 drop.addEventListener("click", () => $("files").click());
-$("files").addEventListener("change", (e) => addFiles([...e.target.files]));
-$("folder").addEventListener("change", (e) => addFiles([...e.target.files].filter((f) => checkable(f.name))));
+// The inputs are emptied after each pick, so picking the same file again
+// (after fixing it) is a change, and it is checked again.
+$("files").addEventListener("change", (e) => {
+  const picked = [...e.target.files];
+  e.target.value = "";
+  addFiles(picked);
+});
+$("folder").addEventListener("change", (e) => {
+  const picked = [...e.target.files].filter((f) => checkable(f.name));
+  e.target.value = "";
+  addFiles(picked);
+});
 $("clear").addEventListener("click", () => {
   state.reports = [];
+  state.index = new Map();
   state.page = 0;
-  state.started = 0;
+  state.batch = null;
   $("files").value = "";
   $("folder").value = "";
   $("clear").disabled = true;
@@ -206,13 +233,22 @@ $("next").addEventListener("click", () => {
 });
 $("download").addEventListener("click", downloadCsv);
 
-const problems = (r) => [...r.errors.map((i) => ({ ...i, kind: "error" })), ...(r.name_findings || []).map((i) => ({ ...i, kind: "name" }))];
+// Errors, then name findings, each with its plain words and place (from
+// the checker; the code and message stay as the JSON report has them).
+const problems = (r) =>
+  [...r.errors.map((i) => ({ ...i, kind: "error" })), ...(r.name_findings || []).map((i) => ({ ...i, kind: "name" }))].map((p, k) => ({
+    ...p,
+    plain: (r.plain && r.plain[k]) || p.message,
+    place: (r.places && r.places[k]) || p.field,
+  }));
+// One definition of "has problems" for the counts, the filter and the table.
+const hasProblems = (r) => !r.valid || (r.name_findings || []).length > 0;
 
 function visible() {
   return state.reports.filter((r) => {
-    if (state.onlyProblems && r.valid && !(r.name_findings || []).length) return false;
+    if (state.onlyProblems && !hasProblems(r)) return false;
     if (!state.query) return true;
-    return r.path.toLowerCase().includes(state.query) || problems(r).some((p) => p.field.toLowerCase().includes(state.query));
+    return r.path.toLowerCase().includes(state.query) || problems(r).some((p) => p.field.toLowerCase().includes(state.query) || p.place.toLowerCase().includes(state.query));
   });
 }
 
@@ -226,22 +262,27 @@ function cell(tr, text, cls) {
 
 function render() {
   const reports = state.reports;
-  const valid = reports.filter((r) => r.valid).length;
+  const withProblems = reports.filter(hasProblems).length;
   const names = reports.filter((r) => (r.name_findings || []).length).length;
   $("results").hidden = reports.length === 0;
   $("n-files").textContent = reports.length;
-  $("n-valid").textContent = valid;
-  $("n-invalid").textContent = reports.length - valid;
+  $("n-valid").textContent = reports.length - withProblems;
+  $("n-invalid").textContent = withProblems;
   $("n-names").textContent = names;
-  const total = reports.length + state.pending;
-  $("progress").max = Math.max(total, 1);
-  $("progress").value = reports.length;
-  if (state.pending > 0) {
-    setStatus(`Checking… ${reports.length} of ${total} files`);
-  } else if (reports.length) {
+  $("n-filter").textContent = `(${withProblems})`;
+  const b = state.batch;
+  if (b) {
+    $("progress").max = Math.max(b.count, 1);
+    $("progress").value = b.done;
+  }
+  const files = (n) => `${n} ${n === 1 ? "file" : "files"}`;
+  if (state.pending > 0 && b) {
+    setStatus(`Checking… ${b.done} of ${files(b.count)}`);
+  } else if (reports.length && b) {
     $("progress").hidden = true;
-    const secs = ((performance.now() - state.started) / 1000).toFixed(1);
-    setStatus(`Checked ${reports.length} files in ${secs} s: ${valid} valid, ${reports.length - valid} with problems.`);
+    const secs = ((performance.now() - b.started) / 1000).toFixed(1);
+    const all = reports.length === b.count ? "" : ` (${files(reports.length)} in the list)`;
+    setStatus(`Checked ${files(b.count)} in ${secs} s${all}: ${reports.length - withProblems} without problems, ${withProblems} with problems.`);
   }
 
   // Problems by kind: files per code.
@@ -270,8 +311,8 @@ function render() {
   for (const r of rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
     const tr = document.createElement("tr");
     tr.className = r.valid ? ((r.name_findings || []).length ? "warn" : "ok") : "bad";
-    cell(tr, r.path, "path");
-    cell(tr, r.valid ? "Valid" : "Invalid", "verdict");
+    cell(tr, r.path, "path").dataset.label = "File";
+    cell(tr, r.valid ? ((r.name_findings || []).length ? "Valid, name to fix" : "Valid") : "Invalid", "verdict");
     const td = cell(tr, "");
     const ps = problems(r);
     if (r.xapi) {
@@ -288,8 +329,8 @@ function render() {
         li.className = p.kind;
         const field = document.createElement("span");
         field.className = "field";
-        field.textContent = p.field;
-        li.append(field, ` ${p.message} `);
+        field.textContent = p.place;
+        li.append(field, ` ${p.plain} `);
         const code = document.createElement("span");
         code.className = "code";
         code.textContent = kindOf(p.code);
@@ -305,6 +346,14 @@ function render() {
     } else {
       td.append("No problems");
     }
+    if (r.suggested_name) {
+      const p = document.createElement("p");
+      p.className = "suggested";
+      const code = document.createElement("code");
+      code.textContent = r.suggested_name;
+      p.append("Name it: ", code);
+      td.appendChild(p);
+    }
     body.appendChild(tr);
   }
   $("page-info").textContent = rows.length ? `Page ${state.page + 1} of ${pages} (${rows.length} files)` : "No files match";
@@ -317,10 +366,10 @@ function csvField(s) {
 }
 
 function downloadCsv() {
-  const lines = ["file,verdict,kind,field,code,message"];
+  const lines = ["file,verdict,kind,field,code,message,what to do"];
   for (const r of state.reports) {
     for (const p of problems(r)) {
-      lines.push([r.path, r.valid ? "valid" : "invalid", p.kind === "name" ? "file name" : "content", p.field, p.code, p.message].map(csvField).join(","));
+      lines.push([r.path, r.valid ? "valid" : "invalid", p.kind === "name" ? "file name" : "content", p.field, p.code, p.message, p.plain].map(csvField).join(","));
     }
   }
   const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));

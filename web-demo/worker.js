@@ -1,7 +1,7 @@
 // Runs the checkers off the main thread, so the page stays responsive
 // with thousands of files. Visit events (.json) and xAPI statement files
 // (.jsonl) both come back as one report per file.
-import init, { validateBatch, validateJson, checkXapiJson, version } from "./pkg/eventlog_wasm.js";
+import init, { validateBatchPlain, explain, checkXapiJson, version } from "./pkg/eventlog_wasm.js";
 
 const ready = init().then(() => {
   postMessage({ type: "ready", version: version() });
@@ -29,6 +29,8 @@ function xapiReport(bytes, name) {
     }
   }
   report.valid = report.errors.length === 0;
+  report.plain = report.errors.map((e) => explain(e.field, e.code, e.message, undefined));
+  report.places = report.errors.map((e) => e.field);
   return report;
 }
 
@@ -41,9 +43,11 @@ const internal = (name, err) => ({
   valid: false,
   internal: true,
   errors: [{ field: "__file__", code: "internal_error", message: `The checker failed on this file (${(err && err.message) || err}). Please report it; the other files are checked as usual.` }],
+  plain: [`The checker failed on this file (${(err && err.message) || err}). This is a fault of the checker, not of the file: please report it. The other files are checked as usual.`],
+  places: ["the file"],
 });
 
-const checkOne = (bytes, name) => (isXapi(name) ? xapiReport(bytes, name) : JSON.parse(validateJson(bytes, name)));
+const checkOne = (bytes, name) => (isXapi(name) ? xapiReport(bytes, name) : JSON.parse(validateBatchPlain([bytes], [name])));
 
 onmessage = async (e) => {
   await ready;
@@ -54,7 +58,7 @@ onmessage = async (e) => {
     try {
       const events = names.map((n, i) => i).filter((i) => !isXapi(names[i]));
       if (events.length) {
-        const lines = validateBatch(events.map((i) => bytes[i]), events.map((i) => names[i]));
+        const lines = validateBatchPlain(events.map((i) => bytes[i]), events.map((i) => names[i]));
         lines.split("\n").filter((l) => l).forEach((l, k) => {
           reports[events[k]] = JSON.parse(l);
         });

@@ -121,9 +121,12 @@ try {
   await page.waitForFunction((n) => document.getElementById("status").textContent.startsWith(`Checked ${n} files`), files.length, { timeout: 30000 });
   const text = async (id) => (await page.textContent(`#${id}`)).trim();
   check((await text("n-files")) === String(files.length), "file count");
-  check((await text("n-valid")) === String(12 + hostile.length), `valid count ${await text("n-valid")}`);
-  check((await text("n-invalid")) === "3", `invalid count ${await text("n-invalid")}`);
+  // 12 valid samples + the hostile names; of the valid, the misnamed copy
+  // and every hostile name have name findings; three files are invalid.
+  check((await text("n-valid")) === "11", `files without problems ${await text("n-valid")}`);
+  check((await text("n-invalid")) === String(4 + hostile.length), `files with problems ${await text("n-invalid")}`);
   check((await text("n-names")) === String(1 + hostile.length), `name findings ${await text("n-names")}`);
+  check((await text("n-filter")) === `(${4 + hostile.length})`, `the filter's count agrees: ${await text("n-filter")}`);
   const rows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => ({ cls: tr.className, text: tr.textContent })));
   check(rows.length === files.length, `table rows ${rows.length}`);
   check(rows.filter((r) => r.cls === "bad").length === 3, "three invalid rows");
@@ -133,7 +136,15 @@ try {
   check(xapiBad && xapiBad.cls === "bad" && xapiBad.text.includes(`line ${nStatements + 1}`) && xapiBad.text.includes("not valid JSON"), `xAPI broken line named: ${xapiBad && xapiBad.text}`);
   check(xapiBad.text.includes(`line ${nStatements + 2}: verb`), `xAPI schema issue named with its line and field: ${xapiBad.text}`);
   const broken = rows.find((r) => r.text.includes("broken.json"));
-  check(broken && broken.text.includes("__json__") && broken.text.includes("Not valid JSON"), "plain-words problem for broken.json");
+  check(broken && broken.text.includes("file content") && broken.text.includes("not valid JSON: at line 1, column 2")
+    && !broken.text.includes("__json__") && !broken.text.includes("Expecting"), `plain words for broken.json: ${broken && broken.text}`);
+  // The misnamed copy: the name it should have, computed from its content.
+  const g = JSON.parse(good);
+  const stamp = g.timestamp.slice(0, 10).replaceAll("-", "") + "-" + g.timestamp.slice(11, 19).replaceAll(":", "");
+  const wanted = `log-${g.action}-${stamp}-${g.pipeline_adcid}-${g.project_label}-${g.ptid}-${g.visit_date}.json`;
+  const misnamed = rows.find((r) => r.text.includes("20990101"));
+  check(misnamed && misnamed.cls === "warn" && misnamed.text.includes(`Name it: ${wanted}`) && misnamed.text.includes(`Name the file ${wanted}`),
+    `suggested name ${wanted}: ${misnamed && misnamed.text}`);
   const missing = rows.find((r) => r.text.includes("ingest-form-1-2025"));
   check(missing && missing.text.includes("timestamp") && missing.text.includes("is required but missing"), "field named in the missing-field problem");
   const codes = await page.$$eval("#kinds tbody tr", (trs) => trs.map((tr) => tr.dataset.code));
@@ -141,12 +152,40 @@ try {
   await page.check("#only-problems");
   const problemRows = await page.$$eval("#table tbody tr", (trs) => trs.length);
   check(problemRows === Math.min(4 + hostile.length, 100), `filtered to problems: ${problemRows}`);
+  check((await text("page-info")).includes(`(${4 + hostile.length} files)`), `the filter lists as many files as the card counts: ${await text("page-info")}`);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
   const csv = fs.readFileSync(await download.path(), "utf8");
-  check(csv.startsWith("file,verdict,kind,field,code,message") && csv.includes("broken.json,invalid,content,__json__,json_invalid")
+  check(csv.startsWith("file,verdict,kind,field,code,message,what to do") && csv.includes("broken.json,invalid,content,__json__,json_invalid")
     && csv.includes(`statements-broken.jsonl,invalid,content,line ${nStatements + 1},xapi_invalid_line`), "CSV of problems");
   await page.uncheck("#only-problems");
   await page.screenshot({ path: path.join(artifacts, "web-demo.png"), fullPage: true });
+
+  // Picking a file again after fixing it checks it again and replaces its
+  // row; a file picked twice is listed once; each batch has its own clock.
+  check((await page.evaluate(() => document.getElementById("files").value)) === "", "the file input is emptied after a pick");
+  const fixme = path.join(work, "fixme.json");
+  fs.writeFileSync(fixme, "{not json");
+  const before = Number(await text("n-files"));
+  const withProblems = Number(await text("n-invalid"));
+  await page.setInputFiles("#files", [fixme, fixme]);
+  await page.waitForFunction(() => /^Checked 1 file in /.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+  check(Number(await text("n-files")) === before + 1, `a file picked twice is listed once: ${await text("n-files")}`);
+  check(Number(await text("n-invalid")) === withProblems + 1, "the broken file counts");
+  await page.waitForTimeout(2000);
+  fs.writeFileSync(fixme, good);
+  await page.setInputFiles("#files", fixme);
+  await page.waitForFunction((n) => {
+    const s = document.getElementById("status").textContent;
+    return /^Checked 1 file in /.test(s) && s.includes(`without problems, ${n} with problems`);
+  }, withProblems, { timeout: 30000 });
+  const status = await text("status");
+  const secs = Number(/in ([0-9.]+) s/.exec(status)[1]);
+  check(secs < 2, `the second batch's time counts from its own start: ${status}`);
+  check(Number(await text("n-files")) === before + 1, `re-picking replaces the row: ${await text("n-files")}`);
+  const fixedRows = await page.$$eval("#table tbody tr", (trs) => trs.filter((tr) => tr.textContent.includes("fixme.json")).map((tr) => tr.className));
+  check(fixedRows.length === 1 && fixedRows[0] === "ok", `one row for fixme.json, now valid: ${fixedRows}`);
+  summary.repick_replaces_row = true;
+
 
   // Many files: the page must stay responsive (a heartbeat never stalls).
   await page.click("#clear");
@@ -190,6 +229,25 @@ try {
   summary.files_checked = files.length;
   summary.requests_after_load = servedAfter.length + requestedAfter.length;
   summary.screenshot = path.join(artifacts, "web-demo.png");
+
+  // After the request count: this loads the page again.
+  // A phone: every file a card, its name across the card.
+  const narrow = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const phone = await narrow.newPage();
+  phone.on("pageerror", (e) => check(false, `page error (390 px): ${e.message}`));
+  await phone.goto(url);
+  await phone.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+  await phone.setInputFiles("#files", files.slice(0, 16));
+  await phone.waitForFunction(() => /^Checked 16 files/.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+  const layout = await phone.evaluate(() => ({
+    pathWidth: Math.min(...[...document.querySelectorAll("#table tbody td.path")].map((td) => td.getBoundingClientRect().width)),
+    scrollWidth: document.documentElement.scrollWidth,
+  }));
+  check(layout.pathWidth >= 300, `file names get the card's width at 390 px: ${layout.pathWidth} px`);
+  check(layout.scrollWidth <= 390, `nothing wider than the screen: ${layout.scrollWidth} px`);
+  await phone.screenshot({ path: path.join(artifacts, "web-demo-390.png"), fullPage: true });
+  summary.narrow_path_width = Math.round(layout.pathWidth);
+  await narrow.close();
 
   if (faultsPkg) {
     // The checker traps on one file of the second of three batches: that
