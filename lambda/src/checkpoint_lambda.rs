@@ -103,6 +103,9 @@ pub struct Invocation {
     pub checkpoint_bucket: String,
     pub template: String,
     pub settings: RunSettings,
+    /// `REPORT_PREFIX`: where, in the checkpoint bucket, the monthly report
+    /// is written after a run that committed something. Off when unset.
+    pub report_prefix: Option<String>,
 }
 
 /// A configuration problem: answered with status 400.
@@ -167,7 +170,19 @@ impl Invocation {
             checkpoint_bucket,
             template,
             settings,
+            report_prefix: env("REPORT_PREFIX")
+                .map(|p| p.trim_matches('/').to_string())
+                .filter(|p| !p.is_empty()),
         })
+    }
+
+    /// Where the report reads the checkpoints: the template's folder, when
+    /// the template is `<folder>/{study}/{datatype}/events.parquet`.
+    pub fn report_source(&self) -> Option<String> {
+        let root = self
+            .template
+            .strip_suffix("{study}/{datatype}/events.parquet")?;
+        Some(root.trim_end_matches('/').to_string())
     }
 
     pub fn checkpoint_path(&self) -> String {

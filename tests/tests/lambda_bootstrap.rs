@@ -27,6 +27,7 @@ fn bootstrap_answers_through_the_runtime_api() {
         // The seed's environment: overridden per invocation by the event.
         .env("SOURCE_BUCKET", "not-used-the-event-wins")
         .env("CHECKPOINT_KEY", "checkpoints/events.parquet")
+        .env("REPORT_PREFIX", "reports/monthly/")
         .env("LOG_LEVEL", "info")
         .spawn()
         .expect("start bootstrap");
@@ -54,6 +55,30 @@ fn bootstrap_answers_through_the_runtime_api() {
             && objects.contains_key("_eventlog/ledger/segments/00000000000000000001.parquet"),
         "{:?}",
         objects.keys()
+    );
+
+    // The monthly report, written after a run that committed something,
+    // from the checkpoints just written.
+    let reports = s3::get_all(&client, &checkpoints, "reports/monthly/");
+    for f in [
+        "index.html",
+        "monthly_by_center.csv",
+        "qc_timing.csv",
+        "latest_per_visit.csv",
+    ] {
+        assert!(reports.contains_key(f), "{f}: {:?}", reports.keys());
+    }
+    let monthly = String::from_utf8(reports["monthly_by_center.csv"].clone()).unwrap();
+    assert!(
+        monthly.starts_with("month,center_label,submitted,passed_qc,failed_qc\n")
+            && monthly.contains("2025-03,emory,0,2,0\n"),
+        "{monthly}"
+    );
+    let latest = String::from_utf8(reports["latest_per_visit.csv"].clone()).unwrap();
+    assert_eq!(
+        latest.lines().count(),
+        11,
+        "ten visits and the header: {latest}"
     );
 
     // 2. A bad configuration answers 400 and changes nothing.
@@ -119,6 +144,14 @@ fn bootstrap_answers_through_the_runtime_api() {
     );
     // JSON logs carry the request id; no secret leaks.
     let logs: Vec<&Value> = lines.iter().filter(|l| l.get("fields").is_some()).collect();
+    // The report was written once: the run that found nothing new did not
+    // rewrite it.
+    let written: Vec<&&Value> = logs
+        .iter()
+        .filter(|l| l["fields"]["message"] == "report written")
+        .collect();
+    assert_eq!(written.len(), 1, "{stdout}");
+    assert_eq!(written[0]["span"]["request_id"], "req-seed");
     assert!(
         logs.iter()
             .any(|l| l["span"]["request_id"] == "req-seed"

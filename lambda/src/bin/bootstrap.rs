@@ -14,7 +14,9 @@ use eventlog::checkpoint_lambda::{
     BadConfig, Invocation, Named, bad_config_response, batch_response, finish,
 };
 use eventlog::env::env_var as env;
+use eventlog_checkpoint::commit::GroupStatus;
 use eventlog_checkpoint::progress::Silent;
+use eventlog_checkpoint::report::RunSummary;
 use eventlog_checkpoint::{RunInput, RunOptions, new_run_id, run};
 use eventlog_store::s3::{S3Config, S3Store, client};
 use eventlog_trigger::checkpoint::{Request, request};
@@ -86,6 +88,7 @@ async fn handle(
             });
         }
     };
+    write_report(&inv, &sink, &summary).await;
     match &named {
         Some(named) if batch => batch_response(named, &summary, now_ms as i64),
         // A direct notification fails the invocation when any object it
@@ -98,6 +101,30 @@ async fn handle(
             })
         }
         _ => finish(&inv, &summary, now_ms as i64),
+    }
+}
+
+/// With `REPORT_PREFIX`, the monthly report after a run that committed a
+/// group, so it is as fresh as the checkpoints. A report that cannot be
+/// written is logged; the run's answer does not change for it.
+async fn write_report(inv: &Invocation, sink: &S3Store, summary: &RunSummary) {
+    let Some(dest) = &inv.report_prefix else {
+        return;
+    };
+    let changed = summary
+        .groups
+        .iter()
+        .any(|g| matches!(g.status, GroupStatus::Committed));
+    if !changed {
+        return;
+    }
+    let Some(source) = inv.report_source() else {
+        tracing::warn!(template = %inv.template, "no report: the template is not <folder>/{{study}}/{{datatype}}/events.parquet");
+        return;
+    };
+    match eventlog_report::publish(sink, &source, dest, &eventlog_report::Filter::default()).await {
+        Ok(keys) => tracing::info!(files = keys.len(), prefix = %dest, "report written"),
+        Err(e) => tracing::warn!(error = %e, "report not written"),
     }
 }
 

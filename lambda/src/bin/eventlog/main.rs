@@ -1,6 +1,7 @@
 //! `eventlog`: validate event files by hand, build checkpoints, load xAPI.
 
 mod checkpoint;
+mod report;
 mod validate;
 mod xapi;
 mod xapi_check;
@@ -28,6 +29,9 @@ enum Command {
     /// Merge new event files into parquet checkpoints, exactly once per file
     /// version (exit 0 success, 1 partial, 2 failure or bad configuration).
     Checkpoint(checkpoint::Args),
+    /// The monthly report over the checkpoints: index.html (charts and
+    /// tables, self-contained) and the same tables as CSV files.
+    Report(report::Args),
     /// Load xAPI statements (JSONL) into ClickHouse.
     #[command(subcommand)]
     Xapi(xapi::Command),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
             eventlog::logging::init_cli();
             checkpoint::run_cmd(args)
         }
+        Command::Report(args) => report::run(args),
         Command::Xapi(cmd) => {
             eventlog::logging::init_cli();
             xapi::run(cmd)

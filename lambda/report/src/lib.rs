@@ -1,0 +1,198 @@
+//! The monthly report over the checkpoints: what the checkpoints exist for.
+//!
+//! read (every `{study}/{datatype}/events.parquet`, streamed batch by batch,
+//! ours or Polars-written) → aggregate ([`aggregate::Numbers`]) → tables
+//! ([`tables`], the CSV files) → page ([`page`], one self-contained HTML
+//! file with SVG charts, each beside its table).
+//!
+//! Month is the month of `visit_date`, as in the seed's query.
+
+pub mod aggregate;
+pub mod page;
+pub mod tables;
+
+use std::path::Path;
+
+use eventlog_formats::checkpoint::{Rows, normalize_batch};
+use eventlog_store::{ObjectStore, join_key};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+pub use aggregate::{Filter, Numbers};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{location}: {message}")]
+    Read { location: String, message: String },
+    #[error("{path}: {message}")]
+    Write { path: String, message: String },
+}
+
+/// What a report run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub checkpoints: usize,
+    pub rows: u64,
+    pub files: Vec<String>,
+}
+
+/// The checkpoint files under `prefix`: `{study}/{datatype}/events.parquet`.
+async fn checkpoint_keys<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+) -> Result<Vec<String>, ReportError> {
+    let root = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.trim_end_matches('/'))
+    };
+    let listed = store.list(&root).await.map_err(|e| ReportError::Read {
+        location: store.locate(&root),
+        message: e.to_string(),
+    })?;
+    let mut keys: Vec<String> = listed
+        .into_iter()
+        .map(|m| m.key)
+        .filter(|k| {
+            let rel = &k[root.len().min(k.len())..];
+            let parts: Vec<&str> = rel.split('/').collect();
+            parts.len() == 3 && parts[2] == "events.parquet" && !parts[0].starts_with('_')
+        })
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// Stream one local parquet file into `numbers`.
+fn read_file(
+    path: &Path,
+    location: &str,
+    numbers: &mut Numbers,
+    filter: &Filter,
+) -> Result<(), ReportError> {
+    let err = |message: String| ReportError::Read {
+        location: location.to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(e.to_string()))?
+        .with_batch_size(8192)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let canonical = normalize_batch(&batch, location).map_err(|e| err(e.to_string()))?;
+        numbers.add(&Rows::new(&canonical), filter);
+    }
+    Ok(())
+}
+
+/// Read every checkpoint under `prefix` of `store`.
+pub async fn read<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    filter: &Filter,
+) -> Result<(Numbers, usize), ReportError> {
+    let keys = checkpoint_keys(store, prefix).await?;
+    let mut numbers = Numbers::default();
+    let tmp = tempfile::tempdir().map_err(|e| ReportError::Read {
+        location: "a temporary directory".into(),
+        message: e.to_string(),
+    })?;
+    for key in &keys {
+        let location = store.locate(key);
+        // One object at a time, through a local file: the parquet reader
+        // streams it, so memory does not follow the file's size.
+        let local = tmp.path().join("checkpoint.parquet");
+        let got = store
+            .get_to_file(key, &local)
+            .await
+            .map_err(|e| ReportError::Read {
+                location: location.clone(),
+                message: e.to_string(),
+            })?;
+        if got.is_none() {
+            continue;
+        }
+        read_file(&local, &location, &mut numbers, filter)?;
+    }
+    Ok((numbers, keys.len()))
+}
+
+/// Read the checkpoints and write the report into `out` (created).
+pub async fn build<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    filter: &Filter,
+    out: &Path,
+) -> Result<Summary, ReportError> {
+    let (numbers, checkpoints) = read(store, prefix, filter).await?;
+    let files = write(&numbers, filter, &store.locate(prefix), out)?;
+    Ok(Summary {
+        checkpoints,
+        rows: numbers.rows,
+        files,
+    })
+}
+
+/// The CSV files and the page, from the numbers.
+pub fn write(
+    numbers: &Numbers,
+    filter: &Filter,
+    source: &str,
+    out: &Path,
+) -> Result<Vec<String>, ReportError> {
+    let werr = |path: &Path, e: std::io::Error| ReportError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(out).map_err(|e| werr(out, e))?;
+    let t = tables::Tables::from(numbers);
+    let mut written = Vec::new();
+    for (name, text) in t.csv_files() {
+        let p = out.join(name);
+        std::fs::write(&p, text).map_err(|e| werr(&p, e))?;
+        written.push(name.to_string());
+    }
+    let p = out.join("index.html");
+    std::fs::write(&p, page::html(&t, filter, source)).map_err(|e| werr(&p, e))?;
+    written.push("index.html".into());
+    Ok(written)
+}
+
+/// Build the report from the checkpoints under `source` of `store` and
+/// write its files under `dest` in the same store, replacing the previous
+/// report (each file under the version it was seen with, so two runs never
+/// interleave their writes silently). The keys written.
+pub async fn publish<S: ObjectStore>(
+    store: &S,
+    source: &str,
+    dest: &str,
+    filter: &Filter,
+) -> Result<Vec<String>, ReportError> {
+    let tmp = tempfile::tempdir().map_err(|e| ReportError::Write {
+        path: "a temporary directory".into(),
+        message: e.to_string(),
+    })?;
+    let summary = build(store, source, filter, tmp.path()).await?;
+    let mut keys = Vec::new();
+    for name in &summary.files {
+        let key = join_key(dest, name);
+        let werr = |e: eventlog_store::StoreError| ReportError::Write {
+            path: store.locate(&key),
+            message: e.to_string(),
+        };
+        let seen = store.head(&key).await.map_err(werr)?.map(|m| m.version);
+        let body = eventlog_store::Body::File(tmp.path().join(name));
+        store
+            .put(
+                &key,
+                body,
+                eventlog_store::Condition::expecting(seen.as_ref()),
+            )
+            .await
+            .map_err(werr)?;
+        keys.push(key);
+    }
+    Ok(keys)
+}

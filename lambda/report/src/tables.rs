@@ -1,0 +1,235 @@
+//! The report's tables, as rows of text cells: the CSV files and the tables
+//! beside the charts are the same cells, so every number on the page is in
+//! a CSV file.
+
+use crate::aggregate::Numbers;
+
+/// One table: a file name, a header and rows of cells.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub file: &'static str,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn csv(&self) -> String {
+        let mut out = self.header.join(",");
+        out.push('\n');
+        for r in &self.rows {
+            let cells: Vec<String> = r.iter().map(|c| csv_field(c)).collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Days with two decimals.
+pub fn days(d: f64) -> String {
+    format!("{d:.2}")
+}
+
+fn timestamp(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// Every table of the report.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub monthly: Table,
+    pub timing: Table,
+    pub latest: Table,
+    pub latest_by_center: Table,
+    pub totals: Table,
+}
+
+impl Tables {
+    pub fn from(n: &Numbers) -> Tables {
+        Tables {
+            monthly: monthly(n),
+            timing: timing(n),
+            latest: latest(n),
+            latest_by_center: latest_by_center(n),
+            totals: totals(n),
+        }
+    }
+
+    pub fn csv_files(&self) -> Vec<(&'static str, String)> {
+        [
+            &self.monthly,
+            &self.timing,
+            &self.latest,
+            &self.latest_by_center,
+            &self.totals,
+        ]
+        .iter()
+        .map(|t| (t.file, t.csv()))
+        .collect()
+    }
+}
+
+fn monthly(n: &Numbers) -> Table {
+    Table {
+        file: "monthly_by_center.csv",
+        header: vec![
+            "month",
+            "center_label",
+            "submitted",
+            "passed_qc",
+            "failed_qc",
+        ],
+        rows: n
+            .monthly
+            .iter()
+            .map(|((month, center), m)| {
+                vec![
+                    month.clone(),
+                    center.clone(),
+                    m.submitted.to_string(),
+                    m.passed_qc.to_string(),
+                    m.failed_qc.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn timing(n: &Numbers) -> Table {
+    Table {
+        file: "qc_timing.csv",
+        header: vec![
+            "center_label",
+            "events",
+            "mean_days",
+            "median_days",
+            "p90_days",
+        ],
+        rows: n
+            .timing()
+            .into_iter()
+            .map(|t| {
+                vec![
+                    t.center_label,
+                    t.events.to_string(),
+                    days(t.mean_days),
+                    days(t.median_days),
+                    days(t.p90_days),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn latest(n: &Numbers) -> Table {
+    Table {
+        file: "latest_per_visit.csv",
+        header: vec![
+            "ptid",
+            "visit_date",
+            "visit_number",
+            "center_label",
+            "study",
+            "datatype",
+            "module",
+            "action",
+            "timestamp",
+        ],
+        rows: n
+            .latest_sorted()
+            .into_iter()
+            .map(|((ptid, date, number), l)| {
+                vec![
+                    ptid.clone(),
+                    date.clone(),
+                    number.clone().unwrap_or_default(),
+                    l.center_label.clone(),
+                    l.study.clone(),
+                    l.datatype.clone(),
+                    l.module.clone().unwrap_or_default(),
+                    l.action.clone(),
+                    timestamp(l.timestamp),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn latest_by_center(n: &Numbers) -> Table {
+    Table {
+        file: "latest_by_center.csv",
+        header: vec![
+            "center_label",
+            "visits",
+            "latest_failed_qc",
+            "waiting_for_qc",
+        ],
+        rows: n
+            .latest_by_center()
+            .into_iter()
+            .map(|(c, l)| {
+                vec![
+                    c,
+                    l.visits.to_string(),
+                    l.failed_qc.to_string(),
+                    l.waiting_for_qc.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn totals(n: &Numbers) -> Table {
+    Table {
+        file: "totals_by_study_datatype.csv",
+        header: vec![
+            "study",
+            "datatype",
+            "events",
+            "submitted",
+            "passed_qc",
+            "failed_qc",
+            "deleted",
+        ],
+        rows: n
+            .totals
+            .iter()
+            .map(|((study, datatype), t)| {
+                vec![
+                    study.clone(),
+                    datatype.clone(),
+                    t.events.to_string(),
+                    t.submitted.to_string(),
+                    t.passed_qc.to_string(),
+                    t.failed_qc.to_string(),
+                    t.deleted.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let t = Table {
+            file: "x.csv",
+            header: vec!["a", "b"],
+            rows: vec![vec!["x,y".into(), "say \"hi\"".into()]],
+        };
+        assert_eq!(t.csv(), "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n");
+    }
+}
