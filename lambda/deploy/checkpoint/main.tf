@@ -66,6 +66,16 @@ data "aws_iam_policy_document" "this" {
     actions   = ["s3:GetObject", "s3:PutObject"]
     resources = ["arn:aws:s3:::${local.checkpoint_bucket}/${local.checkpoint_prefix}*"]
   }
+  # The monthly report (REPORT_PREFIX), when enabled: HEAD and replace its
+  # files under that prefix only.
+  dynamic "statement" {
+    for_each = var.report_prefix == "" ? [] : [1]
+    content {
+      sid       = "WriteReport"
+      actions   = ["s3:GetObject", "s3:PutObject"]
+      resources = ["arn:aws:s3:::${local.checkpoint_bucket}/${trim(var.report_prefix, "/")}/*"]
+    }
+  }
   statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -108,6 +118,7 @@ resource "aws_lambda_function" "this" {
       LOG_LEVEL               = var.log_level
       POWERTOOLS_SERVICE_NAME = local.service
       EVENTLOG_MAX_FILES      = tostring(var.max_files_per_run)
+      REPORT_PREFIX           = var.report_prefix
     }
   }
   logging_config {

@@ -42,6 +42,12 @@ variable "checkpoint_key_template" {
   default     = "checkpoints/{study}/{datatype}/events.parquet"
 }
 
+variable "report_prefix" {
+  description = "Where, in the checkpoint bucket, to write the monthly report (index.html and CSV files) after a run that committed something; empty: no report."
+  type        = string
+  default     = ""
+}
+
 variable "memory_mb" {
   type    = number
   default = 1024

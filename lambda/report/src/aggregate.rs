@@ -41,20 +41,73 @@ pub struct Totals {
     pub deleted: u64,
 }
 
+/// An interned label: centers, studies, datatypes, modules and actions
+/// repeat on every row, so a visit holds numbers, not strings (half a
+/// million visits would otherwise hold millions of small allocations).
+pub type Sym = u32;
+
+#[derive(Debug, Default)]
+pub struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, Sym>,
+}
+
+impl Names {
+    pub fn id(&mut self, s: &str) -> Sym {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.names.len() as Sym;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    pub fn get(&self, id: Sym) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
 /// A visit's latest event (ties at the same time go to the first of
 /// action, study, datatype in ascending order, so the choice is stable).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Latest {
-    pub center_label: String,
-    pub study: String,
-    pub datatype: String,
-    pub module: Option<String>,
-    pub action: String,
+    pub center_label: Sym,
+    pub study: Sym,
+    pub datatype: Sym,
+    /// `None`: no module.
+    pub module: Option<Sym>,
+    pub action: Sym,
     pub timestamp: i64,
 }
 
-/// A visit, as the seed's query identifies it.
-pub type Visit = (String, String, Option<String>);
+/// A visit, as the seed's query identifies it (ptid, visit date, visit
+/// number), packed into one string: see [`visit_key`] and [`visit_parts`].
+pub type Visit = Box<str>;
+
+const SEP: char = '\u{1f}';
+
+pub fn visit_key(ptid: &str, date: &str, number: Option<&str>) -> Visit {
+    let mut k = String::with_capacity(ptid.len() + date.len() + 8);
+    k.push_str(ptid);
+    k.push(SEP);
+    k.push_str(date);
+    k.push(SEP);
+    if let Some(n) = number {
+        k.push('=');
+        k.push_str(n);
+    }
+    k.into_boxed_str()
+}
+
+/// `(ptid, visit_date, visit_number)` of a key.
+pub fn visit_parts(key: &str) -> (&str, &str, Option<&str>) {
+    let mut it = key.splitn(3, SEP);
+    let ptid = it.next().unwrap_or("");
+    let date = it.next().unwrap_or("");
+    let number = it.next().and_then(|n| n.strip_prefix('='));
+    (ptid, date, number)
+}
 
 #[derive(Debug, Default)]
 pub struct Numbers {
@@ -63,6 +116,7 @@ pub struct Numbers {
     /// Days from visit date to each QC event, per center.
     pub qc_days: BTreeMap<String, Vec<f64>>,
     pub latest: HashMap<Visit, Latest>,
+    pub names: Names,
     pub totals: BTreeMap<(String, String), Totals>,
 }
 
@@ -126,21 +180,17 @@ impl Numbers {
                 .or_default()
                 .push(days);
         }
-        let visit = (
-            s(Col::Ptid).to_string(),
-            visit_date.to_string(),
-            rows.str(Col::VisitNumber, i).map(String::from),
-        );
+        let visit = visit_key(s(Col::Ptid), visit_date, rows.str(Col::VisitNumber, i));
         let candidate = Latest {
-            center_label: center.to_string(),
-            study: study.to_string(),
-            datatype: datatype.to_string(),
-            module: rows.str(Col::Module, i).map(String::from),
-            action: action.to_string(),
+            center_label: self.names.id(center),
+            study: self.names.id(study),
+            datatype: self.names.id(datatype),
+            module: rows.str(Col::Module, i).map(|m| self.names.id(m)),
+            action: self.names.id(action),
             timestamp: ts,
         };
         match self.latest.get_mut(&visit) {
-            Some(cur) if !later(&candidate, cur) => {}
+            Some(cur) if !later(&candidate, cur, &self.names) => {}
             Some(cur) => *cur = candidate,
             None => {
                 self.latest.insert(visit, candidate);
@@ -149,10 +199,15 @@ impl Numbers {
     }
 }
 
-fn later(a: &Latest, b: &Latest) -> bool {
-    a.timestamp > b.timestamp
-        || (a.timestamp == b.timestamp
-            && (&a.action, &a.study, &a.datatype) < (&b.action, &b.study, &b.datatype))
+fn later(a: &Latest, b: &Latest, names: &Names) -> bool {
+    let tie = |l: &Latest| {
+        (
+            names.get(l.action),
+            names.get(l.study),
+            names.get(l.datatype),
+        )
+    };
+    a.timestamp > b.timestamp || (a.timestamp == b.timestamp && tie(a) < tie(b))
 }
 
 /// The `q` quantile with linear interpolation between the closest ranks
@@ -205,9 +260,11 @@ impl Numbers {
     pub fn latest_by_center(&self) -> BTreeMap<String, LatestByCenter> {
         let mut out: BTreeMap<String, LatestByCenter> = BTreeMap::new();
         for l in self.latest.values() {
-            let c = out.entry(l.center_label.clone()).or_default();
+            let c = out
+                .entry(self.names.get(l.center_label).to_string())
+                .or_default();
             c.visits += 1;
-            match l.action.as_str() {
+            match self.names.get(l.action) {
                 "not-pass-qc" => c.failed_qc += 1,
                 "submit" => c.waiting_for_qc += 1,
                 _ => {}
@@ -219,7 +276,11 @@ impl Numbers {
     /// Visits with their latest event, by time (then visit).
     pub fn latest_sorted(&self) -> Vec<(&Visit, &Latest)> {
         let mut v: Vec<_> = self.latest.iter().collect();
-        v.sort_by(|a, b| a.1.timestamp.cmp(&b.1.timestamp).then_with(|| a.0.cmp(b.0)));
+        v.sort_by(|a, b| {
+            a.1.timestamp
+                .cmp(&b.1.timestamp)
+                .then_with(|| visit_parts(a.0).cmp(&visit_parts(b.0)))
+        });
         v
     }
 }
@@ -234,6 +295,18 @@ mod tests {
         assert_eq!(quantile(&v, 0.5), 2.5);
         assert!((quantile(&v, 0.9) - 3.7).abs() < 1e-12);
         assert_eq!(quantile(&[5.0], 0.9), 5.0);
+    }
+
+    #[test]
+    fn visit_keys_round_trip() {
+        for (p, d, n) in [
+            ("P1", "2025-01-01", Some("01")),
+            ("P1", "2025-01-01", Some("")),
+            ("P1", "2025-01-01", None),
+        ] {
+            assert_eq!(visit_parts(&visit_key(p, d, n)), (p, d, n));
+        }
+        assert_ne!(visit_key("P", "d", None), visit_key("P", "d", Some("")));
     }
 
     #[test]

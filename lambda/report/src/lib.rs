@@ -151,7 +151,7 @@ pub fn write(
     let mut written = Vec::new();
     for (name, text) in t.csv_files() {
         let p = out.join(name);
-        std::fs::write(&p, text).map_err(|e| werr(&p, e))?;
+        std::fs::write(&p, text.as_bytes()).map_err(|e| werr(&p, e))?;
         written.push(name.to_string());
     }
     let p = out.join("index.html");

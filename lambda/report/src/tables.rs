@@ -49,7 +49,9 @@ fn timestamp(micros: i64) -> String {
 pub struct Tables {
     pub monthly: Table,
     pub timing: Table,
-    pub latest: Table,
+    /// `latest_per_visit.csv`, as text: a row per visit is too many to keep
+    /// as cells (and the page shows it only by center).
+    pub latest_csv: String,
     pub latest_by_center: Table,
     pub totals: Table,
 }
@@ -59,23 +61,24 @@ impl Tables {
         Tables {
             monthly: monthly(n),
             timing: timing(n),
-            latest: latest(n),
+            latest_csv: latest_csv(n),
             latest_by_center: latest_by_center(n),
             totals: totals(n),
         }
     }
 
     pub fn csv_files(&self) -> Vec<(&'static str, String)> {
-        [
+        let mut files: Vec<(&'static str, String)> = [
             &self.monthly,
             &self.timing,
-            &self.latest,
             &self.latest_by_center,
             &self.totals,
         ]
         .iter()
         .map(|t| (t.file, t.csv()))
-        .collect()
+        .collect();
+        files.push((LATEST_FILE, self.latest_csv.clone()));
+        files
     }
 }
 
@@ -131,38 +134,32 @@ fn timing(n: &Numbers) -> Table {
     }
 }
 
-fn latest(n: &Numbers) -> Table {
-    Table {
-        file: "latest_per_visit.csv",
-        header: vec![
-            "ptid",
-            "visit_date",
-            "visit_number",
-            "center_label",
-            "study",
-            "datatype",
-            "module",
-            "action",
-            "timestamp",
-        ],
-        rows: n
-            .latest_sorted()
-            .into_iter()
-            .map(|((ptid, date, number), l)| {
-                vec![
-                    ptid.clone(),
-                    date.clone(),
-                    number.clone().unwrap_or_default(),
-                    l.center_label.clone(),
-                    l.study.clone(),
-                    l.datatype.clone(),
-                    l.module.clone().unwrap_or_default(),
-                    l.action.clone(),
-                    timestamp(l.timestamp),
-                ]
-            })
-            .collect(),
+const LATEST_FILE: &str = "latest_per_visit.csv";
+
+/// Every visit's latest event, by time, written straight to text.
+fn latest_csv(n: &Numbers) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "ptid,visit_date,visit_number,center_label,study,datatype,module,action,timestamp\n",
+    );
+    let name = |id| csv_field(n.names.get(id));
+    for (visit, l) in n.latest_sorted() {
+        let (ptid, date, number) = crate::aggregate::visit_parts(visit);
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            csv_field(ptid),
+            csv_field(date),
+            csv_field(number.unwrap_or_default()),
+            name(l.center_label),
+            name(l.study),
+            name(l.datatype),
+            l.module.map(name).unwrap_or_default(),
+            name(l.action),
+            timestamp(l.timestamp)
+        );
     }
+    out
 }
 
 fn latest_by_center(n: &Numbers) -> Table {
