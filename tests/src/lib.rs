@@ -114,3 +114,24 @@ pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
 }
+
+/// The Python with polars, duckdb, pyarrow, chdb and wasmtime that
+/// `scripts/setup.sh` installs; `EVENTLOG_PYTHON` overrides.
+pub fn python() -> String {
+    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.cache/eventlog/venv/bin/python")
+    })
+}
+
+/// Run a command that must succeed; its output.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -2,16 +2,10 @@
 
 use std::process::Command;
 
-use eventlog_tests::{bin, repo};
+use eventlog_tests::{bin, python, repo};
 
 /// The Python with polars, duckdb and pyarrow that `scripts/setup.sh`
 /// installs; `EVENTLOG_PYTHON` overrides.
-pub fn python() -> String {
-    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/eventlog/venv/bin/python")
-    })
-}
 
 #[test]
 fn polars_checkpoints_are_taken_over_and_duckdb_queries_work() {

@@ -4,20 +4,9 @@
 //! `import`, with reports byte-identical to the native ones.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use eventlog_tests::repo;
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use eventlog_tests::{repo, run_ok as run};
 
 /// `npm pack` of a built package into `dest`; the tarball's path.
 fn pack(pkg: &str, dest: &Path) -> PathBuf {

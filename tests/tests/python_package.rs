@@ -5,9 +5,9 @@
 //! console script's output and exit codes against `eventlog validate`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use eventlog_tests::{bin, repo, testdata};
+use eventlog_tests::{bin, repo, run_ok as run, testdata};
 
 /// The built wheel.
 fn wheel() -> PathBuf {
@@ -32,17 +32,6 @@ fn wheelhouse() -> PathBuf {
         )
     });
     PathBuf::from(tools).join("wheels")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// A fresh venv with the wheel installed (and nothing else but wasmtime).

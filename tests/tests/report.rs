@@ -5,14 +5,7 @@
 
 use std::process::Command;
 
-use eventlog_tests::{bin, repo};
-
-fn python() -> String {
-    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/eventlog/venv/bin/python")
-    })
-}
+use eventlog_tests::{bin, python, repo};
 
 #[test]
 fn the_report_equals_duckdb_and_reads_in_chromium() {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use eventlog_tests::{repo, testdata};
+use eventlog_tests::{python, repo, testdata};
 
 fn built(rel: &str) -> PathBuf {
     let p = repo().join(rel);
@@ -15,15 +15,6 @@ fn built(rel: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-fn python() -> String {
-    std::env::var("EVENTLOG_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/eventlog/venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    })
 }
 
 #[test]

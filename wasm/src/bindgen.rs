@@ -107,10 +107,19 @@ pub fn validate_batch(
     #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")]
     names: Option<Array>,
 ) -> Result<String, JsError> {
+    batch(&inputs, names.as_ref(), crate::report_json)
+}
+
+/// One line per input, each `report(input, name)`.
+fn batch(
+    inputs: &Array,
+    names: Option<&Array>,
+    report: fn(&[u8], Option<&str>) -> String,
+) -> Result<String, JsError> {
     let mut out = String::new();
     for (i, input) in inputs.iter().enumerate() {
-        let name = names.as_ref().and_then(|n| n.get(i as u32).as_string());
-        out.push_str(&crate::report_json(&bytes_of(&input)?, name.as_deref()));
+        let name = names.and_then(|n| n.get(i as u32).as_string());
+        out.push_str(&report(&bytes_of(&input)?, name.as_deref()));
         out.push('\n');
     }
     Ok(out)
@@ -127,16 +136,7 @@ pub fn validate_batch_plain(
     #[wasm_bindgen(unchecked_param_type = "Array<string | null | undefined> | undefined")]
     names: Option<Array>,
 ) -> Result<String, JsError> {
-    let mut out = String::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let name = names.as_ref().and_then(|n| n.get(i as u32).as_string());
-        out.push_str(&crate::report_plain_json(
-            &bytes_of(&input)?,
-            name.as_deref(),
-        ));
-        out.push('\n');
-    }
-    Ok(out)
+    batch(&inputs, names.as_ref(), crate::report_plain_json)
 }
 
 /// One problem (`field`, `code`, `message`, as in a report) in plain words

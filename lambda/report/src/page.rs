@@ -164,6 +164,24 @@ fn section(id: &str, title: &str, reading: &str, svg: &str, table: &str) -> Stri
     )
 }
 
+/// A section whose chart is grouped bars over `labels`.
+fn bar_section(
+    id: &str,
+    title: &str,
+    reading: &str,
+    chart: (&[String], &[(&str, Vec<f64>)]),
+    table: &Table,
+    rows: &[Vec<String>],
+) -> String {
+    section(
+        id,
+        title,
+        reading,
+        &bars(chart.0, chart.1),
+        &table_html(table, rows),
+    )
+}
+
 fn num(c: &str) -> f64 {
     c.parse().unwrap_or(0.0)
 }
@@ -189,12 +207,13 @@ fn monthly_section(t: &Tables) -> String {
         ),
         None => "No events in the chosen months.".into(),
     };
-    section(
+    bar_section(
         "monthly",
         "Events by visit month and center",
         &reading,
-        &bars(&labels, &series),
-        &table_html(&t.monthly, &t.monthly.rows),
+        (&labels, &series),
+        &t.monthly,
+        &t.monthly.rows,
     )
 }
 
@@ -277,12 +296,13 @@ fn timing_section(t: &Tables) -> String {
         ),
         None => "No QC events in the chosen months.".into(),
     };
-    section(
+    bar_section(
         "timing",
         "QC timing per center",
         &reading,
-        &bars(&labels, &series),
-        &table_html(&t.timing, &t.timing.rows),
+        (&labels, &series),
+        &t.timing,
+        &t.timing.rows,
     )
 }
 
@@ -299,14 +319,15 @@ fn latest_section(t: &Tables) -> String {
     let failed: f64 = rows.iter().map(|r| num(&r[2])).sum();
     let waiting: f64 = rows.iter().map(|r| num(&r[3])).sum();
     let visits: f64 = rows.iter().map(|r| num(&r[1])).sum();
-    section(
+    bar_section(
         "latest",
         "Visits by their latest event",
         &format!(
             "Of {visits} visits, {failed} end in a failed QC and {waiting} are waiting for QC (latest event a submission), by center. Every visit's latest event is in latest_per_visit.csv."
         ),
-        &bars(&labels, &series),
-        &table_html(&t.latest_by_center, rows),
+        (&labels, &series),
+        &t.latest_by_center,
+        rows,
     )
 }
 
@@ -315,15 +336,16 @@ fn totals_section(t: &Tables) -> String {
     let labels: Vec<String> = rows.iter().map(|r| format!("{}/{}", r[0], r[1])).collect();
     let series = vec![("events", rows.iter().map(|r| num(&r[2])).collect())];
     let total: f64 = rows.iter().map(|r| num(&r[2])).sum();
-    section(
+    bar_section(
         "totals",
         "Per study and datatype",
         &format!(
             "{total} events in {} study and datatype groups.",
             rows.len()
         ),
-        &bars(&labels, &series),
-        &table_html(&t.totals, rows),
+        (&labels, &series),
+        &t.totals,
+        rows,
     )
 }
 

@@ -153,36 +153,27 @@ class _Module:
         self._free(self._store, ptr, length)
         return data.decode()
 
-    def call(self, fn: str, data: bytes, name: Optional[str]) -> str:
+    def _invoke(self, export: Any, data: bytes, name: Optional[str], *extra: int) -> str:
         from wasmtime import Trap
 
         with self._lock:
             try:
                 ptr, n = self._put(data)
                 nptr, nn = self._put(name.encode() if name else b"")
-                out = self._take(self._fns[fn](self._store, ptr, n, nptr, nn))
+                out = self._take(export(self._store, ptr, n, nptr, nn, *extra))
                 self._free(self._store, ptr, n)
                 self._free(self._store, nptr, nn)
                 return out
             except Trap:
                 self._instantiate()
                 raise
+
+    def call(self, fn: str, data: bytes, name: Optional[str]) -> str:
+        return self._invoke(self._fns[fn], data, name)
 
     def text(self, data: bytes, name: Optional[str], color: bool) -> str:
         """The text `eventlog validate` prints for one file."""
-        from wasmtime import Trap
-
-        with self._lock:
-            try:
-                ptr, n = self._put(data)
-                nptr, nn = self._put(name.encode() if name else b"")
-                out = self._take(self._text(self._store, ptr, n, nptr, nn, int(color)))
-                self._free(self._store, ptr, n)
-                self._free(self._store, nptr, nn)
-                return out
-            except Trap:
-                self._instantiate()
-                raise
+        return self._invoke(self._text, data, name, int(color))
 
     def version(self) -> str:
         with self._lock:
