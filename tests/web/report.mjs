@@ -97,6 +97,12 @@ try {
     check(rows > 0, `${label}: the tables have rows`);
     check(facts.scrollWidth <= width, `${label}: nothing wider than the screen (${facts.scrollWidth} px)`);
     await page.screenshot({ path: path.join(artifacts, `report-${label}.png`), fullPage: true });
+    // Printed, every row of every table is on paper (no scrolling box).
+    await page.emulateMedia({ media: "print" });
+    const clipped = await page.evaluate(() =>
+      [...document.querySelectorAll(".table")].filter((d) => d.scrollHeight > d.clientHeight + 1).length);
+    check(clipped === 0, `${label}: printed, ${clipped} tables are cut off`);
+    await page.emulateMedia({ media: "screen" });
     summary[label] = { rows, scroll_width: facts.scrollWidth };
     await context.close();
   }
