@@ -954,3 +954,37 @@ pub fn keys_from_a_file(make: Make) {
     let (_, want) = expected();
     assert_rows(b.as_ref(), &want);
 }
+
+/// `eventlog report` over the checkpoints the golden run wrote, from this
+/// backend (a directory or `s3://…`): every checkpoint row is counted once,
+/// per study and datatype as the groups hold them.
+pub fn report_over_the_checkpoints(make: Make) {
+    let b = make();
+    b.put_tree(&golden_files());
+    let (out, _) = b.run(&[]);
+    assert_eq!(code(&out), Some(1), "[{}] {}", b.name(), stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let report = std::process::Command::new(crate::bin("eventlog"))
+        .args(["report", "--checkpoints", &b.checkpoints_arg(), "--out"])
+        .arg(dir.path())
+        .envs(b.env())
+        .output()
+        .unwrap();
+    assert_eq!(code(&report), Some(0), "[{}] {}", b.name(), stderr(&report));
+    let (_, want) = expected();
+    let totals = std::fs::read_to_string(dir.path().join("totals_by_study_datatype.csv")).unwrap();
+    let mut got = BTreeMap::new();
+    for line in totals.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        got.insert(
+            format!("{}/{}", cells[0], cells[1]),
+            cells[2].parse::<usize>().unwrap(),
+        );
+    }
+    let want: BTreeMap<String, usize> = want
+        .iter()
+        .map(|(g, rows)| (g.clone(), rows.len()))
+        .collect();
+    assert_eq!(got, want, "[{}] {totals}", b.name());
+    assert!(dir.path().join("index.html").exists());
+}

@@ -125,3 +125,8 @@ fn json_and_quiet_exclude_each_other() {
     assert!(err.contains("--json") && err.contains("--quiet"), "{err}");
     assert!(!b.checkpoints().exists(), "nothing ran");
 }
+
+#[test]
+fn report_over_the_checkpoints() {
+    sc::report_over_the_checkpoints(&local);
+}

@@ -328,3 +328,8 @@ fn the_size_limit_holds_without_content_length() {
         assert_eq!(small.bytes, b"{}");
     });
 }
+
+#[test]
+fn report_over_the_checkpoints() {
+    sc::report_over_the_checkpoints(&s3);
+}
