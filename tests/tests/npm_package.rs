@@ -45,6 +45,20 @@ fn scratch(tarball: &Path, dir: &Path) {
         .current_dir(dir));
 }
 
+/// The package built in `target/wasm/<pkg>`, packed and installed into a
+/// scratch project under `dir`: the project and the installed package's
+/// folder and `package.json`.
+fn install(pkg: &str, name: &str, dir: &Path) -> (PathBuf, PathBuf, serde_json::Value) {
+    let tarball = pack(pkg, dir);
+    let project = dir.join("project");
+    std::fs::create_dir(&project).unwrap();
+    scratch(&tarball, &project);
+    let installed = project.join("node_modules").join(name);
+    let meta =
+        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
+    (project, installed, meta)
+}
+
 /// Reports of the first cases, natively, and the corpus file for the JS side.
 fn corpus(dir: &Path) -> (PathBuf, String) {
     let cases: Vec<_> = eventlog_tests::cases::all().into_iter().take(400).collect();
@@ -87,13 +101,7 @@ process.stdout.write(out.join("\n") + "\n");
 #[test]
 fn the_node_package_installs_and_works_from_require_and_import() {
     let dir = tempfile::tempdir().unwrap();
-    let tarball = pack("pkg-node", dir.path());
-    let project = dir.path().join("project");
-    std::fs::create_dir(&project).unwrap();
-    scratch(&tarball, &project);
-    let installed = project.join("node_modules/eventlog-validator");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
+    let (project, installed, meta) = install("pkg-node", "eventlog-validator", dir.path());
     assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(meta["license"], "MIT OR Apache-2.0");
     assert!(installed.join(meta["types"].as_str().unwrap()).exists());
@@ -115,13 +123,7 @@ fn the_node_package_installs_and_works_from_require_and_import() {
 #[test]
 fn the_web_package_installs_and_works_from_import() {
     let dir = tempfile::tempdir().unwrap();
-    let tarball = pack("pkg-web", dir.path());
-    let project = dir.path().join("project");
-    std::fs::create_dir(&project).unwrap();
-    scratch(&tarball, &project);
-    let installed = project.join("node_modules/eventlog-validator-web");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
+    let (project, installed, meta) = install("pkg-web", "eventlog-validator-web", dir.path());
     assert_eq!(meta["type"], "module");
     assert_eq!(meta["version"], env!("CARGO_PKG_VERSION"));
     assert!(installed.join("README.md").exists());

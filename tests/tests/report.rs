@@ -5,41 +5,29 @@
 
 use std::process::Command;
 
-use eventlog_tests::{bin, python, repo};
+use eventlog_tests::{bin, python, repo, run_ok};
 
 #[test]
 fn the_report_equals_duckdb_and_reads_in_chromium() {
     let work = tempfile::tempdir().unwrap();
-    let out = Command::new(python())
-        .arg(repo().join("tests/python/report.py"))
-        .arg(bin("eventlog"))
-        .arg(work.path())
-        .output()
-        .expect("python");
-    assert!(
-        out.status.success(),
-        "report.py failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new(python())
+            .arg(repo().join("tests/python/report.py"))
+            .arg(bin("eventlog"))
+            .arg(work.path()),
     );
     let checked: serde_json::Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
     assert!(checked["events"].as_u64().unwrap() > 700, "{checked}");
 
     let artifacts = repo().join("target/test-artifacts");
-    let page = Command::new("node")
-        .arg(repo().join("tests/web/report.mjs"))
-        .arg("--report")
-        .arg(work.path().join("report"))
-        .arg("--artifacts")
-        .arg(&artifacts)
-        .current_dir(repo().join("tests/web"))
-        .output()
-        .expect("node");
-    assert!(
-        page.status.success(),
-        "report.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&page.stdout),
-        String::from_utf8_lossy(&page.stderr)
+    let page = run_ok(
+        Command::new("node")
+            .arg(repo().join("tests/web/report.mjs"))
+            .arg("--report")
+            .arg(work.path().join("report"))
+            .arg("--artifacts")
+            .arg(&artifacts)
+            .current_dir(repo().join("tests/web")),
     );
     let seen: serde_json::Value = serde_json::from_slice(page.stdout.trim_ascii()).unwrap();
     assert!(seen["390"]["rows"].as_u64().unwrap() > 50, "{seen}");

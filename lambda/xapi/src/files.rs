@@ -26,6 +26,14 @@ impl XapiFile {
         }
     }
 
+    /// Whether the loader reads it: statements are in `.jsonl` files only.
+    pub fn is_jsonl(&self) -> bool {
+        match self {
+            XapiFile::Local(p) => p.to_string_lossy().ends_with(".jsonl"),
+            XapiFile::S3 { key, .. } => key.ends_with(".jsonl"),
+        }
+    }
+
     /// `s3://bucket/key`, or else a local path.
     pub fn parse(s: &str) -> XapiFile {
         match s.strip_prefix("s3://").and_then(|r| r.split_once('/')) {

@@ -100,7 +100,7 @@ pub async fn load(
     };
     for (i, file) in files.iter().enumerate() {
         let name = file.name();
-        if !name.ends_with(".jsonl") {
+        if !file.is_jsonl() {
             run.report.skipped_files.push(FileProblem {
                 file: name,
                 reason: String::from("not a .jsonl file"),
@@ -348,9 +348,7 @@ impl Load<'_, '_> {
             None => None,
         };
         let current = ahead.unwrap_or_else(|| self.spawn_open(i));
-        if let Some(n) =
-            (i + 1..self.files.len()).find(|n| self.files[*n].name().ends_with(".jsonl"))
-        {
+        if let Some(n) = (i + 1..self.files.len()).find(|n| self.files[*n].is_jsonl()) {
             self.next = Some((n, self.spawn_open(n)));
         }
         match current.await {

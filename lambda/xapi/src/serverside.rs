@@ -158,7 +158,7 @@ fn chunks<'f>(
     let mut by_bucket: BTreeMap<&str, Vec<&XapiFile>> = BTreeMap::new();
     for f in files {
         match f {
-            XapiFile::S3 { bucket, key, .. } if key.ends_with(".jsonl") => {
+            XapiFile::S3 { bucket, key, .. } if f.is_jsonl() => {
                 if !glob_safe(key) {
                     return Err(refused(
                         f.name(),
