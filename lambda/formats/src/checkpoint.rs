@@ -267,6 +267,40 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Vec<RecordBatch>, Checkpoi
     .unwrap_or_else(|_| Err(unreadable("the parquet reader failed on this file".into())))
 }
 
+/// Stream a checkpoint file from disk as canonical batches of up to
+/// `batch_size` rows, handing each to `each`. Damage is a
+/// [`CheckpointError`] naming `location`, never a panic: the parquet crate
+/// asserts on some corrupt pages (a division by zero in a dictionary page,
+/// found by fuzzing), so the read runs under `catch_unwind`. Batches
+/// handed out before the damage was met stay handed out.
+pub fn stream_file(
+    path: &std::path::Path,
+    location: &str,
+    batch_size: usize,
+    mut each: impl FnMut(&RecordBatch),
+) -> Result<(), CheckpointError> {
+    let unreadable = |message: String| CheckpointError::Unreadable {
+        location: location.to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| unreadable(e.to_string()))?
+            .with_batch_size(batch_size)
+            .build()
+            .map_err(|e| unreadable(e.to_string()))?;
+        for b in reader {
+            each(&normalize_batch(
+                &b.map_err(|e| unreadable(e.to_string()))?,
+                location,
+            )?);
+        }
+        Ok(())
+    }))
+    .unwrap_or_else(|_| Err(unreadable("the parquet reader failed on this file".into())))
+}
+
 /// Typed access to the columns of a canonical batch.
 pub struct Rows<'a> {
     strings: [&'a LargeStringArray; 13],

@@ -13,9 +13,8 @@ pub mod tables;
 
 use std::path::Path;
 
-use eventlog_formats::checkpoint::{Rows, normalize_batch};
+use eventlog_formats::checkpoint::{Rows, stream_file};
 use eventlog_store::{ObjectStore, join_key};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub use aggregate::{Filter, Numbers};
 
@@ -25,6 +24,9 @@ pub enum ReportError {
     Read { location: String, message: String },
     #[error("{path}: {message}")]
     Write { path: String, message: String },
+    /// A checkpoint file that cannot be read (it names itself).
+    #[error(transparent)]
+    Checkpoint(#[from] eventlog_formats::checkpoint::CheckpointError),
 }
 
 /// What a report run did.
@@ -62,28 +64,18 @@ async fn checkpoint_keys<S: ObjectStore>(
     Ok(keys)
 }
 
-/// Stream one local parquet file into `numbers`.
+/// Stream one local parquet file into `numbers`. A damaged file is an
+/// error naming it (never a panic); the report is then not written, since
+/// its numbers would be partial.
 fn read_file(
     path: &Path,
     location: &str,
     numbers: &mut Numbers,
     filter: &Filter,
 ) -> Result<(), ReportError> {
-    let err = |message: String| ReportError::Read {
-        location: location.to_string(),
-        message,
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| err(e.to_string()))?
-        .with_batch_size(8192)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| err(e.to_string()))?;
-        let canonical = normalize_batch(&batch, location).map_err(|e| err(e.to_string()))?;
-        numbers.add(&Rows::new(&canonical), filter);
-    }
+    stream_file(path, location, 8192, |batch| {
+        numbers.add(&Rows::new(batch), filter)
+    })?;
     Ok(())
 }
 
