@@ -42,7 +42,7 @@ pub fn all() -> Vec<(Vec<u8>, Option<String>)> {
             let Some(Value::Str(s)) = o.get("input_text") else {
                 panic!("no input_text")
             };
-            out.push((s.text.clone().into_bytes(), None));
+            out.push((s.as_str().as_bytes().to_vec(), None));
         }
     }
     let golden = testdata("visit-events/golden/files");

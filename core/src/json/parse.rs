@@ -4,6 +4,7 @@
 //! 4300-digit conversion limit. It never recurses, so nesting depth cannot
 //! overflow the stack; a depth limit stands in for Python's RecursionError.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -64,8 +65,10 @@ impl std::error::Error for JsonError {}
 
 /// Decode a whole document from raw file bytes, exactly as the reference
 /// consumer's `json.loads(body_bytes)` would accept or reject it.
-pub fn decode(bytes: &[u8]) -> Result<Value, JsonError> {
-    let text = text::decode(bytes).map_err(|e| JsonError {
+/// Strings without escapes borrow from `bytes` when they are UTF-8; text
+/// decoded from another encoding is owned.
+pub fn decode(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
+    let Text { text, surrogates } = text::decode(bytes).map_err(|e| JsonError {
         kind: JsonErrorKind::Encoding,
         message: e.reason,
         line: 0,
@@ -73,34 +76,46 @@ pub fn decode(bytes: &[u8]) -> Result<Value, JsonError> {
         char_index: 0,
         encoding: Some((e.encoding, e.byte_offset)),
     })?;
-    Parser::new(&text).document()
+    match text {
+        Cow::Borrowed(src) => Parser::new(src, &surrogates).document(),
+        Cow::Owned(src) => Parser::new(&src, &surrogates)
+            .document()
+            .map(Value::into_owned),
+    }
 }
 
 /// What follows a finished value.
-enum Next {
+enum Next<'a> {
     Value,
-    Done(Value),
+    Done(Value<'a>),
 }
 
-enum Frame {
-    Array(Vec<Value>),
-    Object(Object, Option<Str>),
+/// An open container: where its members start on the parser's scratch
+/// stacks. Members wait there and move into a vector of their exact size
+/// when the container closes, instead of growing one vector per container.
+enum Frame<'a> {
+    Array(usize),
+    Object(usize, Option<Str<'a>>),
 }
 
-struct Parser<'t> {
-    src: &'t str,
-    bytes: &'t [u8],
-    surrogates: &'t [usize],
+struct Parser<'a, 's> {
+    src: &'a str,
+    bytes: &'a [u8],
+    surrogates: &'s [usize],
     pos: usize,
+    items: Vec<Value<'a>>,
+    entries: Vec<(Str<'a>, Value<'a>)>,
 }
 
-impl<'t> Parser<'t> {
-    fn new(text: &'t Text<'t>) -> Self {
+impl<'a, 's> Parser<'a, 's> {
+    fn new(src: &'a str, surrogates: &'s [usize]) -> Self {
         Parser {
-            src: &text.text,
-            bytes: text.text.as_bytes(),
-            surrogates: &text.surrogates,
+            src,
+            bytes: src.as_bytes(),
+            surrogates,
             pos: 0,
+            items: Vec::new(),
+            entries: Vec::new(),
         }
     }
 
@@ -138,9 +153,9 @@ impl<'t> Parser<'t> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn document(mut self) -> Result<Value, JsonError> {
+    fn document(mut self) -> Result<Value<'a>, JsonError> {
         self.skip_ws();
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut stack: Vec<Frame<'a>> = Vec::new();
         loop {
             // Parse one value, or open a container and go round again.
             let Some(value) = self.start_value(&mut stack)? else {
@@ -154,10 +169,10 @@ impl<'t> Parser<'t> {
 
     /// A scalar or an empty container; `None` when a container was opened
     /// (its first member comes next).
-    fn start_value(&mut self, stack: &mut Vec<Frame>) -> Result<Option<Value>, JsonError> {
+    fn start_value(&mut self, stack: &mut Vec<Frame<'a>>) -> Result<Option<Value<'a>>, JsonError> {
         match self.peek() {
             Some(b'{') => {
-                self.open(stack, Frame::Object(Object::new(), None))?;
+                self.open(stack, Frame::Object(self.entries.len(), None))?;
                 self.skip_ws();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
@@ -171,7 +186,7 @@ impl<'t> Parser<'t> {
                 Ok(None)
             }
             Some(b'[') => {
-                self.open(stack, Frame::Array(Vec::new()))?;
+                self.open(stack, Frame::Array(self.items.len()))?;
                 self.skip_ws();
                 if self.peek() == Some(b']') {
                     self.pos += 1;
@@ -189,9 +204,9 @@ impl<'t> Parser<'t> {
     /// the document at its end.
     fn finish_value(
         &mut self,
-        stack: &mut Vec<Frame>,
-        mut value: Value,
-    ) -> Result<Next, JsonError> {
+        stack: &mut Vec<Frame<'a>>,
+        mut value: Value<'a>,
+    ) -> Result<Next<'a>, JsonError> {
         loop {
             let closing = match stack.last_mut() {
                 None => {
@@ -201,13 +216,13 @@ impl<'t> Parser<'t> {
                     }
                     return Ok(Next::Done(value));
                 }
-                Some(Frame::Array(items)) => {
-                    items.push(value);
+                Some(Frame::Array(_)) => {
+                    self.items.push(value);
                     b']'
                 }
-                Some(Frame::Object(obj, pending)) => {
+                Some(Frame::Object(_, pending)) => {
                     if let Some(key) = pending.take() {
-                        obj.push(key, value);
+                        self.entries.push((key, value));
                     }
                     b'}'
                 }
@@ -228,8 +243,12 @@ impl<'t> Parser<'t> {
                 Some(c) if c == closing => {
                     self.pos += 1;
                     value = match stack.pop() {
-                        Some(Frame::Array(items)) => Value::Array(items),
-                        Some(Frame::Object(o, _)) => Value::Object(o),
+                        Some(Frame::Array(start)) => {
+                            Value::Array(self.items.drain(start..).collect())
+                        }
+                        Some(Frame::Object(start, _)) => Value::Object(Object::from_entries(
+                            self.entries.drain(start..).collect(),
+                        )),
                         None => return Err(self.syntax(INTERNAL)),
                     };
                 }
@@ -238,7 +257,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn open(&mut self, stack: &mut Vec<Frame>, frame: Frame) -> Result<(), JsonError> {
+    fn open(&mut self, stack: &mut Vec<Frame<'a>>, frame: Frame<'a>) -> Result<(), JsonError> {
         if stack.len() >= MAX_DEPTH {
             return Err(self.err_at(
                 JsonErrorKind::TooDeep,
@@ -252,7 +271,7 @@ impl<'t> Parser<'t> {
     }
 
     /// `"key" ws ':' ws`, leaving the cursor on the value.
-    fn object_key(&mut self) -> Result<Str, JsonError> {
+    fn object_key(&mut self) -> Result<Str<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("Expecting property name enclosed in double quotes"));
         }
@@ -266,7 +285,7 @@ impl<'t> Parser<'t> {
         Ok(key)
     }
 
-    fn scalar(&mut self) -> Result<Value, JsonError> {
+    fn scalar(&mut self) -> Result<Value<'a>, JsonError> {
         let rest = &self.bytes[self.pos..];
         let literal = |word: &[u8]| rest.starts_with(word);
         let v = match self.peek() {
@@ -284,7 +303,7 @@ impl<'t> Parser<'t> {
         Ok(v.0)
     }
 
-    fn number(&mut self) -> Result<Value, JsonError> {
+    fn number(&mut self) -> Result<Value<'a>, JsonError> {
         let start = self.pos;
         let b = self.bytes;
         let mut i = self.pos;
@@ -350,7 +369,7 @@ impl<'t> Parser<'t> {
     }
 
     /// A string starting at the opening quote.
-    fn string(&mut self) -> Result<Str, JsonError> {
+    fn string(&mut self) -> Result<Str<'a>, JsonError> {
         let open = self.pos;
         self.pos += 1;
         let b = self.bytes;
@@ -371,9 +390,9 @@ impl<'t> Parser<'t> {
                     let text = match out.take() {
                         Some(mut s) => {
                             s.push_str(raw);
-                            s
+                            Cow::Owned(s)
                         }
-                        None => String::from(raw),
+                        None => Cow::Borrowed(raw),
                     };
                     if self.has_surrogate_between(open, self.pos) {
                         unpaired = true;
@@ -394,7 +413,16 @@ impl<'t> Parser<'t> {
                 0x00..=0x1F => {
                     return Err(self.syntax("Invalid control character at"));
                 }
-                _ => self.pos += 1,
+                _ => {
+                    // Skip the plain run in one go; most strings are one.
+                    self.pos += 1;
+                    while b
+                        .get(self.pos)
+                        .is_some_and(|&c| !STRING_STOP[usize::from(c)])
+                    {
+                        self.pos += 1;
+                    }
+                }
             }
         }
     }
@@ -476,6 +504,20 @@ impl<'t> Parser<'t> {
     }
 }
 
+/// Bytes that end a plain run inside a string: the quote, the backslash
+/// and the control characters.
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// The stack discipline pairs every pop with the frame kind just matched;
 /// this message would only appear through a bug in the parser itself, and
 /// is an error rather than a panic so that no input can abort a run.
@@ -485,7 +527,7 @@ const INTERNAL: &str = "Internal parser error";
 mod tests {
     use super::*;
 
-    fn ok(s: &str) -> Value {
+    fn ok(s: &str) -> Value<'_> {
         decode(s.as_bytes()).unwrap()
     }
     fn err(s: &str) -> JsonError {

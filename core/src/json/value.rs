@@ -3,20 +3,23 @@
 //! may carry unpaired surrogates, and objects whose duplicate keys resolve
 //! last-wins.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// A decoded JSON value.
+/// A decoded JSON value. Strings without escapes borrow from the input
+/// (`'a`): a document's keys and values are mostly such spans, and
+/// allocating each one was a quarter of the validator's time.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Int(Int),
     /// Any number with a fraction or exponent, and `NaN` / `Infinity`.
     Float(f64),
-    Str(Str),
-    Array(Vec<Value>),
-    Object(Object),
+    Str(Str<'a>),
+    Array(Vec<Value<'a>>),
+    Object(Object<'a>),
 }
 
 /// An integer literal. Python integers have no size limit; the ones that do
@@ -30,36 +33,58 @@ pub enum Int {
 /// A JSON string. `unpaired_surrogate` is set when the text held a lone
 /// UTF-16 surrogate, which is replaced by U+FFFD in `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Str {
-    pub text: String,
+pub struct Str<'a> {
+    pub text: Cow<'a, str>,
     pub unpaired_surrogate: bool,
 }
 
-impl Str {
+impl Str<'_> {
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    pub fn into_owned(self) -> Str<'static> {
+        Str {
+            text: Cow::Owned(self.text.into_owned()),
+            unpaired_surrogate: self.unpaired_surrogate,
+        }
     }
 }
 
 /// A JSON object in document order. Duplicate keys are all kept; lookups see
 /// the last one, which is what a Python `dict` built by `json.loads` holds.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object {
-    entries: Vec<(Str, Value)>,
+pub struct Object<'a> {
+    entries: Vec<(Str<'a>, Value<'a>)>,
 }
 
-impl Object {
+impl<'a> Object<'a> {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub(crate) fn push(&mut self, key: Str, value: Value) {
+    pub(crate) fn from_entries(entries: Vec<(Str<'a>, Value<'a>)>) -> Self {
+        Object { entries }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn push(&mut self, key: Str<'a>, value: Value<'a>) {
         self.entries.push((key, value));
+    }
+
+    pub fn into_owned(self) -> Object<'static> {
+        Object {
+            entries: self
+                .entries
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
     }
 
     /// The value of the first occurrence of `key` (how ClickHouse's JSON
     /// functions read duplicates).
-    pub fn get_first(&self, key: &str) -> Option<&Value> {
+    pub fn get_first(&self, key: &str) -> Option<&Value<'a>> {
         self.entries
             .iter()
             .find(|(k, _)| !k.unpaired_surrogate && k.text == key)
@@ -67,12 +92,12 @@ impl Object {
     }
 
     /// Every entry in document order, duplicates included.
-    pub fn entries(&self) -> impl Iterator<Item = (&Str, &Value)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&Str<'a>, &Value<'a>)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The value of the last occurrence of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         self.entries
             .iter()
             .rev()
@@ -82,7 +107,7 @@ impl Object {
 
     /// Each distinct key once, in the position of its first occurrence (as a
     /// Python dict orders them).
-    pub fn keys(&self) -> Vec<&Str> {
+    pub fn keys(&self) -> Vec<&Str<'a>> {
         // An event has a dozen keys: comparing with the ones before costs
         // less than building a set, which showed in the validator's profile.
         if self.entries.len() <= 32 {
@@ -97,7 +122,7 @@ impl Object {
         let mut seen = alloc::collections::BTreeSet::new();
         self.entries
             .iter()
-            .filter(|(k, _)| seen.insert((k.text.as_str(), k.unpaired_surrogate)))
+            .filter(|(k, _)| seen.insert((k.as_str(), k.unpaired_surrogate)))
             .map(|(k, _)| k)
             .collect()
     }
@@ -111,7 +136,20 @@ impl Object {
     }
 }
 
-impl Value {
+impl Value<'_> {
+    /// The same value owning all its text, for keeping it past its input.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Int(i),
+            Value::Float(f) => Value::Float(f),
+            Value::Str(s) => Value::Str(s.into_owned()),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+            Value::Object(o) => Value::Object(o.into_owned()),
+        }
+    }
+
     /// A short name of the JSON type, for messages.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -131,9 +169,9 @@ mod tests {
     use super::*;
     use alloc::format;
 
-    fn key(t: &str) -> Str {
+    fn key(t: &str) -> Str<'static> {
         Str {
-            text: t.into(),
+            text: Cow::Owned(t.into()),
             unpaired_surrogate: false,
         }
     }

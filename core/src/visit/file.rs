@@ -31,9 +31,9 @@ pub fn check_file(name: Option<&str>, bytes: &[u8]) -> FileReport {
     let validation = validate(bytes);
     let name_findings = name
         .filter(|n| key::basename(n).starts_with("log-"))
-        .map(|n| key::check(n, &validation.parsed));
+        .map(|n| key::check(n, &validation.seen()));
     let suggested_name = match (name, &name_findings) {
-        (Some(n), Some(f)) if !f.is_empty() => key::suggested_name(n, &validation.parsed),
+        (Some(n), Some(f)) if !f.is_empty() => key::suggested_name(n, &validation.seen()),
         _ => None,
     };
     FileReport {

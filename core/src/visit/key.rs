@@ -17,7 +17,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::model::{Action, VisitEvent};
-use super::rules::Parsed;
+use super::rules::Seen;
 use crate::report::{Code, Issue, excerpt};
 use crate::unicode::{is_digit, is_word};
 
@@ -288,14 +288,14 @@ pub fn event_file_name(e: &VisitEvent) -> String {
 /// `key`: the producer's form, with the time as the content writes it
 /// (the wall clock, as the name check compares it). `None` until the
 /// content has every part.
-pub(crate) fn suggested_name(key: &str, parsed: &Parsed) -> Option<String> {
+pub(crate) fn suggested_name(key: &str, parsed: &Seen<'_>) -> Option<String> {
     let (Some(action), Some(ts), Some(adcid), Some(project), Some(ptid), Some(visit_date)) = (
         parsed.action,
-        parsed.timestamp.as_ref(),
+        parsed.timestamp,
         parsed.pipeline_adcid,
-        parsed.project_label.as_ref(),
-        parsed.ptid.as_ref(),
-        parsed.visit_date.as_ref(),
+        parsed.project_label,
+        parsed.ptid,
+        parsed.visit_date,
     ) else {
         return None;
     };
@@ -327,7 +327,7 @@ fn mismatch(part: &str, label: &str, in_name: &str, in_content: &str) -> Issue {
 
 /// Findings about `key` for a file whose content parsed into `parsed`.
 /// Only names starting with `log-` are checked.
-pub(crate) fn check(key: &str, parsed: &Parsed) -> Vec<Issue> {
+pub(crate) fn check(key: &str, parsed: &Seen<'_>) -> Vec<Issue> {
     let mut out = Vec::new();
     if !basename(key).starts_with("log-") {
         return out;
@@ -357,7 +357,7 @@ pub(crate) fn check(key: &str, parsed: &Parsed) -> Vec<Issue> {
     {
         out.push(mismatch("action", "the action", name.action, a.as_str()));
     }
-    if let Some(ts) = &parsed.timestamp
+    if let Some(ts) = parsed.timestamp
         && ts.wall_stamp != name.stamp
     {
         out.push(mismatch(
@@ -378,7 +378,7 @@ pub(crate) fn check(key: &str, parsed: &Parsed) -> Vec<Issue> {
             ));
         }
     }
-    if let (Some(project), Some(ptid)) = (&parsed.project_label, &parsed.ptid) {
+    if let (Some(project), Some(ptid)) = (parsed.project_label, parsed.ptid) {
         out.extend(project_and_ptid(&name, project, ptid));
     }
     out.extend(visit(&name, parsed));
@@ -411,15 +411,14 @@ fn project_and_ptid(name: &EventName<'_>, project: &str, ptid: &str) -> Option<I
 }
 
 /// The visit date (or, in the older form, the visit number) against the content.
-fn visit(name: &EventName<'_>, parsed: &Parsed) -> Option<Issue> {
+fn visit(name: &EventName<'_>, parsed: &Seen<'_>) -> Option<Issue> {
     match name.suffix {
         NameSuffix::VisitDate(d) => parsed
             .visit_date
-            .as_ref()
             .filter(|vd| *vd != d)
             .map(|vd| mismatch("visit_date", "the visit date", d, vd)),
-        NameSuffix::VisitNumber(n) => parsed.visit_number.as_ref().and_then(|vn| {
-            let content = vn.as_deref().unwrap_or("None");
+        NameSuffix::VisitNumber(n) => parsed.visit_number.and_then(|vn| {
+            let content = vn.unwrap_or("None");
             (content != n).then(|| mismatch("visit_number", "the visit number", n, content))
         }),
     }

@@ -132,21 +132,31 @@ impl Local {
         }
         let micros = utc_secs * 1_000_000 + self.micro as i64;
         let sod = self.second_of_day;
+        // By hand: `write!` here was a twentieth of the validator's time.
         let mut wall_stamp = String::with_capacity(15);
-        let _ = write!(
-            wall_stamp,
-            "{:04}{:02}{:02}-{:02}{:02}{:02}",
-            self.year,
-            self.month,
-            self.day,
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60
-        );
+        push_digits(&mut wall_stamp, u32::from(self.year), 4);
+        push_digits(&mut wall_stamp, u32::from(self.month), 2);
+        push_digits(&mut wall_stamp, u32::from(self.day), 2);
+        wall_stamp.push('-');
+        push_digits(&mut wall_stamp, sod / 3600, 2);
+        push_digits(&mut wall_stamp, sod % 3600 / 60, 2);
+        push_digits(&mut wall_stamp, sod % 60, 2);
         Ok(ParsedTimestamp {
             utc: Timestamp { micros },
             wall_stamp,
         })
+    }
+}
+
+/// `n` zero-padded to `width` decimal digits, as `{:0width$}` writes it.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    if n >= 10u32.pow(width) {
+        let _ = write!(out, "{n}");
+        return;
+    }
+    for place in (0..width).rev() {
+        let digit = n / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 

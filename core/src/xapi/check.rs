@@ -14,7 +14,7 @@ use crate::report::{write_issues, write_json_str};
 
 /// The verdict on one line.
 #[derive(Debug, Clone)]
-pub enum Judgement {
+pub enum Judgement<'a> {
     /// Empty or only whitespace: skipped by both load paths, not reported.
     Blank,
     /// Not a statement either path can load; `reason` says why.
@@ -26,12 +26,12 @@ pub enum Judgement {
     /// reported beside the row.
     Loadable {
         category: Category,
-        statement: Value,
+        statement: Value<'a>,
         schema: SchemaReport,
     },
 }
 
-impl Judgement {
+impl Judgement<'_> {
     /// The verdict's name in reports.
     pub fn verdict(&self) -> &'static str {
         match self {
@@ -44,7 +44,7 @@ impl Judgement {
 }
 
 /// Judge one line given as bytes (a line of a file, without its `\n`).
-pub fn judge_bytes(line: &[u8]) -> Judgement {
+pub fn judge_bytes(line: &[u8]) -> Judgement<'_> {
     match core::str::from_utf8(line) {
         Ok(text) => judge(text),
         Err(_) => Judgement::Invalid {
@@ -84,7 +84,7 @@ pub fn structure_problem(statement: &Value) -> Option<String> {
 }
 
 /// Judge one line of text.
-pub fn judge(line: &str) -> Judgement {
+pub fn judge(line: &str) -> Judgement<'_> {
     if trim_line(line).is_empty() {
         return Judgement::Blank;
     }
@@ -199,7 +199,7 @@ impl Tally {
 
     /// Judge a line (without its `\n`) and count it; `None` for a blank
     /// line, which neither load path counts.
-    pub fn judge(&mut self, raw: &[u8]) -> Option<Judgement> {
+    pub fn judge<'l>(&mut self, raw: &'l [u8]) -> Option<Judgement<'l>> {
         let j = judge_bytes(raw);
         if matches!(j, Judgement::Blank) {
             return None;

@@ -24,20 +24,20 @@ pub enum Cell {
 }
 
 /// The value at `path`, reading the first occurrence of a duplicated key.
-pub fn lookup<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+pub fn lookup<'v, 'd>(v: &'v Value<'d>, path: &[&str]) -> Option<&'v Value<'d>> {
     path.iter().try_fold(v, |cur, key| match cur {
         Value::Object(o) => o.get_first(key),
         _ => None,
     })
 }
 
-fn present<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+fn present<'v, 'd>(v: &'v Value<'d>, path: &[&str]) -> Option<&'v Value<'d>> {
     lookup(v, path).filter(|x| !matches!(x, Value::Null))
 }
 
 fn text(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.text.clone(),
+        Value::Str(s) => String::from(s.as_str()),
         // Integers beyond 64 bits are strings to ClickHouse too.
         Value::Int(Int::Big { negative, digits })
             if *negative || digits.parse::<u64>().is_err() =>
@@ -60,7 +60,7 @@ pub const VALUE_TRIM: [char; 4] = [' ', '\t', '\n', '\r'];
 /// The largest float taken as an id: every integer up to it is exact.
 pub const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
 
-fn trimmed(s: &Str) -> &str {
+fn trimmed<'v>(s: &'v Str<'_>) -> &'v str {
     s.text.trim_matches(VALUE_TRIM)
 }
 

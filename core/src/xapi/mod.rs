@@ -129,7 +129,7 @@ pub fn trim_line(line: &str) -> &str {
 }
 
 /// Decode one JSONL line (see [`trim_line`]).
-pub fn decode_line(line: &str) -> Result<Value, LineError> {
+pub fn decode_line(line: &str) -> Result<Value<'_>, LineError> {
     let v = json::decode(trim_line(line).as_bytes())
         .map_err(|e| LineError::Json(alloc::format!("{e}")))?;
     if !is_strict(&v) {
@@ -157,7 +157,7 @@ fn is_strict(v: &Value) -> bool {
 /// with `lower(hex(SHA256(json)))` on the same text).
 pub fn event_id(statement: &Value, line: &str) -> String {
     match extract::lookup(statement, &["id"]) {
-        Some(Value::Str(s)) if !s.unpaired_surrogate => s.text.clone(),
+        Some(Value::Str(s)) if !s.unpaired_surrogate => String::from(s.as_str()),
         _ => sha256_hex(trim_line(line).as_bytes()),
     }
 }
