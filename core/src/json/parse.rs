@@ -5,6 +5,7 @@
 //! overflow the stack; a depth limit stands in for Python's RecursionError.
 
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -77,12 +78,16 @@ pub fn decode(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
         encoding: Some((e.encoding, e.byte_offset)),
     })?;
     match text {
-        Cow::Borrowed(src) => Parser::new(src, &surrogates).document(),
+        Cow::Borrowed(src) => Parser::new(src, &surrogates).document().map_err(|e| *e),
         Cow::Owned(src) => Parser::new(&src, &surrogates)
             .document()
-            .map(Value::into_owned),
+            .map(Value::into_owned)
+            .map_err(|e| *e),
     }
 }
+
+/// A parse failure, boxed: results stay small on the hot path.
+type Fail = Box<JsonError>;
 
 /// What follows a finished value.
 enum Next<'a> {
@@ -115,11 +120,12 @@ impl<'a, 's> Parser<'a, 's> {
             surrogates,
             pos: 0,
             items: Vec::new(),
-            entries: Vec::new(),
+            // A visit event's members, without growing the vector.
+            entries: Vec::with_capacity(16),
         }
     }
 
-    fn err_at(&self, kind: JsonErrorKind, message: &'static str, at: usize) -> JsonError {
+    fn err_at(&self, kind: JsonErrorKind, message: &'static str, at: usize) -> Fail {
         let at = at.min(self.src.len());
         // Positions are byte offsets at char boundaries by construction.
         let before = self.src.get(..at).unwrap_or(self.src);
@@ -129,17 +135,17 @@ impl<'a, 's> Parser<'a, 's> {
             Some(nl) => before[nl + 1..].chars().count() + 1,
             None => char_index + 1,
         };
-        JsonError {
+        Box::new(JsonError {
             kind,
             message,
             line,
             column,
             char_index,
             encoding: None,
-        }
+        })
     }
 
-    fn syntax(&self, message: &'static str) -> JsonError {
+    fn syntax(&self, message: &'static str) -> Fail {
         self.err_at(JsonErrorKind::Syntax, message, self.pos)
     }
 
@@ -153,9 +159,9 @@ impl<'a, 's> Parser<'a, 's> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn document(mut self) -> Result<Value<'a>, JsonError> {
+    fn document(mut self) -> Result<Value<'a>, Fail> {
         self.skip_ws();
-        let mut stack: Vec<Frame<'a>> = Vec::new();
+        let mut stack: Vec<Frame<'a>> = Vec::with_capacity(4);
         loop {
             // Parse one value, or open a container and go round again.
             let Some(value) = self.start_value(&mut stack)? else {
@@ -169,7 +175,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     /// A scalar or an empty container; `None` when a container was opened
     /// (its first member comes next).
-    fn start_value(&mut self, stack: &mut Vec<Frame<'a>>) -> Result<Option<Value<'a>>, JsonError> {
+    fn start_value(&mut self, stack: &mut Vec<Frame<'a>>) -> Result<Option<Value<'a>>, Fail> {
         match self.peek() {
             Some(b'{') => {
                 self.open(stack, Frame::Object(self.entries.len(), None))?;
@@ -206,7 +212,7 @@ impl<'a, 's> Parser<'a, 's> {
         &mut self,
         stack: &mut Vec<Frame<'a>>,
         mut value: Value<'a>,
-    ) -> Result<Next<'a>, JsonError> {
+    ) -> Result<Next<'a>, Fail> {
         loop {
             let closing = match stack.last_mut() {
                 None => {
@@ -244,11 +250,11 @@ impl<'a, 's> Parser<'a, 's> {
                     self.pos += 1;
                     value = match stack.pop() {
                         Some(Frame::Array(start)) => {
-                            Value::Array(self.items.drain(start..).collect())
+                            Value::Array(take_from(&mut self.items, start))
                         }
-                        Some(Frame::Object(start, _)) => Value::Object(Object::from_entries(
-                            self.entries.drain(start..).collect(),
-                        )),
+                        Some(Frame::Object(start, _)) => {
+                            Value::Object(Object::from_entries(take_from(&mut self.entries, start)))
+                        }
                         None => return Err(self.syntax(INTERNAL)),
                     };
                 }
@@ -257,7 +263,7 @@ impl<'a, 's> Parser<'a, 's> {
         }
     }
 
-    fn open(&mut self, stack: &mut Vec<Frame<'a>>, frame: Frame<'a>) -> Result<(), JsonError> {
+    fn open(&mut self, stack: &mut Vec<Frame<'a>>, frame: Frame<'a>) -> Result<(), Fail> {
         if stack.len() >= MAX_DEPTH {
             return Err(self.err_at(
                 JsonErrorKind::TooDeep,
@@ -271,7 +277,7 @@ impl<'a, 's> Parser<'a, 's> {
     }
 
     /// `"key" ws ':' ws`, leaving the cursor on the value.
-    fn object_key(&mut self) -> Result<Str<'a>, JsonError> {
+    fn object_key(&mut self) -> Result<Str<'a>, Fail> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("Expecting property name enclosed in double quotes"));
         }
@@ -285,7 +291,7 @@ impl<'a, 's> Parser<'a, 's> {
         Ok(key)
     }
 
-    fn scalar(&mut self) -> Result<Value<'a>, JsonError> {
+    fn scalar(&mut self) -> Result<Value<'a>, Fail> {
         let rest = &self.bytes[self.pos..];
         let literal = |word: &[u8]| rest.starts_with(word);
         let v = match self.peek() {
@@ -303,7 +309,7 @@ impl<'a, 's> Parser<'a, 's> {
         Ok(v.0)
     }
 
-    fn number(&mut self) -> Result<Value<'a>, JsonError> {
+    fn number(&mut self) -> Result<Value<'a>, Fail> {
         let start = self.pos;
         let b = self.bytes;
         let mut i = self.pos;
@@ -369,7 +375,7 @@ impl<'a, 's> Parser<'a, 's> {
     }
 
     /// A string starting at the opening quote.
-    fn string(&mut self) -> Result<Str<'a>, JsonError> {
+    fn string(&mut self) -> Result<Str<'a>, Fail> {
         let open = self.pos;
         self.pos += 1;
         let b = self.bytes;
@@ -430,7 +436,7 @@ impl<'a, 's> Parser<'a, 's> {
     /// The character of the escape at `self.pos` (a backslash), moving past
     /// it. A lone surrogate becomes U+FFFD and sets `unpaired`, as Python
     /// keeps it unpaired.
-    fn escape(&mut self, open: usize, unpaired: &mut bool) -> Result<char, JsonError> {
+    fn escape(&mut self, open: usize, unpaired: &mut bool) -> Result<char, Fail> {
         let b = self.bytes;
         let esc_at = self.pos;
         let Some(&e) = b.get(self.pos + 1) else {
@@ -481,7 +487,7 @@ impl<'a, 's> Parser<'a, 's> {
         })
     }
 
-    fn hex4(&mut self, esc_at: usize) -> Result<u32, JsonError> {
+    fn hex4(&mut self, esc_at: usize) -> Result<u32, Fail> {
         let digits = self.bytes.get(self.pos..self.pos + 4);
         let value = digits.and_then(|d| {
             d.iter().try_fold(0u32, |acc, &h| {
@@ -501,6 +507,17 @@ impl<'a, 's> Parser<'a, 's> {
     fn has_surrogate_between(&self, from: usize, to: usize) -> bool {
         let i = self.surrogates.partition_point(|&p| p < from);
         self.surrogates.get(i).is_some_and(|&p| p < to)
+    }
+}
+
+/// The members from `start` on. When that is all of them (a document's
+/// outermost container, say) the scratch vector itself is handed over
+/// rather than copied.
+fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
+    if start == 0 {
+        core::mem::take(scratch)
+    } else {
+        scratch.drain(start..).collect()
     }
 }
 

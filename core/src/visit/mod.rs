@@ -29,5 +29,5 @@ pub use file::{FileReport, check_file};
 pub use identity::Identity;
 pub use model::{Action, Datatype, VisitEvent};
 pub use rules::{Validation, validate, validate_value};
-pub use timestamp::{ParsedTimestamp, Timestamp};
+pub use timestamp::{ParsedTimestamp, Timestamp, WallStamp};
 pub use valid::Valid;

@@ -106,7 +106,65 @@ pub(crate) enum TimestampError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedTimestamp {
     pub utc: Timestamp,
-    pub wall_stamp: String,
+    pub wall_stamp: WallStamp,
+}
+
+/// `YYYYMMDD-HHMMSS`, inline: one allocation fewer per document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallStamp([u8; 15]);
+
+impl WallStamp {
+    /// Years are 1..=9999 here (four digits in text; a number outside the
+    /// range fails before it is formatted).
+    fn new(year: u16, month: u8, day: u8, second_of_day: u32) -> Self {
+        let mut b = *b"00000000-000000";
+        put_digits(&mut b[0..4], u32::from(year));
+        put_digits(&mut b[4..6], u32::from(month));
+        put_digits(&mut b[6..8], u32::from(day));
+        put_digits(&mut b[9..11], second_of_day / 3600);
+        put_digits(&mut b[11..13], second_of_day % 3600 / 60);
+        put_digits(&mut b[13..15], second_of_day % 60);
+        WallStamp(b)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // ASCII digits and a dash by construction.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl core::ops::Deref for WallStamp {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl core::fmt::Display for WallStamp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for WallStamp {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for WallStamp {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The low decimal digits of `n`, zero-padded, filling `out`.
+fn put_digits(out: &mut [u8], mut n: u32) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 /// Date, time of day and offset before normalisation.
@@ -131,32 +189,11 @@ impl Local {
             return Err(TimestampError::UtcOverflow);
         }
         let micros = utc_secs * 1_000_000 + self.micro as i64;
-        let sod = self.second_of_day;
-        // By hand: `write!` here was a twentieth of the validator's time.
-        let mut wall_stamp = String::with_capacity(15);
-        push_digits(&mut wall_stamp, u32::from(self.year), 4);
-        push_digits(&mut wall_stamp, u32::from(self.month), 2);
-        push_digits(&mut wall_stamp, u32::from(self.day), 2);
-        wall_stamp.push('-');
-        push_digits(&mut wall_stamp, sod / 3600, 2);
-        push_digits(&mut wall_stamp, sod % 3600 / 60, 2);
-        push_digits(&mut wall_stamp, sod % 60, 2);
         Ok(ParsedTimestamp {
             utc: Timestamp { micros },
-            wall_stamp,
+            // By hand: `write!` here was a twentieth of the validator's time.
+            wall_stamp: WallStamp::new(self.year, self.month, self.day, self.second_of_day),
         })
-    }
-}
-
-/// `n` zero-padded to `width` decimal digits, as `{:0width$}` writes it.
-fn push_digits(out: &mut String, n: u32, width: u32) {
-    if n >= 10u32.pow(width) {
-        let _ = write!(out, "{n}");
-        return;
-    }
-    for place in (0..width).rev() {
-        let digit = n / 10u32.pow(place) % 10;
-        out.push(char::from(b'0' + digit as u8));
     }
 }
 
