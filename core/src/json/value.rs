@@ -53,9 +53,12 @@ impl Str<'_> {
 
 /// A JSON object in document order. Duplicate keys are all kept; lookups see
 /// the last one, which is what a Python `dict` built by `json.loads` holds.
+/// Keys and values are kept apart, each as the parser gathered them: one
+/// move per vector when the object closes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object<'a> {
-    entries: Vec<(Str<'a>, Value<'a>)>,
+    keys: Vec<Str<'a>>,
+    values: Vec<Value<'a>>,
 }
 
 impl<'a> Object<'a> {
@@ -63,46 +66,45 @@ impl<'a> Object<'a> {
         Self::default()
     }
 
-    pub(crate) fn from_entries(entries: Vec<(Str<'a>, Value<'a>)>) -> Self {
-        Object { entries }
+    /// `keys[i]` names `values[i]`; the parser gives both the same length.
+    pub(crate) fn from_parts(keys: Vec<Str<'a>>, values: Vec<Value<'a>>) -> Self {
+        debug_assert_eq!(keys.len(), values.len());
+        Object { keys, values }
     }
 
     #[cfg(test)]
     pub(crate) fn push(&mut self, key: Str<'a>, value: Value<'a>) {
-        self.entries.push((key, value));
+        self.keys.push(key);
+        self.values.push(value);
     }
 
     pub fn into_owned(self) -> Object<'static> {
         Object {
-            entries: self
-                .entries
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
+            keys: self.keys.into_iter().map(Str::into_owned).collect(),
+            values: self.values.into_iter().map(Value::into_owned).collect(),
         }
+    }
+
+    fn is_key(k: &Str<'_>, key: &str) -> bool {
+        !k.unpaired_surrogate && k.as_str() == key
     }
 
     /// The value of the first occurrence of `key` (how ClickHouse's JSON
     /// functions read duplicates).
     pub fn get_first(&self, key: &str) -> Option<&Value<'a>> {
-        self.entries
-            .iter()
-            .find(|(k, _)| !k.unpaired_surrogate && k.text == key)
-            .map(|(_, v)| v)
+        let i = self.keys.iter().position(|k| Self::is_key(k, key))?;
+        self.values.get(i)
     }
 
     /// Every entry in document order, duplicates included.
     pub fn entries(&self) -> impl Iterator<Item = (&Str<'a>, &Value<'a>)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.keys.iter().zip(&self.values)
     }
 
     /// The value of the last occurrence of `key`.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| !k.unpaired_surrogate && k.text == key)
-            .map(|(_, v)| v)
+        let i = self.keys.iter().rposition(|k| Self::is_key(k, key))?;
+        self.values.get(i)
     }
 
     /// Each distinct key once, in the position of its first occurrence (as a
@@ -110,29 +112,28 @@ impl<'a> Object<'a> {
     pub fn keys(&self) -> Vec<&Str<'a>> {
         // An event has a dozen keys: comparing with the ones before costs
         // less than building a set, which showed in the validator's profile.
-        if self.entries.len() <= 32 {
+        if self.keys.len() <= 32 {
             return self
-                .entries
+                .keys
                 .iter()
                 .enumerate()
-                .filter(|(i, (k, _))| !self.entries[..*i].iter().any(|(e, _)| e == k))
-                .map(|(_, (k, _))| k)
+                .filter(|(i, k)| !self.keys[..*i].contains(k))
+                .map(|(_, k)| k)
                 .collect();
         }
         let mut seen = alloc::collections::BTreeSet::new();
-        self.entries
+        self.keys
             .iter()
-            .filter(|(k, _)| seen.insert((k.as_str(), k.unpaired_surrogate)))
-            .map(|(k, _)| k)
+            .filter(|k| seen.insert((k.as_str(), k.unpaired_surrogate)))
             .collect()
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.keys.is_empty()
     }
 }
 
