@@ -212,6 +212,10 @@ pub fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
+        // Most bytes need no escape: one table lookup each.
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
         let esc: Option<&str> = match b {
             b'"' => Some("\\\""),
             b'\\' => Some("\\\\"),
@@ -234,6 +238,40 @@ pub fn write_json_str(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// The bytes [`write_json_str`] escapes: quote, backslash, the C0 controls
+/// and DEL.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0x7F] = true;
+    t
+};
+
+/// `n` in decimal, appended without the formatting machinery.
+pub fn push_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(core::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// `Some(s)` as a string literal, `None` as `null`.
@@ -264,6 +302,25 @@ mod tests {
         let mut s = String::new();
         write_json_str(&mut s, "a\"b\\c\nd\u{1}é\u{7f}");
         assert_eq!(s, r#""a\"b\\c\nd\u0001é\u007f""#);
+    }
+
+    #[test]
+    fn integers_as_display_writes_them() {
+        for n in [
+            0,
+            7,
+            -7,
+            10,
+            2161,
+            -100,
+            i64::from(i32::MAX),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, alloc::format!("{n}"));
+        }
     }
 
     #[test]

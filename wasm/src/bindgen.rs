@@ -63,11 +63,13 @@ export type XapiLine =
 "#;
 
 fn bytes_of(input: &JsValue) -> Result<Vec<u8>, JsError> {
-    if let Some(s) = input.as_string() {
-        return Ok(s.into_bytes());
-    }
+    // Bytes first: they are what files are read as, and probing for a
+    // string first cost a call into JavaScript per document.
     if let Some(a) = input.dyn_ref::<Uint8Array>() {
         return Ok(a.to_vec());
+    }
+    if let Some(s) = input.as_string() {
+        return Ok(s.into_bytes());
     }
     if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
         return Ok(Uint8Array::new(b).to_vec());

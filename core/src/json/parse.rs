@@ -389,6 +389,13 @@ impl<'a, 's> Parser<'a, 's> {
         let mut chunk_start = self.pos;
         let mut unpaired = false;
         loop {
+            // Skip the plain run in one go (most strings are one), over a
+            // slice: no bounds check per byte.
+            let rest = b.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| STRING_STOP[usize::from(c)])
+                .unwrap_or(rest.len());
             let Some(&c) = b.get(self.pos) else {
                 return Err(self.err_at(
                     JsonErrorKind::Syntax,
@@ -422,18 +429,9 @@ impl<'a, 's> Parser<'a, 's> {
                     buf.push(ch);
                     chunk_start = self.pos;
                 }
-                0x00..=0x1F => {
-                    return Err(self.syntax("Invalid control character at"));
-                }
+                // Only a control character is left of the stop bytes.
                 _ => {
-                    // Skip the plain run in one go; most strings are one.
-                    self.pos += 1;
-                    while b
-                        .get(self.pos)
-                        .is_some_and(|&c| !STRING_STOP[usize::from(c)])
-                    {
-                        self.pos += 1;
-                    }
+                    return Err(self.syntax("Invalid control character at"));
                 }
             }
         }

@@ -2,10 +2,9 @@
 //! JSON form.
 
 use alloc::string::String;
-use core::fmt::Write;
 
 use super::timestamp::Timestamp;
-use crate::report::{write_json_opt_str, write_json_str};
+use crate::report::{push_int, write_json_opt_str, write_json_str};
 
 /// What happened to the visit. The producer's `duplicate-submit` is not one
 /// of them: the consumer rejects it.
@@ -139,7 +138,8 @@ impl VisitEvent {
         write_json_str(out, self.action.as_str());
         out.push_str(",\"study\":");
         write_json_str(out, &self.study);
-        let _ = write!(out, ",\"pipeline_adcid\":{}", self.pipeline_adcid);
+        out.push_str(",\"pipeline_adcid\":");
+        push_int(out, i64::from(self.pipeline_adcid));
         out.push_str(",\"project_label\":");
         write_json_str(out, &self.project_label);
         out.push_str(",\"center_label\":");
@@ -163,7 +163,10 @@ impl VisitEvent {
         out.push_str(",\"modality\":");
         write_json_opt_str(out, self.modality.as_deref());
         out.push_str(",\"timestamp\":");
-        write_json_str(out, &self.timestamp.to_rfc3339());
+        // No character of the form needs escaping.
+        out.push('"');
+        self.timestamp.write_rfc3339(out);
+        out.push('"');
         out.push('}');
     }
 
