@@ -94,13 +94,20 @@ def measure(cmd, env):
     """Wall time and peak RSS (MB) of one command, in a fresh measuring child."""
     code = ("import resource,subprocess,sys,time,json;t=time.perf_counter();"
             "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-            "w=time.perf_counter()-t;r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-            "print(json.dumps({'wall':w,'rss':r/1024,'rc':p.returncode,'out':p.stdout,'err':p.stderr[-3000:]}))")
+            "w=time.perf_counter()-t;u=resource.getrusage(resource.RUSAGE_CHILDREN);r=u.ru_maxrss;"
+            "print(json.dumps({'wall':w,'rss':r/1024,'cpu':u.ru_utime+u.ru_stime,'rc':p.returncode,'out':p.stdout,'err':p.stderr[-3000:]}))")
     p = subprocess.run([sys.executable, "-c", code] + cmd, capture_output=True, text=True, env=env)
     d = json.loads(p.stdout)
     if d["rc"] not in (0, 1):
         sys.exit(f"{cmd[:3]} failed ({d['rc']}): {d['err']}\n{d['out'][-3000:]}")
     return d
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a running process (all its threads) used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 TABLES = ("video_events", "activity_attempt_events", "page_attempt_events", "page_viewed_events", "part_attempt_events")
@@ -184,6 +191,7 @@ def main():
                     EVENTLOG_S3_ENDPOINT=s3_url, AWS_ACCESS_KEY_ID="AK", AWS_SECRET_ACCESS_KEY="SK", AWS_REGION="us-east-1",
                     AWS_EC2_METADATA_DISABLED="true", CLICKHOUSE_S3_AUTH="named:bench_s3", CLICKHOUSE_S3_ENDPOINT=s3_url)
         rows = []
+        cpu_rows = []
         t = time.perf_counter()
         counted = sql(f"SELECT count() FROM s3(bench_s3, url = '{s3_url}/xapi/section/**.jsonl', format = 'LineAsString', structure = 'line String')").strip()
         w = time.perf_counter() - t
@@ -196,12 +204,15 @@ def main():
             env = dict(base, CLICKHOUSE_DATABASE=db, XAPI_INSERT_FORMAT=fmt or "RowBinary")
             subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)
             for run in ("first load", "same files again"):
+                servers = [cpu_seconds(p.pid) for p in procs]
                 d = measure([BIN, "xapi", "bulk", "--bucket", "xapi", "--prefix", "section/", "--path", path], env)
+                s3_cpu, engine_cpu = (cpu_seconds(p.pid) - c for p, c in zip(procs, servers))
                 report = json.loads(d["out"])
                 if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
                     sys.exit(f"{path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
                 stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in TABLES)
                 rows.append((f"{path}: {run}" + (f" ({fmt})" if fmt else ""), d["wall"], d["rss"], report["total_rows"], stored))
+                cpu_rows.append((rows[-1][0], d["wall"], d["cpu"], s3_cpu, engine_cpu))
             if fmt == "RowBinary":
                 for file_fmt in ("JSONEachRow", "RowBinaryWithNamesAndTypes"):
                     f = insert_floor(sql, base, db, root, file_fmt)
@@ -215,6 +226,14 @@ def main():
             ratio = f"{w / floor[0]:.2f}x" if floor else ""
             print(f"| {name} | {w:.1f} | {ratio} | {'' if rss is None else f'{rss:.0f}'} | {n:,} | {n / w:,.0f} | {'' if stored is None else f'{stored:,}'} |")
         print(f"\n{lines:,} lines ({size / 1e6:.0f} MB) in {args.files} files.")
+        # Where the CPU went: with every process busy at once, the work of
+        # all three on this machine's cores bounds the wall time from below.
+        cores = os.cpu_count()
+        print(f"\n| run | seconds | eventlog CPU s | S3 server CPU s | engine CPU s | all CPU / {cores} cores (s) | seconds / that bound |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, w, ours, s3_cpu, engine_cpu in cpu_rows:
+            bound = (ours + s3_cpu + engine_cpu) / cores
+            print(f"| {name} | {w:.1f} | {ours:.1f} | {s3_cpu:.1f} | {engine_cpu:.1f} | {bound:.1f} | {w / bound:.2f}x |")
     finally:
         for p in procs:
             p.terminate()

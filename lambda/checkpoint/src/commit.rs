@@ -2,6 +2,13 @@
 //! then written with a conditional put; on a conflict with another run,
 //! read and merged again after a jittered backoff. A run never overwrites
 //! another run's commit.
+//!
+//! Where nothing has been recorded yet (a new deployment's first run), each
+//! group's first attempt presumes its checkpoint absent: it writes the new
+//! events with `If-None-Match: *` without reading first, all groups at
+//! once, which saves a round trip per group at S3's latency. A checkpoint
+//! that does exist (written by another tool, or a racing run) fails that
+//! write, and the group is read and merged like any other.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,8 +19,9 @@ use backon::{ExponentialBuilder, Retryable};
 use eventlog_core::visit::{Valid, VisitEvent};
 use eventlog_store::{Body, Condition, ObjectStore, StoreError, Version, join_key};
 use futures::StreamExt;
+use tokio::sync::Semaphore;
 
-use crate::config::Template;
+use crate::config::{RunSettings, Template};
 use crate::error::GroupError;
 use crate::group::Group;
 use crate::merge::{MergeStats, merge_to_file};
@@ -56,26 +64,44 @@ pub struct GroupResult {
     pub error: Option<String>,
 }
 
-/// Commit every group, `parallelism` at a time; results in group order.
-#[tracing::instrument(name = "commit", skip_all, fields(groups = groups.len(), committed, failed, duration_ms))]
+/// Groups whose first attempt writes without reading, at once: a bound on
+/// requests in flight, not on memory (their events are in memory already).
+const FRESH_AT_ONCE: usize = 64;
+
+/// Commit every group; at most `group_parallelism` read and merge a
+/// checkpoint at once. `fresh`: nothing has been recorded under this sink
+/// yet, so checkpoints are presumed absent. Results in group order.
+#[tracing::instrument(name = "commit", skip_all, fields(groups = groups.len(), fresh, committed, failed, duration_ms))]
 pub async fn commit_groups(
     sink: &impl ObjectStore,
     sink_prefix: &str,
     template: &Template,
     groups: BTreeMap<(String, String), Group>,
-    parallelism: usize,
-    max_attempts: u32,
+    settings: &RunSettings,
+    fresh: bool,
     progress: &dyn Progress,
 ) -> Vec<GroupResult> {
     let _timed = crate::timed::Timed::start();
     progress.stage("merging", Some(groups.len() as u64));
     let first_commit = std::sync::Once::new();
+    let parallelism = settings.group_parallelism.max(1);
+    let readers = Semaphore::new(parallelism);
+    let at_once = if fresh {
+        parallelism.max(FRESH_AT_ONCE)
+    } else {
+        parallelism
+    };
     let mut results: Vec<GroupResult> = futures::stream::iter(groups)
         .map(|((study, datatype), g)| {
             let key = join_key(sink_prefix, &template.render(&study, &datatype));
             let first_commit = &first_commit;
+            let how = How {
+                max_attempts: settings.max_commit_attempts,
+                presume_absent: fresh,
+                readers: &readers,
+            };
             async move {
-                let r = commit_group(sink, &key, &study, &datatype, g.events, max_attempts).await;
+                let r = commit_group(sink, &key, &study, &datatype, g.events, how).await;
                 progress.advance(1);
                 if r.status == GroupStatus::Committed {
                     first_commit.call_once(|| crate::fault::point("group-committed"));
@@ -83,7 +109,7 @@ pub async fn commit_groups(
                 r
             }
         })
-        .buffer_unordered(parallelism.max(1))
+        .buffer_unordered(at_once)
         .collect()
         .await;
     results.sort_by(|a, b| (&a.study, &a.datatype).cmp(&(&b.study, &b.datatype)));
@@ -104,6 +130,18 @@ enum Attempt {
     Failed(GroupError),
 }
 
+/// How one group is committed.
+#[derive(Clone, Copy)]
+pub struct How<'a> {
+    pub max_attempts: u32,
+    /// Try a write without reading first (`If-None-Match: *`); where a
+    /// checkpoint exists after all, it is then read and merged as usual
+    /// (up to `max_attempts` times).
+    pub presume_absent: bool,
+    /// Held while a checkpoint is read, merged and written.
+    pub readers: &'a Semaphore,
+}
+
 /// Merge `events` into the checkpoint at `key` and commit it.
 pub async fn commit_group(
     store: &impl ObjectStore,
@@ -111,7 +149,7 @@ pub async fn commit_group(
     study: &str,
     datatype: &str,
     events: Vec<Valid<VisitEvent>>,
-    max_attempts: u32,
+    how: How<'_>,
 ) -> GroupResult {
     let location = store.locate(key);
     let mut result = GroupResult {
@@ -127,14 +165,30 @@ pub async fn commit_group(
     };
     let events = Arc::new(events);
     let conflicts = AtomicU32::new(0);
-    let outcome = (|| attempt(store, key, &location, events.clone()))
-        .retry(conflict_backoff(max_attempts))
-        .when(|e| matches!(e, Attempt::Conflict(_)))
-        .notify(|_, wait| {
-            let n = conflicts.fetch_add(1, Ordering::SeqCst) + 1;
-            tracing::info!(checkpoint = %location, conflicts = n, wait_ms = wait.as_millis() as u64, "checkpoint changed by another run; merging again");
-        })
-        .await;
+    let blind = match how.presume_absent {
+        true => match attempt(store, key, &location, events.clone(), None).await {
+            // Not a race: the checkpoint predates what is recorded here.
+            Err(Attempt::Conflict(_)) => {
+                tracing::info!(checkpoint = %location, "a checkpoint exists though nothing is recorded here yet; reading and merging it");
+                None
+            }
+            done => Some(done),
+        },
+        false => None,
+    };
+    let outcome = match blind {
+        Some(done) => done,
+        None => {
+            (|| attempt(store, key, &location, events.clone(), Some(how.readers)))
+                .retry(conflict_backoff(how.max_attempts))
+                .when(|e| matches!(e, Attempt::Conflict(_)))
+                .notify(|_, wait| {
+                    let n = conflicts.fetch_add(1, Ordering::SeqCst) + 1;
+                    tracing::info!(checkpoint = %location, conflicts = n, wait_ms = wait.as_millis() as u64, "checkpoint changed by another run; merging again");
+                })
+                .await
+        }
+    };
     result.conflicts = conflicts.load(Ordering::SeqCst);
     match outcome {
         Ok((status, stats, size)) => {
@@ -148,15 +202,22 @@ pub async fn commit_group(
     result
 }
 
-/// One read-merge-write attempt.
-#[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len(), duration_ms))]
+/// One read-merge-write attempt; with `read: None`, a write of the new
+/// events alone that only succeeds where no checkpoint exists.
+#[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len(), read = read.is_some(), duration_ms))]
 async fn attempt(
     store: &impl ObjectStore,
     key: &str,
     location: &str,
     events: Arc<Vec<Valid<VisitEvent>>>,
+    read: Option<&Semaphore>,
 ) -> Result<(GroupStatus, MergeStats, Option<u64>), Attempt> {
     let _timed = crate::timed::Timed::start();
+    // A semaphore that is never closed: acquiring cannot fail.
+    let _reading = match read {
+        Some(readers) => readers.acquire().await.ok(),
+        None => None,
+    };
     let failed = |e: GroupError| Attempt::Failed(e);
     let scratch = tempfile::Builder::new()
         .prefix("eventlog-merge-")
@@ -166,10 +227,13 @@ async fn attempt(
     let out_path = scratch.path().join("merged.parquet");
     // Not "no checkpoint yet": a history that exists but cannot be read
     // makes this group wait for the next run.
-    let version: Option<Version> = store
-        .get_to_file(key, &existing_path)
-        .await
-        .map_err(|e| failed(GroupError::Read(e)))?;
+    let version: Option<Version> = match read {
+        Some(_) => store
+            .get_to_file(key, &existing_path)
+            .await
+            .map_err(|e| failed(GroupError::Read(e)))?,
+        None => None,
+    };
     let stats = {
         let existing = version.as_ref().map(|_| existing_path.clone());
         let (out, loc) = (out_path.clone(), location.to_string());
@@ -249,13 +313,24 @@ mod tests {
             condition: Condition,
         ) -> Result<Version, StoreError> {
             if !self.meddled.swap(true, Ordering::SeqCst) {
-                let r = commit_group(&self.inner, key, "adrc", "form", self.other.clone(), 1).await;
+                let readers = Semaphore::new(1);
+                let how = how(1, false, &readers);
+                let r =
+                    commit_group(&self.inner, key, "adrc", "form", self.other.clone(), how).await;
                 assert_eq!(r.status, GroupStatus::Committed);
             }
             self.inner.put(key, body, condition).await
         }
         fn scratch_dir(&self) -> PathBuf {
             self.inner.scratch_dir()
+        }
+    }
+
+    fn how(max_attempts: u32, presume_absent: bool, readers: &Semaphore) -> How<'_> {
+        How {
+            max_attempts,
+            presume_absent,
+            readers,
         }
     }
 
@@ -275,13 +350,14 @@ mod tests {
             other: vec![event("OTHER")],
             meddled: AtomicBool::new(false),
         };
+        let readers = Semaphore::new(1);
         let r = rt.block_on(commit_group(
             &store,
             "adrc/form/events.parquet",
             "adrc",
             "form",
             vec![event("MINE")],
-            4,
+            how(4, false, &readers),
         ));
         assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
         assert_eq!(r.conflicts, 1);
@@ -300,16 +376,62 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"PAR1 damaged").unwrap();
         let store = LocalStore::new(dir.path());
-        let r = rt.block_on(commit_group(
+        // Presumed absent or not, a checkpoint that is there is read.
+        for presume_absent in [false, true] {
+            let readers = Semaphore::new(1);
+            let r = rt.block_on(commit_group(
+                &store,
+                "adrc/form/events.parquet",
+                "adrc",
+                "form",
+                vec![event("1")],
+                how(4, presume_absent, &readers),
+            ));
+            assert_eq!(r.status, GroupStatus::Failed);
+            assert!(r.error.unwrap().contains("events.parquet"));
+            assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 damaged");
+        }
+    }
+
+    /// A checkpoint presumed absent that exists is not overwritten: the
+    /// blind write fails, and the group is read and merged.
+    #[test]
+    fn a_checkpoint_presumed_absent_but_present_is_merged() {
+        let rt = crate::test_runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let key = "adrc/form/events.parquet";
+        let readers = Semaphore::new(1);
+        let first = rt.block_on(commit_group(
             &store,
-            "adrc/form/events.parquet",
+            key,
             "adrc",
             "form",
-            vec![event("1")],
-            4,
+            vec![event("THEIRS")],
+            how(1, true, &readers),
         ));
-        assert_eq!(r.status, GroupStatus::Failed);
-        assert!(r.error.unwrap().contains("events.parquet"));
-        assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 damaged");
+        assert_eq!((first.status, first.conflicts), (GroupStatus::Committed, 0));
+        let r = rt.block_on(commit_group(
+            &store,
+            key,
+            "adrc",
+            "form",
+            vec![event("MINE")],
+            how(4, true, &readers),
+        ));
+        assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
+        assert_eq!(r.conflicts, 0, "not a race with another run");
+        assert_eq!((r.stats.rows_before, r.stats.rows_after), (1, 2));
+        // The blind write is not one of the attempts a race may use up.
+        let r = rt.block_on(commit_group(
+            &store,
+            key,
+            "adrc",
+            "form",
+            vec![event("LATE")],
+            how(1, true, &readers),
+        ));
+        assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
+        assert_eq!((r.stats.rows_before, r.stats.rows_after), (2, 3));
     }
 }

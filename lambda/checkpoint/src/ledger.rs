@@ -406,6 +406,16 @@ impl Ledger {
         self.overlay.len()
     }
 
+    /// Nothing recorded here yet: no snapshot, no segment, no single-file
+    /// ledger taken over (a new deployment's first run).
+    pub fn is_new(&self) -> bool {
+        self.snapshot.is_none()
+            && self.overlay.is_empty()
+            && self.last_segment == 0
+            && self.snapshot_seq == 0
+            && !self.took_over
+    }
+
     /// Lookups in increasing key order, reading one row group at a time.
     pub fn cursor<'a, S: ObjectStore>(&'a self, store: &'a S) -> Cursor<'a, S> {
         Cursor {
@@ -632,10 +642,12 @@ mod tests {
             let s = LocalStore::new(dir.path());
             let mut a = Ledger::load(&s, keys()).await.unwrap();
             let mut b = Ledger::load(&s, keys()).await.unwrap();
+            assert!(a.is_new() && b.is_new());
             assert_eq!(a.commit(&s, &[entry("k1", "a")], 4).await.unwrap(), (1, 0));
             // b read the ledger before a's segment: it loses number 1.
             assert_eq!(b.commit(&s, &[entry("k2", "b")], 4).await.unwrap(), (2, 1));
             let l = Ledger::load(&s, keys()).await.unwrap();
+            assert!(!l.is_new());
             assert_eq!(l.last_segment, 2);
             let got = seek_all(&l, &s, &["k1".into(), "k2".into(), "k3".into()]).await;
             assert_eq!(got, [Some("a".into()), Some("b".into()), None]);
@@ -725,6 +737,7 @@ mod tests {
             std::fs::write(&legacy, encode(&old).unwrap()).unwrap();
             let l = Ledger::load(&s, keys()).await.unwrap();
             assert!(l.took_over);
+            assert!(!l.is_new(), "a reference deployment has checkpoints");
             let ks: Vec<String> = old.keys().cloned().collect();
             assert!(
                 seek_all(&l, &s, &ks)

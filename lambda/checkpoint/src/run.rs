@@ -130,8 +130,8 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         sink_prefix,
         &template,
         groups,
-        s.group_parallelism,
-        s.max_commit_attempts,
+        s,
+        ledger.is_new(),
         progress,
     )
     .await;
