@@ -53,12 +53,13 @@ pub struct FetchResult {
     pub fetched: Fetched,
 }
 
-/// Read `objects` at most `concurrency` at a time. Stops starting new reads
-/// once `deadline` has passed; the objects not started are returned apart.
-#[tracing::instrument(name = "fetch", skip_all, fields(objects = objects.len(), read, deferred, duration_ms))]
+/// Read `objects` at most `concurrency` at a time, as they come (a listing
+/// may still be producing them). Stops starting new reads once `deadline`
+/// has passed; the objects not started are returned apart.
+#[tracing::instrument(name = "fetch", skip_all, fields(read, deferred, duration_ms))]
 pub async fn fetch_all(
     store: &impl ObjectStore,
-    objects: Vec<crate::plan::Planned>,
+    objects: impl futures::Stream<Item = crate::plan::Planned>,
     settings: &crate::config::RunSettings,
     deadline: Option<Instant>,
     progress: &dyn Progress,
@@ -66,7 +67,7 @@ pub async fn fetch_all(
     let _timed = crate::timed::Timed::start();
     let (concurrency, max_bytes) = (settings.concurrency, settings.max_object_bytes);
     let deferred = std::sync::Mutex::new(Vec::new());
-    let results: Vec<Option<FetchResult>> = futures::stream::iter(objects)
+    let results: Vec<Option<FetchResult>> = objects
         .map(|crate::plan::Planned { meta, prev }| {
             let deferred = &deferred;
             async move {
@@ -162,8 +163,13 @@ mod tests {
             max_object_bytes: 50,
             ..RunSettings::default()
         };
-        let (got, deferred) =
-            rt.block_on(fetch_all(&store, listed.clone(), &settings, None, &Silent));
+        let (got, deferred) = rt.block_on(fetch_all(
+            &store,
+            futures::stream::iter(listed.clone()),
+            &settings,
+            None,
+            &Silent,
+        ));
         assert!(deferred.is_empty());
         let kinds: Vec<(&str, &str)> = got
             .iter()
@@ -184,7 +190,13 @@ mod tests {
         );
         // Past the deadline nothing new starts: every object is deferred.
         let past = Some(Instant::now());
-        let (got, deferred) = rt.block_on(fetch_all(&store, listed, &settings, past, &Silent));
+        let (got, deferred) = rt.block_on(fetch_all(
+            &store,
+            futures::stream::iter(listed),
+            &settings,
+            past,
+            &Silent,
+        ));
         assert_eq!((got.len(), deferred.len()), (0, 2));
     }
 

@@ -92,13 +92,12 @@ pub async fn first_page<S: ObjectStore>(store: &S, prefix: &str) -> Option<Page>
 pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
     src: &Source<'_, S>,
     ledger: &State<'_, C>,
-    cap: Option<usize>,
+    planner: Planner,
     progress: &dyn Progress,
 ) -> Result<(Listing, Plan), RunError> {
     let _timed = crate::timed::Timed::start();
     progress.stage("listing", None);
     let root = folder(src.prefix);
-    let planner = Planner::new(cap);
     let counts = Counts::default();
     // One listing at a time: one paginator, nothing to divide.
     let divide = src.store.lists_in_parallel() && src.concurrency > 1;
@@ -410,7 +409,8 @@ mod tests {
                 ledger: &ledger,
                 store: &store,
             };
-            let (l, plan) = list_and_plan(&src, &state, None, &Silent).await.unwrap();
+            let planner = Planner::new(None);
+            let (l, plan) = list_and_plan(&src, &state, planner, &Silent).await.unwrap();
             assert_eq!((l.listed, l.excluded), (3, 1));
             assert_eq!((plan.to_fetch.len(), plan.skipped.len()), (1, 1));
         });

@@ -35,6 +35,9 @@ enum Work {
 pub struct Plan {
     /// Event-file candidates to read, in key order: not in the ledger, or changed.
     pub to_fetch: Vec<Planned>,
+    /// Candidates already handed to the reader while the listing went on
+    /// (a sweep without a cap), in key order.
+    pub streamed: Vec<String>,
     /// How many of `to_fetch` the ledger had at another version.
     pub changed: usize,
     /// Not event files and not yet recorded, with the reason.
@@ -53,6 +56,17 @@ pub struct Planner {
     work: Mutex<BTreeMap<String, Work>>,
     already_processed: AtomicUsize,
     deferred: AtomicUsize,
+    reader: Option<Reader>,
+}
+
+/// Where a planner without a cap sends files to read as each page is
+/// planned: reading starts with the first page instead of after the last.
+/// (With a cap, a later page may still push a planned key out.)
+#[derive(Debug)]
+struct Reader {
+    tx: tokio::sync::mpsc::UnboundedSender<Planned>,
+    sent: Mutex<Vec<String>>,
+    changed: AtomicUsize,
 }
 
 impl Planner {
@@ -62,6 +76,20 @@ impl Planner {
             work: Mutex::new(BTreeMap::new()),
             already_processed: AtomicUsize::new(0),
             deferred: AtomicUsize::new(0),
+            reader: None,
+        }
+    }
+
+    /// A planner that sends each file to read to `tx` at once; it closes
+    /// the channel when it is finished or dropped.
+    pub fn streaming(tx: tokio::sync::mpsc::UnboundedSender<Planned>) -> Self {
+        Planner {
+            reader: Some(Reader {
+                tx,
+                sent: Mutex::new(Vec::new()),
+                changed: AtomicUsize::new(0),
+            }),
+            ..Planner::new(None)
         }
     }
 
@@ -96,6 +124,10 @@ impl Planner {
     }
 
     fn keep(&self, found: Vec<Work>) {
+        let found = match &self.reader {
+            Some(reader) => reader.send(found),
+            None => found,
+        };
         let mut work = self.work.lock().unwrap_or_else(|p| p.into_inner());
         for w in found {
             let key = match &w {
@@ -116,6 +148,11 @@ impl Planner {
             deferred: self.deferred.into_inner(),
             ..Plan::default()
         };
+        if let Some(reader) = self.reader {
+            p.changed = reader.changed.into_inner();
+            p.streamed = reader.sent.into_inner().unwrap_or_else(|e| e.into_inner());
+            p.streamed.sort();
+        }
         for (_, w) in self.work.into_inner().unwrap_or_else(|e| e.into_inner()) {
             match w {
                 Work::Read(planned) => {
@@ -126,11 +163,40 @@ impl Planner {
             }
         }
         let span = tracing::Span::current();
-        span.record("to_fetch", p.to_fetch.len());
+        span.record("to_fetch", p.fetch_count());
         span.record("changed", p.changed);
         span.record("skipped", p.skipped.len());
         span.record("already_processed", p.already_processed);
         p
+    }
+}
+
+impl Plan {
+    /// Files this run reads, handed over during the listing or after it.
+    pub fn fetch_count(&self) -> usize {
+        self.to_fetch.len() + self.streamed.len()
+    }
+}
+
+impl Reader {
+    /// Send the files to read on; the rest is kept by the planner.
+    fn send(&self, found: Vec<Work>) -> Vec<Work> {
+        let mut rest = Vec::new();
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        for w in found {
+            match w {
+                Work::Read(planned) => {
+                    sent.push(planned.meta.key.clone());
+                    self.changed
+                        .fetch_add(usize::from(planned.prev.is_some()), Ordering::Relaxed);
+                    // The reader outlives the listing; were it gone, the run
+                    // is failing already and the key stays unrecorded.
+                    let _ = self.tx.send(planned);
+                }
+                skip => rest.push(skip),
+            }
+        }
+        rest
     }
 }
 
@@ -205,6 +271,53 @@ mod tests {
             let changed = plan_with(&ledger, &store, None, vec![vec![meta(DONE, "v2")]]).await;
             assert_eq!((changed.to_fetch.len(), changed.changed), (1, 1));
             assert_eq!(changed.to_fetch[0].prev.as_ref().unwrap().etag, "v1");
+        });
+    }
+
+    /// Streaming, each file to read leaves as its page is planned, and the
+    /// plan counts what it handed over exactly as a kept plan would.
+    #[test]
+    fn a_streaming_plan_hands_files_over_page_by_page() {
+        crate::test_runtime().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            let mut ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
+                .await
+                .unwrap();
+            ledger
+                .commit(&store, &[entry(DONE, "v1")], 1)
+                .await
+                .unwrap();
+            let ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
+                .await
+                .unwrap();
+            let pages = vec![
+                vec![meta(DONE, "v2"), meta(NEW, "x")],
+                vec![meta("prod/readme.txt", "z")],
+            ];
+            let kept = plan_with(&ledger, &store, None, pages.clone()).await;
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let planner = Planner::streaming(tx);
+            planner
+                .page(pages[0].clone(), &mut ledger.cursor(&store))
+                .await
+                .unwrap();
+            let first: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+                .map(|p| p.meta.key)
+                .collect();
+            assert_eq!(first, [DONE, NEW], "handed over before the next page");
+            planner
+                .page(pages[1].clone(), &mut ledger.cursor(&store))
+                .await
+                .unwrap();
+            let streamed = planner.finish();
+            assert!(rx.recv().await.is_none(), "closed when the plan is done");
+            assert!(streamed.to_fetch.is_empty());
+            let kept_keys: Vec<String> = kept.to_fetch.iter().map(|p| p.meta.key.clone()).collect();
+            assert_eq!(streamed.streamed, kept_keys);
+            assert_eq!(streamed.fetch_count(), kept.fetch_count());
+            assert_eq!((streamed.changed, streamed.skipped.len()), (1, 1));
+            assert_eq!((kept.changed, kept.skipped.len()), (1, 1));
         });
     }
 

@@ -101,16 +101,43 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         exclude: &exclude,
         first,
     };
-    let (plan, lookup_failed) =
-        plan_input(where_from, &state_view, opts, &mut summary, progress).await?;
+    // A sweep without a cap reads each page's files while the listing goes
+    // on: at S3's latency the listing is otherwise time spent reading
+    // nothing. (With a cap, a later page may still push a key out.)
+    let streaming = matches!(opts.input, RunInput::Sweep) && s.max_files.is_none();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let reading = async {
+        if !streaming {
+            return None;
+        }
+        let listed = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|planned| (planned, rx))
+        });
+        Some(fetch::fetch_all(source, listed, s, opts.deadline, progress).await)
+    };
+    let planning = plan_input(
+        where_from,
+        &state_view,
+        opts,
+        &mut summary,
+        progress,
+        streaming.then_some(tx),
+    );
+    let (planned, read_early) = futures::join!(planning, reading);
+    let (mut plan, lookup_failed) = planned?;
     point("listed");
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
-    progress.stage("reading", Some(plan.to_fetch.len() as u64));
     let mut candidates = candidate_keys(&plan);
     candidates.extend(lookup_failed.iter().map(|(k, _)| k.clone()));
-    let (fetched, deferred) =
-        fetch::fetch_all(source, plan.to_fetch, s, opts.deadline, progress).await;
+    let (fetched, deferred) = match read_early {
+        Some(read) => read,
+        None => {
+            progress.stage("reading", Some(plan.to_fetch.len() as u64));
+            let to_fetch = futures::stream::iter(std::mem::take(&mut plan.to_fetch));
+            fetch::fetch_all(source, to_fetch, s, opts.deadline, progress).await
+        }
+    };
     summary.deferred += deferred.len();
     point("fetched");
     let stamp = Stamp {
@@ -185,6 +212,7 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
     opts: &RunOptions,
     summary: &mut RunSummary,
     progress: &dyn Progress,
+    reader: Option<tokio::sync::mpsc::UnboundedSender<plan::Planned>>,
 ) -> Result<(plan::Plan, Vec<(String, String)>), RunError> {
     let s = &opts.settings;
     match &opts.input {
@@ -197,7 +225,11 @@ async fn plan_input<S: ObjectStore, C: ObjectStore>(
                 first_pages: s.list_first_pages,
                 first: from.first,
             };
-            let (listing, plan) = list::list_and_plan(&src, ledger, s.max_files, progress).await?;
+            let planner = match reader {
+                Some(tx) => plan::Planner::streaming(tx),
+                None => plan::Planner::new(s.max_files),
+            };
+            let (listing, plan) = list::list_and_plan(&src, ledger, planner, progress).await?;
             (summary.listed, summary.excluded) = (listing.listed, listing.excluded);
             (summary.list_ranges, summary.list_requests) = (listing.ranges, listing.requests);
             Ok((plan, Vec::new()))
@@ -217,6 +249,7 @@ fn candidate_keys(plan: &plan::Plan) -> Vec<String> {
         .to_fetch
         .iter()
         .map(|p| p.meta.key.clone())
+        .chain(plan.streamed.iter().cloned())
         .chain(plan.skipped.iter().map(|(m, _)| m.key.clone()))
         .collect();
     keys.sort();
@@ -240,7 +273,7 @@ fn unrecorded(candidates: Vec<String>, updates: &[Entry], committed: bool) -> Ve
 fn record_plan(summary: &mut RunSummary, plan: &plan::Plan, run_id: &str) -> Vec<Entry> {
     summary.already_processed = plan.already_processed;
     summary.changed_objects = plan.changed;
-    summary.new_objects = plan.to_fetch.len() - plan.changed;
+    summary.new_objects = plan.fetch_count() - plan.changed;
     summary.skipped_names = plan.skipped.len();
     summary.deferred = plan.deferred;
     let now = chrono::Utc::now().timestamp_micros();

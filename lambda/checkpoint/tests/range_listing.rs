@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use eventlog_checkpoint::ledger::{Ledger, LedgerKeys, State};
 use eventlog_checkpoint::list::{Source, first_page, list_and_plan};
+use eventlog_checkpoint::plan::Planner;
 use eventlog_checkpoint::progress::Silent;
 use eventlog_store::local::LocalStore;
 use proptest::prelude::*;
@@ -52,7 +53,7 @@ proptest! {
             let state = State { ledger: &ledger, store: &sink };
             let first = if first_pages > 1 { first_page(&source, "").await } else { None };
             let src = Source { store: &source, prefix: "", exclude: &[], concurrency, first_pages, first };
-            list_and_plan(&src, &state, None, &Silent).await.unwrap()
+            list_and_plan(&src, &state, Planner::new(None), &Silent).await.unwrap()
         });
         let mut found: Vec<String> = plan.to_fetch.iter().map(|p| p.meta.key.clone()).collect();
         found.extend(plan.skipped.iter().map(|(m, _)| m.key.clone()));
