@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use eventlog_store::{ObjectStore, join_key};
+use eventlog_store::{ObjectMeta, ObjectStore, join_key};
 
 use crate::commit::{GroupResult, GroupStatus, commit_groups};
 use crate::config::{RunSettings, Template};
@@ -101,30 +101,8 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         exclude: &exclude,
         first,
     };
-    // A sweep without a cap reads each page's files while the listing goes
-    // on: at S3's latency the listing is otherwise time spent reading
-    // nothing. (With a cap, a later page may still push a key out.)
-    let streaming = matches!(opts.input, RunInput::Sweep) && s.max_files.is_none();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let reading = async {
-        if !streaming {
-            return None;
-        }
-        let listed = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|planned| (planned, rx))
-        });
-        Some(fetch::fetch_all(source, listed, s, opts.deadline, progress).await)
-    };
-    let planning = plan_input(
-        where_from,
-        &state_view,
-        opts,
-        &mut summary,
-        progress,
-        streaming.then_some(tx),
-    );
-    let (planned, read_early) = futures::join!(planning, reading);
-    let (mut plan, lookup_failed) = planned?;
+    let (mut plan, lookup_failed, read_early) =
+        plan_reading(where_from, &state_view, opts, &mut summary, progress).await?;
     point("listed");
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
@@ -174,6 +152,47 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     summary.duration_ms = started.elapsed().as_millis() as u64;
     summary.compute_status();
     Ok(summary)
+}
+
+/// Files read, and those left for later runs.
+type Read = (Vec<fetch::FetchResult>, Vec<ObjectMeta>);
+
+/// Stages 1 and 2, and for a sweep without a cap stage 3 with them: each
+/// page's files are read while the listing goes on, since at S3's latency
+/// the listing is otherwise time spent reading nothing. (With a cap, a
+/// later page may still push a key out.) Returns the plan, the named keys
+/// whose lookup failed, and what was read already.
+async fn plan_reading<S: ObjectStore, C: ObjectStore>(
+    from: Origin<'_, S>,
+    ledger: &State<'_, C>,
+    opts: &RunOptions,
+    summary: &mut RunSummary,
+    progress: &dyn Progress,
+) -> Result<(plan::Plan, Vec<(String, String)>, Option<Read>), RunError> {
+    let s = &opts.settings;
+    let source = from.store;
+    let streaming = matches!(opts.input, RunInput::Sweep) && s.max_files.is_none();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let reading = async {
+        if !streaming {
+            return None;
+        }
+        let listed = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|planned| (planned, rx))
+        });
+        Some(fetch::fetch_all(source, listed, s, opts.deadline, progress).await)
+    };
+    let planning = plan_input(
+        from,
+        ledger,
+        opts,
+        summary,
+        progress,
+        streaming.then_some(tx),
+    );
+    let (planned, read) = futures::join!(planning, reading);
+    let (plan, lookup_failed) = planned?;
+    Ok((plan, lookup_failed, read))
 }
 
 /// The ledger, and a sweep's first listing page: the two do not depend on
