@@ -45,6 +45,16 @@ failed=0
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   log=$(mktemp)
+  # The saved crash inputs, through this release build first: the tests
+  # replay them in a debug build, and the parquet crate checks less in
+  # release (a string page that is not UTF-8 got through only there).
+  if compgen -G "fuzz/regressions/$t/*" >/dev/null; then
+    if ! "$bin/$t" fuzz/regressions/"$t"/* >"$log" 2>&1; then
+      echo "fuzz: $t: a saved regression input fails in the release build" >&2
+      tail -40 "$log" >&2
+      failed=1
+    fi
+  fi
   start=$(date +%s)
   set +e
   "$bin/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 \

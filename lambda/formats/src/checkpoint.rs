@@ -164,6 +164,10 @@ pub fn normalize_batch(
     batch: &RecordBatch,
     location: &str,
 ) -> Result<RecordBatch, CheckpointError> {
+    crate::check_batch(batch).map_err(|message| CheckpointError::Unreadable {
+        location: location.to_string(),
+        message,
+    })?;
     let n = batch.num_rows();
     let target = schema();
     // A column we do not know would be dropped by the rewrite: refuse, so

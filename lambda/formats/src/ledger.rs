@@ -458,6 +458,7 @@ fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
 /// Every entry of a batch, typed: a column of another type or a null where
 /// a value is required is an error naming it.
 fn entries_of(b: &RecordBatch, each: &mut dyn FnMut(Entry)) -> Result<(), String> {
+    crate::check_batch(b)?;
     let (key, etag, sha, outcome, group, detail, run_id) = (
         string_column(b, "key")?,
         string_column(b, "etag")?,

@@ -14,3 +14,21 @@
 
 pub mod checkpoint;
 pub mod ledger;
+
+use arrow_array::{Array, RecordBatch};
+
+/// Every column of a batch the parquet reader produced, checked in full
+/// (offsets, and UTF-8 value by value). In release builds the parquet
+/// crate can hand out string arrays whose bytes are not UTF-8 (found by
+/// fuzzing: damaged pages it decodes without checking); read as `str`,
+/// they would be undefined behaviour, so a batch is used only once it
+/// passes.
+pub(crate) fn check_batch(batch: &RecordBatch) -> Result<(), String> {
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        column
+            .to_data()
+            .validate_full()
+            .map_err(|e| format!("column `{}` is damaged: {e}", field.name()))?;
+    }
+    Ok(())
+}
