@@ -2,7 +2,10 @@
 //! object with the same client settings and concurrency as the pipeline,
 //! doing nothing with the bytes. Driven by bench/checkpoint_s3.py.
 //!
-//!     EVENTLOG_S3_ENDPOINT=http://127.0.0.1:PORT cargo bench -p eventlog-store --bench s3_floor -- BUCKET PREFIX CONCURRENCY
+//!     EVENTLOG_S3_ENDPOINT=http://127.0.0.1:PORT cargo bench -p eventlog-store --bench s3_floor -- BUCKET PREFIX CONCURRENCY [list-only]
+//!
+//! With `list-only`, the listing alone (the floor of a run that finds
+//! nothing new).
 
 use std::time::Instant;
 
@@ -15,6 +18,7 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    let list_only = args.get(3).is_some_and(|a| a == "list-only");
     let (bucket, prefix, concurrency) = match args.as_slice() {
         [b, p, c, ..] => (
             b.clone(),
@@ -35,7 +39,12 @@ fn main() {
         let start = Instant::now();
         let listing = store.list(&prefix).await.expect("list");
         let listed = start.elapsed().as_secs_f64();
-        let bytes: u64 = futures::stream::iter(listing.iter())
+        let to_get = if list_only {
+            &listing[..0]
+        } else {
+            &listing[..]
+        };
+        let bytes: u64 = futures::stream::iter(to_get.iter())
             .map(|m| {
                 let store = &store;
                 async move {
