@@ -237,18 +237,7 @@ pub fn write_json_str(out: &mut String, s: &str) {
 
 /// The bytes [`write_json_str`] escapes: quote, backslash, the C0 controls
 /// and DEL.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t[0x7F] = true;
-    t
-};
+const NEEDS_ESCAPE: [bool; 256] = crate::json::stop_bytes(&[0x7F]);
 
 /// `n` in decimal, appended without the formatting machinery.
 pub fn push_int(out: &mut String, n: i64) {

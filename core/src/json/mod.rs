@@ -19,3 +19,22 @@ mod value;
 
 pub use parse::{JsonError, JsonErrorKind, MAX_DEPTH, MAX_INT_DIGITS, decode};
 pub use value::{Int, Object, Str, Value};
+
+/// A byte set for scanning JSON text: the C0 controls, the quote, the
+/// backslash, and `extra`.
+pub(crate) const fn stop_bytes(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
+}

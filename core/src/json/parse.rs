@@ -527,17 +527,7 @@ fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
 
 /// Bytes that end a plain run inside a string: the quote, the backslash
 /// and the control characters.
-const STRING_STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
+const STRING_STOP: [bool; 256] = super::stop_bytes(&[]);
 
 /// The stack discipline pairs every pop with the frame kind just matched;
 /// this message would only appear through a bug in the parser itself, and

@@ -334,6 +334,26 @@ mod tests {
         }
     }
 
+    /// Commit one event with `ptid` to adrc/form.
+    fn commit_one(
+        store: &impl ObjectStore,
+        ptid: &str,
+        max_attempts: u32,
+        presume_absent: bool,
+    ) -> GroupResult {
+        let readers = Semaphore::new(1);
+        crate::test_runtime().block_on(commit_group(
+            store,
+            KEY,
+            "adrc",
+            "form",
+            vec![event(ptid)],
+            how(max_attempts, presume_absent, &readers),
+        ))
+    }
+
+    const KEY: &str = "adrc/form/events.parquet";
+
     fn event(ptid: &str) -> Valid<VisitEvent> {
         let text = format!(
             r#"{{"action":"submit","project_label":"p","center_label":"c","gear_name":"g","datatype":"form","module":"UDS","timestamp":"2024-01-15T10:00:00Z","visit_date":"2024-01-15","pipeline_adcid":42,"ptid":"{ptid}"}}"#
@@ -343,22 +363,13 @@ mod tests {
 
     #[test]
     fn a_lost_race_is_merged_again_not_overwritten() {
-        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         let store = Racing {
             inner: LocalStore::new(dir.path()),
             other: vec![event("OTHER")],
             meddled: AtomicBool::new(false),
         };
-        let readers = Semaphore::new(1);
-        let r = rt.block_on(commit_group(
-            &store,
-            "adrc/form/events.parquet",
-            "adrc",
-            "form",
-            vec![event("MINE")],
-            how(4, false, &readers),
-        ));
+        let r = commit_one(&store, "MINE", 4, false);
         assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
         assert_eq!(r.conflicts, 1);
         assert_eq!(
@@ -370,23 +381,14 @@ mod tests {
 
     #[test]
     fn an_unreadable_checkpoint_fails_the_group_untouched() {
-        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("adrc/form/events.parquet");
+        let path = dir.path().join(KEY);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"PAR1 damaged").unwrap();
         let store = LocalStore::new(dir.path());
         // Presumed absent or not, a checkpoint that is there is read.
         for presume_absent in [false, true] {
-            let readers = Semaphore::new(1);
-            let r = rt.block_on(commit_group(
-                &store,
-                "adrc/form/events.parquet",
-                "adrc",
-                "form",
-                vec![event("1")],
-                how(4, presume_absent, &readers),
-            ));
+            let r = commit_one(&store, "1", 4, presume_absent);
             assert_eq!(r.status, GroupStatus::Failed);
             assert!(r.error.unwrap().contains("events.parquet"));
             assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 damaged");
@@ -397,40 +399,16 @@ mod tests {
     /// blind write fails, and the group is read and merged.
     #[test]
     fn a_checkpoint_presumed_absent_but_present_is_merged() {
-        let rt = crate::test_runtime();
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
-        let key = "adrc/form/events.parquet";
-        let readers = Semaphore::new(1);
-        let first = rt.block_on(commit_group(
-            &store,
-            key,
-            "adrc",
-            "form",
-            vec![event("THEIRS")],
-            how(1, true, &readers),
-        ));
+        let first = commit_one(&store, "THEIRS", 1, true);
         assert_eq!((first.status, first.conflicts), (GroupStatus::Committed, 0));
-        let r = rt.block_on(commit_group(
-            &store,
-            key,
-            "adrc",
-            "form",
-            vec![event("MINE")],
-            how(4, true, &readers),
-        ));
+        let r = commit_one(&store, "MINE", 4, true);
         assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
         assert_eq!(r.conflicts, 0, "not a race with another run");
         assert_eq!((r.stats.rows_before, r.stats.rows_after), (1, 2));
         // The blind write is not one of the attempts a race may use up.
-        let r = rt.block_on(commit_group(
-            &store,
-            key,
-            "adrc",
-            "form",
-            vec![event("LATE")],
-            how(1, true, &readers),
-        ));
+        let r = commit_one(&store, "LATE", 1, true);
         assert_eq!(r.status, GroupStatus::Committed, "{r:?}");
         assert_eq!((r.stats.rows_before, r.stats.rows_after), (2, 3));
     }

@@ -240,21 +240,23 @@ mod tests {
         planner.finish()
     }
 
+    /// A ledger that has `DONE` at version `v1`.
+    async fn ledger_with_done(store: &LocalStore) -> Ledger {
+        let mut ledger = Ledger::load(store, LedgerKeys::new("_eventlog"))
+            .await
+            .unwrap();
+        ledger.commit(store, &[entry(DONE, "v1")], 1).await.unwrap();
+        Ledger::load(store, LedgerKeys::new("_eventlog"))
+            .await
+            .unwrap()
+    }
+
     #[test]
     fn plans_by_version_not_time() {
         crate::test_runtime().block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store = LocalStore::new(dir.path());
-            let mut ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
-                .await
-                .unwrap();
-            ledger
-                .commit(&store, &[entry(DONE, "v1")], 1)
-                .await
-                .unwrap();
-            let ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
-                .await
-                .unwrap();
+            let ledger = ledger_with_done(&store).await;
             let p = plan_with(
                 &ledger,
                 &store,
@@ -281,16 +283,7 @@ mod tests {
         crate::test_runtime().block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store = LocalStore::new(dir.path());
-            let mut ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
-                .await
-                .unwrap();
-            ledger
-                .commit(&store, &[entry(DONE, "v1")], 1)
-                .await
-                .unwrap();
-            let ledger = Ledger::load(&store, LedgerKeys::new("_eventlog"))
-                .await
-                .unwrap();
+            let ledger = ledger_with_done(&store).await;
             let pages = vec![
                 vec![meta(DONE, "v2"), meta(NEW, "x")],
                 vec![meta("prod/readme.txt", "z")],
