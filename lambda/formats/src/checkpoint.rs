@@ -201,46 +201,49 @@ pub fn normalize_batch(
                 message: "is missing".into(),
             });
         };
-        let col_err = |message: String| CheckpointError::Column {
-            location: location.to_string(),
-            column: name.clone(),
-            message,
-        };
-        let converted: ArrayRef = match (name.as_str(), col.data_type()) {
-            (_, dt) if dt == field.data_type() => col.clone(),
-            ("timestamp", DataType::Timestamp(_, _)) => {
-                let micros =
-                    arrow_cast::cast(col, &DataType::Timestamp(TimeUnit::Microsecond, None))
-                        .map_err(|e| col_err(e.to_string()))?;
-                let values: &TimestampMicrosecondArray =
-                    micros.as_primitive::<TimestampMicrosecondType>();
-                Arc::new(values.clone().with_timezone(TIMESTAMP_TZ))
-            }
-            ("timestamp", other) => {
-                return Err(col_err(format!("has type {other}, expected a timestamp")));
-            }
-            ("pipeline_adcid", dt) if dt.is_integer() => {
-                let options = arrow_cast::CastOptions {
-                    safe: false,
-                    ..Default::default()
-                };
-                arrow_cast::cast_with_options(col, &DataType::Int32, &options)
-                    .map_err(|e| col_err(format!("does not fit int32: {e}")))?
-            }
-            ("pipeline_adcid", other) => {
-                return Err(col_err(format!("has type {other}, expected an integer")));
-            }
-            (
-                _,
-                DataType::Utf8 | DataType::Utf8View | DataType::Dictionary(_, _) | DataType::Null,
-            ) => arrow_cast::cast(col, &DataType::LargeUtf8).map_err(|e| col_err(e.to_string()))?,
-            (_, other) => return Err(col_err(format!("has type {other}, expected a string"))),
-        };
-        columns.push(converted);
+        columns.push(convert(col, field, location)?);
     }
     RecordBatch::try_new(target, columns).map_err(|e| CheckpointError::Unreadable {
         location: location.to_string(),
         message: e.to_string(),
+    })
+}
+
+/// One column brought to its canonical type, or an error naming it.
+fn convert(col: &ArrayRef, field: &Field, location: &str) -> Result<ArrayRef, CheckpointError> {
+    let name = field.name();
+    let col_err = |message: String| CheckpointError::Column {
+        location: location.to_string(),
+        column: name.clone(),
+        message,
+    };
+    Ok(match (name.as_str(), col.data_type()) {
+        (_, dt) if dt == field.data_type() => col.clone(),
+        ("timestamp", DataType::Timestamp(_, _)) => {
+            let micros = arrow_cast::cast(col, &DataType::Timestamp(TimeUnit::Microsecond, None))
+                .map_err(|e| col_err(e.to_string()))?;
+            let values: &TimestampMicrosecondArray =
+                micros.as_primitive::<TimestampMicrosecondType>();
+            Arc::new(values.clone().with_timezone(TIMESTAMP_TZ))
+        }
+        ("timestamp", other) => {
+            return Err(col_err(format!("has type {other}, expected a timestamp")));
+        }
+        ("pipeline_adcid", dt) if dt.is_integer() => {
+            let options = arrow_cast::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            arrow_cast::cast_with_options(col, &DataType::Int32, &options)
+                .map_err(|e| col_err(format!("does not fit int32: {e}")))?
+        }
+        ("pipeline_adcid", other) => {
+            return Err(col_err(format!("has type {other}, expected an integer")));
+        }
+        (_, DataType::Utf8 | DataType::Utf8View | DataType::Dictionary(_, _) | DataType::Null) => {
+            arrow_cast::cast(col, &DataType::LargeUtf8).map_err(|e| col_err(e.to_string()))?
+        }
+        (_, other) => return Err(col_err(format!("has type {other}, expected a string"))),
     })
 }
 
