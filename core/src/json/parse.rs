@@ -207,15 +207,8 @@ impl<'a, 's> Parser<'a, 's> {
         loop {
             let closing = match stack.last() {
                 None => {
-                    self.skip_ws();
-                    if self.pos != self.bytes.len() {
-                        return Err(self.syntax("Extra data"));
-                    }
-                    return self
-                        .values
-                        .pop()
-                        .map(Some)
-                        .ok_or_else(|| self.syntax(INTERNAL));
+                    let value = self.values.pop().ok_or_else(|| self.syntax(INTERNAL))?;
+                    return self.end(value).map(Some);
                 }
                 Some(Frame::Array(_)) => b']',
                 Some(Frame::Object(..)) => b'}',
@@ -244,19 +237,23 @@ impl<'a, 's> Parser<'a, 's> {
                         None => return Err(self.syntax(INTERNAL)),
                     };
                     if stack.is_empty() {
-                        // The outermost container: the document, unless
-                        // something follows it.
-                        self.skip_ws();
-                        if self.pos != self.bytes.len() {
-                            return Err(self.syntax("Extra data"));
-                        }
-                        return Ok(Some(value));
+                        // The outermost container: the document.
+                        return self.end(value).map(Some);
                     }
                     self.values.push(value);
                 }
                 _ => return Err(self.syntax("Expecting ',' delimiter")),
             }
         }
+    }
+
+    /// The document, unless something but whitespace follows it.
+    fn end(&mut self, document: Value<'a>) -> Result<Value<'a>, Fail> {
+        self.skip_ws();
+        if self.pos != self.bytes.len() {
+            return Err(self.syntax("Extra data"));
+        }
+        Ok(document)
     }
 
     fn open(&mut self, stack: &mut Vec<Frame>, frame: Frame) -> Result<(), Fail> {

@@ -165,16 +165,17 @@ pub async fn commit_group(
     };
     let events = Arc::new(events);
     let conflicts = AtomicU32::new(0);
-    let blind = match how.presume_absent {
-        true => match attempt(store, key, &location, events.clone(), None).await {
+    let blind = if how.presume_absent {
+        match attempt(store, key, &location, events.clone(), None).await {
             // Not a race: the checkpoint predates what is recorded here.
             Err(Attempt::Conflict(_)) => {
                 tracing::info!(checkpoint = %location, "a checkpoint exists though nothing is recorded here yet; reading and merging it");
                 None
             }
             done => Some(done),
-        },
-        false => None,
+        }
+    } else {
+        None
     };
     let outcome = match blind {
         Some(done) => done,
