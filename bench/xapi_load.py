@@ -160,6 +160,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--statements", type=int, default=1_000_000)
     ap.add_argument("--files", type=int, default=100)
+    ap.add_argument("--paths", default="in-process,server-side",
+                    help="which load paths to run, comma-separated (each beside its floor)")
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release -p eventlog")
@@ -197,9 +199,12 @@ def main():
         w = time.perf_counter() - t
         rows.append(("engine alone: count the lines over S3", w, None, int(counted), None))
         floors = {}
-        floors["server-side"] = engine_floor(sql, base, s3_url)
-        rows.append(("engine floor: one read into the five tables, simplest SQL by hand", *floors["server-side"]))
-        for path, fmt in (("in-process", "RowBinary"), ("in-process", "JSONEachRow"), ("server-side", None)):
+        wanted = args.paths.split(",")
+        if "server-side" in wanted:
+            floors["server-side"] = engine_floor(sql, base, s3_url)
+            rows.append(("engine floor: one read into the five tables, simplest SQL by hand", *floors["server-side"]))
+        runs = [(p, f) for p, f in (("in-process", "RowBinary"), ("in-process", "JSONEachRow"), ("server-side", None)) if p in wanted]
+        for path, fmt in runs:
             db = "bench_" + path.replace("-", "_") + (f"_{fmt.lower()}" if fmt else "")
             env = dict(base, CLICKHOUSE_DATABASE=db, XAPI_INSERT_FORMAT=fmt or "RowBinary")
             subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)

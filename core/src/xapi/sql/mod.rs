@@ -10,11 +10,15 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+mod doc;
+
 use super::columns::{Column, Path, Rule, columns};
 use super::{
     Category, TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED,
     VERB_VIEWED, VIDEO_VERBS,
 };
+use doc::{At, Kind, Leaf, odd};
+pub use doc::{Doc, EXTRACT_SETTINGS};
 
 /// A backquoted identifier.
 pub fn ident(s: &str) -> String {
@@ -115,9 +119,9 @@ fn text_expr(path: Path) -> String {
     )
 }
 
-/// The string at `a` trimmed like [`super::extract::VALUE_TRIM`].
-fn trimmed(a: &str) -> String {
-    format!("trimBoth(JSONExtractString({a}), ' \\t\\n\\r')")
+/// The string at `at` trimmed like [`super::extract::VALUE_TRIM`].
+fn trimmed(at: &At) -> String {
+    format!("trimBoth({}, ' \\t\\n\\r')", at.string())
 }
 
 const NUMBER_TEXT: &str = "'^[+-]?([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)([eE][+-]?[0-9]+)?$'";
@@ -125,12 +129,17 @@ const UINT_TEXT: &str = "'^\\\\+?[0-9]+(\\\\.0*)?$'";
 
 /// An id or count, as [`super::extract`] reads one: a non-negative integer,
 /// an integral float up to 2^53, or an integer written as text.
-fn uint_expr(path: Path, max: Option<u64>) -> String {
-    let a = args(path);
-    let t = trimmed(&a);
-    let f = format!("JSONExtractFloat({a})");
+fn uint_expr(at: &At, max: Option<u64>) -> String {
+    let t = trimmed(at);
+    let f = at.float();
     let value = format!(
-        "multiIf(JSONType({a}) = 'UInt64', JSONExtractUInt({a}), JSONType({a}) = 'Int64' AND JSONExtractInt({a}) >= 0, toUInt64(JSONExtractInt({a})), JSONType({a}) = 'Double' AND {f} >= 0 AND {f} <= {exact} AND floor({f}) = {f}, toUInt64({f}), JSONType({a}) = 'String' AND match({t}, {UINT_TEXT}), toUInt64OrNull(splitByChar('.', trimLeft({t}, '+'))[1]), NULL)",
+        "multiIf({}, {}, {} AND {int} >= 0, toUInt64({int}), {} AND {f} >= 0 AND {f} <= {exact} AND floor({f}) = {f}, toUInt64({f}), {} AND match({t}, {UINT_TEXT}), toUInt64OrNull(splitByChar('.', trimLeft({t}, '+'))[1]), NULL)",
+        at.is(&[Kind::UInt64]),
+        at.uint(),
+        at.is(&[Kind::Int64]),
+        at.is(&[Kind::Double]),
+        at.is(&[Kind::String]),
+        int = at.int(),
         exact = super::extract::MAX_EXACT_FLOAT
     );
     match max {
@@ -140,11 +149,13 @@ fn uint_expr(path: Path, max: Option<u64>) -> String {
 }
 
 /// A finite number, or a number written as text.
-fn float_expr(path: Path) -> String {
-    let a = args(path);
-    let t = trimmed(&a);
+fn float_expr(at: &At) -> String {
+    let t = trimmed(at);
+    let f = at.float();
     format!(
-        "multiIf(JSONType({a}) IN ('Int64', 'UInt64', 'Double') AND isFinite(JSONExtractFloat({a})), JSONExtractFloat({a}), JSONType({a}) = 'String' AND match({t}, {NUMBER_TEXT}) AND isFinite(toFloat64OrZero({t})), toFloat64OrNull({t}), NULL)"
+        "multiIf({} AND isFinite({f}), {f}, {} AND match({t}, {NUMBER_TEXT}) AND isFinite(toFloat64OrZero({t})), toFloat64OrNull({t}), NULL)",
+        at.is(&Kind::NUMBERS),
+        at.is(&[Kind::String])
     )
 }
 
@@ -153,72 +164,139 @@ fn words(w: &[&str]) -> String {
 }
 
 /// A boolean, a number by its truthiness, or one of the reference's words.
-fn bool_expr(path: Path) -> String {
-    let a = args(path);
-    let t = format!("lower({})", trimmed(&a));
+fn bool_expr(at: &At) -> String {
+    let t = format!("lower({})", trimmed(at));
+    let text = at.is(&[Kind::String]);
     format!(
-        "multiIf(JSONType({a}) = 'Bool', CAST(JSONExtractBool({a}) AS Bool), JSONType({a}) IN ('Int64', 'UInt64', 'Double'), CAST(JSONExtractFloat({a}) != 0 AS Bool), JSONType({a}) = 'String' AND {t} IN ({}), CAST(1 AS Bool), JSONType({a}) = 'String' AND {t} IN ({}), CAST(0 AS Bool), NULL)",
+        "multiIf({}, CAST({} AS Bool), {}, CAST({} != 0 AS Bool), {text} AND {t} IN ({}), CAST(1 AS Bool), {text} AND {t} IN ({}), CAST(0 AS Bool), NULL)",
+        at.is(&[Kind::Bool]),
+        at.bool(),
+        at.is(&Kind::NUMBERS),
+        at.float(),
         words(&super::extract::TRUE_WORDS),
         words(&super::extract::FALSE_WORDS)
     )
 }
 
-/// Python's truthiness of the value at `a`.
-fn truthy_expr(a: &str) -> String {
+/// Python's truthiness of the value at `path`.
+fn truthy_expr(path: Path) -> String {
+    let at = At::line(path);
+    let a = args(path);
     format!(
-        "multiIf(JSONType({a}) = 'String', JSONExtractString({a}) != '', JSONType({a}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat({a}) != 0, JSONType({a}) = 'Bool', JSONExtractBool({a}) = 1, JSONType({a}) IN ('Array', 'Object'), JSONLength({a}) > 0, false)"
+        "multiIf({}, {} != '', {}, {} != 0, {}, {} = 1, {}, JSONLength({a}) > 0, false)",
+        at.is(&[Kind::String]),
+        at.string(),
+        at.is(&Kind::NUMBERS),
+        at.float(),
+        at.is(&[Kind::Bool]),
+        at.bool(),
+        at.is(&[Kind::Array, Kind::Object])
     )
 }
 
-fn first(paths: &[Path], f: impl Fn(Path) -> String) -> String {
-    match paths {
+fn first<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
+    match items {
         [one] => f(one),
         many => format!(
             "coalesce({})",
-            many.iter().map(|p| f(p)).collect::<Vec<_>>().join(", ")
+            many.iter().map(f).collect::<Vec<_>>().join(", ")
         ),
     }
 }
 
-/// The ClickHouse expression of a column (over `json String`, `_path`).
+/// The event id: the statement's `id` if it is a string, else the hash of
+/// the line.
+fn event_id(at: &At) -> String {
+    format!(
+        "if({}, {}, lower(hex(SHA256(json))))",
+        at.is(&[Kind::String]),
+        at.string()
+    )
+}
+
+fn timestamp(at: &At) -> String {
+    format!("parseDateTime64BestEffort({}, 6, 'UTC')", at.string())
+}
+
+/// The ClickHouse expression of a column over the line alone (`json
+/// String`, `_path`): JSON functions only.
 pub fn expr(col: &Column) -> String {
+    let line = |paths: &[Path], f: &dyn Fn(&At) -> String| first(paths, |p| f(&At::line(p)));
     match col.rule {
-        Rule::EventId => String::from(
-            "if(JSONType(json, 'id') = 'String', JSONExtractString(json, 'id'), lower(hex(SHA256(json))))",
-        ),
-        Rule::Text(paths) => first(paths, text_expr),
-        Rule::UInt64(paths) => first(paths, |p| uint_expr(p, None)),
-        Rule::UInt32(paths) => first(paths, |p| uint_expr(p, Some(u64::from(u32::MAX)))),
-        Rule::Float(paths) => first(paths, float_expr),
-        Rule::Bool(path) => bool_expr(path),
+        Rule::EventId => event_id(&At::line(&["id"])),
+        Rule::Text(paths) => first(paths, |p| text_expr(p)),
+        Rule::UInt64(paths) => line(paths, &|at| uint_expr(at, None)),
+        Rule::UInt32(paths) => line(paths, &|at| uint_expr(at, Some(u64::from(u32::MAX)))),
+        Rule::Float(paths) => line(paths, &float_expr),
+        Rule::Bool(path) => bool_expr(&At::line(path)),
         Rule::Count(path) => {
             let a = args(path);
             format!(
                 "if(JSONType({a}) = 'Array', toUInt32(JSONLength({a})), {})",
-                uint_expr(path, Some(u64::from(u32::MAX)))
+                uint_expr(&At::line(path), Some(u64::from(u32::MAX)))
             )
         }
         Rule::Response => {
             let input: Path = &["result", "response", "input"];
             format!(
                 "if(JSONType(json, 'result', 'response') = 'Object' AND {}, {}, {})",
-                truthy_expr(&args(input)),
+                truthy_expr(input),
                 text_expr(input),
                 text_expr(&["result", "response"])
             )
         }
-        Rule::Timestamp => String::from(
-            "parseDateTime64BestEffort(JSONExtractString(json, 'timestamp'), 6, 'UTC')",
-        ),
-        Rule::Verb => String::from("JSONExtractString(json, 'verb', 'id')"),
+        Rule::Timestamp => timestamp(&At::line(&["timestamp"])),
+        Rule::Verb => At::line(&["verb", "id"]).string(),
         Rule::SourceFile => String::from("concat('s3://', _path)"),
     }
 }
 
+/// The expression of a column over the line and its extraction `doc`
+/// (see [`doc`]): the same value as [`expr`], read from `doc` where it
+/// holds the column's members, from the line where a leaf is [`odd`].
+pub fn doc_expr(col: &Column, doc: &Doc) -> String {
+    let any = |paths: &[Path], f: &dyn Fn(&At) -> String| match doc.leaves(paths, Leaf::Any) {
+        Some(leaves) => format!(
+            "if({}, {}, {})",
+            leaves
+                .iter()
+                .map(|d| odd(d))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            expr(col),
+            first(&leaves, |d| f(&At::Leaf(d.clone())))
+        ),
+        None => expr(col),
+    };
+    match col.rule {
+        Rule::Text(paths) => match doc.leaves(paths, Leaf::Text) {
+            Some(leaves) => first(&leaves, String::clone),
+            None => expr(col),
+        },
+        Rule::EventId => any(&[&["id"]], &event_id),
+        Rule::UInt64(paths) => any(paths, &|at| uint_expr(at, None)),
+        Rule::UInt32(paths) => any(paths, &|at| uint_expr(at, Some(u64::from(u32::MAX)))),
+        Rule::Float(paths) => any(paths, &float_expr),
+        Rule::Bool(path) => any(&[path], &bool_expr),
+        Rule::Timestamp => any(&[&["timestamp"]], &timestamp),
+        Rule::Verb => any(&[&["verb", "id"]], &At::string),
+        Rule::Count(_) | Rule::Response | Rule::SourceFile => expr(col),
+    }
+}
+
+/// `JSONExtractString` of `path`, from the extraction where it holds it.
+fn doc_string(doc: &Doc, path: Path) -> String {
+    let line = At::line(path).string();
+    match doc.leaf(path, Leaf::Any) {
+        Some(d) => format!("if({}, {line}, {})", odd(&d), At::Leaf(d.clone()).string()),
+        None => line,
+    }
+}
+
 /// The classification rule as an expression yielding the category name.
-fn category_expr() -> String {
-    let verb = "JSONExtractString(json, 'verb', 'id')";
-    let kind = "JSONExtractString(json, 'object', 'definition', 'type')";
+fn category_expr(doc: &Doc) -> String {
+    let verb = doc_string(doc, &["verb", "id"]);
+    let kind = doc_string(doc, &["object", "definition", "type"]);
     let videos = VIDEO_VERBS
         .iter()
         .map(|v| literal(v))
@@ -235,17 +313,18 @@ fn category_expr() -> String {
     )
 }
 
-/// Lines both paths load: valid JSON objects whose members have the
-/// structure the columns read ([`super::check::CONTAINERS`]), with a
-/// timestamp in the accepted form ([`super::time`]).
-fn loadable_expr() -> String {
-    let ts = "JSONExtractString(json, 'timestamp')";
+/// Lines both paths load: JSON objects whose members have the structure
+/// the columns read ([`super::check::CONTAINERS`]), with a timestamp in
+/// the accepted form ([`super::time`]). A valid line is an object exactly
+/// when it starts with `{` (lines are trimmed of JSON's own whitespace).
+fn loadable_expr(doc: &Doc) -> String {
+    let ts = doc_string(doc, &["timestamp"]);
     let shapes: String = super::check::CONTAINERS
         .iter()
         .map(|p| format!(" AND JSONType({}) IN ('Object', 'Null')", args(p)))
         .collect();
     format!(
-        "isValidJSON(json){shapes} AND match({ts}, '^(19|2[0-2])\\\\d\\\\d-\\\\d\\\\d-\\\\d\\\\dT([01]\\\\d|2[0-3]):[0-5]\\\\d:[0-5]\\\\d(\\\\.\\\\d+)?(Z|[+-]([01]\\\\d|2[0-3]):[0-5]\\\\d)?$') AND parseDateTime64BestEffortOrNull({ts}, 6, 'UTC') IS NOT NULL"
+        "startsWith(json, '{{') AND isValidJSON(json){shapes} AND match({ts}, '^(19|2[0-2])\\\\d\\\\d-\\\\d\\\\d-\\\\d\\\\dT([01]\\\\d|2[0-3]):[0-5]\\\\d:[0-5]\\\\d(\\\\.\\\\d+)?(Z|[+-]([01]\\\\d|2[0-3]):[0-5]\\\\d)?$') AND parseDateTime64BestEffortOrNull({ts}, 6, 'UTC') IS NOT NULL"
     )
 }
 
@@ -346,11 +425,14 @@ fn lines(s3: &str) -> String {
 /// (`files_per_query`) and is dropped after it; nothing is written to disk
 /// twice.
 pub fn stage_create(target: &Target<'_>, stage: &str, source: &str) -> String {
+    let doc = Doc::new();
     format!(
-        "CREATE TABLE {} ENGINE = Memory AS\nSELECT json, _path AS source_path, if({}, {}, 'invalid') AS category, if(category = 'unknown', JSONExtractString(json, 'verb', 'id'), '') AS verb\nFROM {}\nSETTINGS {READ_SETTINGS}",
+        "CREATE TABLE {} ENGINE = Memory AS\nSELECT json, _path AS source_path, doc, if({}, {}, 'invalid') AS category, if(category = 'unknown', {}, '') AS verb\nFROM (SELECT json, _path, {} AS doc FROM {})\nSETTINGS {READ_SETTINGS}, {EXTRACT_SETTINGS}",
         stage_table(target, stage),
-        loadable_expr(),
-        category_expr(),
+        loadable_expr(&doc),
+        category_expr(&doc),
+        doc_string(&doc, &["verb", "id"]),
+        doc.extract(),
         lines(source)
     )
 }
@@ -389,12 +471,17 @@ pub fn stage_insert(
         .map(|c| ident(c.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let exprs = cols.iter().map(expr).collect::<Vec<_>>().join(",\n  ");
+    let doc = Doc::new();
+    let exprs = cols
+        .iter()
+        .map(|c| doc_expr(c, &doc))
+        .collect::<Vec<_>>()
+        .join(",\n  ");
     let token = dedup_token
         .map(|t| format!("\nSETTINGS insert_deduplication_token = {}", literal(t)))
         .unwrap_or_default();
     format!(
-        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, source_path AS _path FROM {} WHERE category = {}){token}",
+        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, doc, source_path AS _path FROM {} WHERE category = {}){token}",
         target.table(c),
         stage_table(target, stage),
         literal(c.as_str())
@@ -440,6 +527,13 @@ mod tests {
         let create = stage_create(&t, "st", "s3('u', NOSIGN, 'LineAsString', 'line String')");
         assert_eq!(create.matches("s3(").count(), 1, "{create}");
         assert!(create.starts_with("CREATE TABLE `x`.`st` ENGINE = Memory AS"));
+        // One typed extraction per line, kept in the stage for the inserts.
+        assert_eq!(
+            create.matches("JSONExtract(json, 'Tuple(").count(),
+            1,
+            "{create}"
+        );
+        assert!(create.contains(" AS doc FROM ") && create.contains(EXTRACT_SETTINGS));
         for c in Category::LOADED {
             let insert = stage_insert(&t, c, "st", Some("tok"));
             assert!(!insert.contains("s3("), "{insert}");
@@ -448,9 +542,43 @@ mod tests {
                 "{insert}"
             );
             assert!(insert.ends_with("insert_deduplication_token = 'tok'"));
+            assert!(insert.contains("SELECT json, doc, source_path AS _path"));
+            assert!(!insert.contains("JSONExtract(json, 'Tuple("), "{insert}");
         }
         assert!(stage_summary(&t, "st").contains("FROM `x`.`st`"));
         assert_eq!(stage_drop(&t, "st"), "DROP TABLE IF EXISTS `x`.`st`");
+    }
+
+    #[test]
+    fn columns_read_the_extraction_and_the_line_where_a_leaf_is_odd() {
+        let doc = Doc::new();
+        let mut from_doc = 0;
+        for c in Category::LOADED {
+            for col in columns(c) {
+                let e = doc_expr(col, &doc);
+                if !e.contains("tupleElement(doc") {
+                    assert_eq!(e, expr(col), "{}", col.name);
+                    continue;
+                }
+                from_doc += 1;
+                match col.rule {
+                    // The text leaf is the value: no JSON function at all.
+                    Rule::Text(_) => assert!(!e.contains("json"), "{}: {e}", col.name),
+                    _ => assert!(
+                        e.starts_with("if((dynamicType(") && e.contains(&expr(col)),
+                        "{}: {e}",
+                        col.name
+                    ),
+                }
+            }
+        }
+        assert!(from_doc > 60, "{from_doc}");
+        // Members under one not required to be an object stay on the line.
+        let title = columns(Category::Video)
+            .iter()
+            .find(|c| c.name == "video_title")
+            .unwrap();
+        assert_eq!(doc_expr(title, &doc), expr(title));
     }
 
     #[test]
