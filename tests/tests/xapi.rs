@@ -289,6 +289,27 @@ fn generated_files() -> Vec<(String, String)> {
             lines.join(sep),
         ));
     }
+    // An integer after a float in the same member of one file: the server
+    // may store both as floats, and 2^53 + 1 must still arrive whole.
+    let widened: Vec<String> = [
+        json!(2.5),
+        json!(9007199254740993u64),
+        json!(18014398509481985u64),
+        json!(7),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, v)| {
+        let mut st = templates[0].clone();
+        st["id"] = json!(format!("widened-{i}"));
+        st["context"]["extensions"]["http://oli.cmu.edu/extensions/section_id"] = v.clone();
+        st.to_string()
+    })
+    .collect();
+    files.push((
+        String::from("section/2001/mixed/2025-10-09T10-00-00.000000Z_widened.jsonl"),
+        widened.join("\n"),
+    ));
     files
 }
 
