@@ -92,6 +92,21 @@ fn same(label: &str, native: &str, got: &str) {
 const CORPUS_LOOP: &str = r#"
 const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l);
 const out = lines.map((l) => { const c = JSON.parse(l); return v.validateJson(new Uint8Array(Buffer.from(c.hex, "hex")), c.name ?? undefined); });
+// The same text given as a string (the host encodes it into the module's
+// memory) must get the same report as its bytes.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+let asStrings = 0;
+lines.forEach((l, i) => {
+  const c = JSON.parse(l);
+  let text;
+  try { text = utf8.decode(Buffer.from(c.hex, "hex")); } catch { return; }
+  if (v.validateJson(text, c.name ?? undefined) !== out[i]) throw new Error(`case ${i}: the string's report differs from the bytes'`);
+  asStrings++;
+});
+if (asStrings < 100) throw new Error(`only ${asStrings} cases compared as strings`);
+for (const odd of ["", "\ud800", "{\"ptid\":\"\udfff\u00e9\ud83d\ude00\"}"]) {
+  if (v.validateJson(odd) !== v.validateJson(new TextEncoder().encode(odd))) throw new Error(`string ${JSON.stringify(odd)} differs from its UTF-8`);
+}
 if (v.version() !== process.env.WANT_VERSION) throw new Error(`version ${v.version()}`);
 const typed = v.validate(new Uint8Array(Buffer.from("{}")), undefined);
 if (typed.valid !== false || !typed.errors.length) throw new Error("validate() did not return the report object");
