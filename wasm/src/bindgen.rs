@@ -1,5 +1,7 @@
 //! wasm-bindgen exports for JavaScript.
 
+use std::cell::Cell;
+
 use js_sys::{Array, ArrayBuffer, JSON, JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -79,43 +81,64 @@ extern "C" {
 
 thread_local! {
     static ENCODER: TextEncoder = TextEncoder::new();
+    /// The buffer for the input's bytes, kept between calls: allocating
+    /// it per document cost more than filling it. Taken out for the call,
+    /// so a call that traps leaves an empty one, not a borrowed one.
+    static INPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// A string's UTF-8, written by the host straight into this module's
-/// memory. wasm-bindgen's own copy (`as_string`) walks the string a
-/// character at a time in JavaScript, which took longer than validating
+/// Inputs larger than this do not keep their buffer after the call.
+const KEPT_INPUT: usize = 1 << 20;
+
+/// Appends a string's UTF-8, written by the host straight into this
+/// module's memory. wasm-bindgen's own copy (`as_string`) walks the string
+/// a character at a time in JavaScript, which took longer than validating
 /// the document; `encodeInto` is one native call.
-fn utf8_of(s: &JsString) -> Vec<u8> {
+fn push_utf8(buf: &mut Vec<u8>, s: &JsString) {
     // One UTF-16 unit is at most three bytes of UTF-8.
-    let cap = s.length() as usize * 3;
-    let mut buf = Vec::<u8>::with_capacity(cap);
+    buf.reserve(s.length() as usize * 3);
+    let len = buf.len();
+    let spare = buf.capacity() - len;
     let written = ENCODER.with(|encoder| {
         // SAFETY: the view covers the vector's spare capacity and is used
         // only by this call, which runs no code of this module (nothing
         // can grow the memory under it).
-        let view = unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr(), cap) };
+        let view = unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr().add(len), spare) };
         encoder.encode_into(s, &view).written() as usize
     });
-    // SAFETY: the host wrote `written` (at most `cap`) bytes of UTF-8.
-    unsafe { buf.set_len(written.min(cap)) };
-    buf
+    // SAFETY: the host wrote `written` (at most `spare`) bytes of UTF-8
+    // after the first `len`.
+    unsafe { buf.set_len(len + written.min(spare)) };
 }
 
-fn bytes_of(input: &JsValue) -> Result<Vec<u8>, JsError> {
+fn push_array(buf: &mut Vec<u8>, a: &Uint8Array) {
+    let len = buf.len();
+    buf.resize(len + a.length() as usize, 0);
+    a.copy_to(&mut buf[len..]);
+}
+
+/// `f` of the input's bytes.
+fn with_bytes<R>(input: &JsValue, f: impl FnOnce(&[u8]) -> R) -> Result<R, JsError> {
+    let mut buf = INPUT.take();
+    buf.clear();
     // Bytes first: they are what files are read as, and probing for a
     // string first cost a call into JavaScript per document.
     if let Some(a) = input.dyn_ref::<Uint8Array>() {
-        return Ok(a.to_vec());
+        push_array(&mut buf, a);
+    } else if let Some(s) = input.dyn_ref::<JsString>() {
+        push_utf8(&mut buf, s);
+    } else if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
+        push_array(&mut buf, &Uint8Array::new(b));
+    } else {
+        return Err(JsError::new(
+            "input must be a string, a Uint8Array or an ArrayBuffer",
+        ));
     }
-    if let Some(s) = input.dyn_ref::<JsString>() {
-        return Ok(utf8_of(s));
+    let out = f(&buf);
+    if buf.capacity() <= KEPT_INPUT {
+        INPUT.set(buf);
     }
-    if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
-        return Ok(Uint8Array::new(b).to_vec());
-    }
-    Err(JsError::new(
-        "input must be a string, a Uint8Array or an ArrayBuffer",
-    ))
+    Ok(out)
 }
 
 /// The report for one file, as JSON text (byte-identical to the CLI's).
@@ -126,7 +149,7 @@ pub fn validate_json(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
     name: Option<String>,
 ) -> Result<String, JsError> {
-    Ok(crate::report_json(&bytes_of(&input)?, name.as_deref()))
+    with_bytes(&input, |b| crate::report_json(b, name.as_deref()))
 }
 
 /// The report for one file, as an object.
@@ -160,7 +183,7 @@ fn batch(
     let mut out = String::new();
     for (i, input) in inputs.iter().enumerate() {
         let name = names.and_then(|n| n.get(i as u32).as_string());
-        out.push_str(&report(&bytes_of(&input)?, name.as_deref()));
+        out.push_str(&with_bytes(&input, |b| report(b, name.as_deref()))?);
         out.push('\n');
     }
     Ok(out)
@@ -200,10 +223,7 @@ pub fn check_xapi_json(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
     name: Option<String>,
 ) -> Result<String, JsError> {
-    Ok(crate::xapi_report_jsonl(
-        &bytes_of(&input)?,
-        name.as_deref(),
-    ))
+    with_bytes(&input, |b| crate::xapi_report_jsonl(b, name.as_deref()))
 }
 
 /// Check an xAPI JSONL document line by line, as objects.
