@@ -96,7 +96,16 @@ pub async fn list_and_plan<S: ObjectStore, C: ObjectStore>(
     progress: &dyn Progress,
 ) -> Result<(Listing, Plan), RunError> {
     let _timed = crate::timed::Timed::start();
-    progress.stage("listing", None);
+    // A streaming sweep reads while it lists: the count that moves is the
+    // files read.
+    progress.stage(
+        if planner.streams() {
+            "listing and reading"
+        } else {
+            "listing"
+        },
+        None,
+    );
     let root = folder(src.prefix);
     let counts = Counts::default();
     // One listing at a time: one paginator, nothing to divide.

@@ -93,6 +93,11 @@ impl Planner {
         }
     }
 
+    /// Whether files are read while the listing goes on.
+    pub fn streams(&self) -> bool {
+        self.reader.is_some()
+    }
+
     /// Plan one page of a listing; its keys must come after the ones this
     /// cursor has seen.
     pub async fn page<S: ObjectStore>(

@@ -205,7 +205,7 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
     }
 }
 
-struct Bar(indicatif::ProgressBar);
+struct Bar(indicatif::ProgressBar, std::sync::Mutex<String>);
 
 impl Progress for Bar {
     fn stage(&self, name: &str, total: Option<u64>) {
@@ -222,15 +222,24 @@ impl Progress for Bar {
                 );
             }
             None => {
+                self.0.unset_length();
                 self.0
                     .set_style(indicatif::ProgressStyle::default_spinner());
                 self.0.enable_steady_tick(Duration::from_millis(120));
             }
         }
         self.0.set_message(name.to_string());
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
     }
     fn advance(&self, n: u64) {
         self.0.inc(n);
+        // A spinner has no count of its own: files read while listing show
+        // in its message.
+        if self.0.length().is_none() {
+            let name = self.1.lock().unwrap_or_else(|e| e.into_inner());
+            self.0
+                .set_message(format!("{name} ({} read)", self.0.position()));
+        }
     }
     fn finish(&self) {
         self.0.finish_and_clear();
@@ -257,7 +266,10 @@ fn execute(
     let exclude = overlap_exclusions(&source, &checkpoints);
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress: Box<dyn Progress> = if show_bar {
-        Box::new(Bar(indicatif::ProgressBar::new_spinner()))
+        Box::new(Bar(
+            indicatif::ProgressBar::new_spinner(),
+            Default::default(),
+        ))
     } else {
         Box::new(Silent)
     };
