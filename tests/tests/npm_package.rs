@@ -104,8 +104,17 @@ lines.forEach((l, i) => {
   asStrings++;
 });
 if (asStrings < 100) throw new Error(`only ${asStrings} cases compared as strings`);
-for (const odd of ["", "\ud800", "{\"ptid\":\"\udfff\u00e9\ud83d\ude00\"}"]) {
-  if (v.validateJson(odd) !== v.validateJson(new TextEncoder().encode(odd))) throw new Error(`string ${JSON.stringify(odd)} differs from its UTF-8`);
+// Strings longer than the first try's 64 KiB (encoded again into room made
+// for them), and a string after the module's memory has grown (which
+// detaches the view it encodes into).
+const long = (c, n) => `{"ptid":"${c.repeat(n)}","study":"adrc"}`;
+// A long argument to another export grows the memory and leaves the input
+// buffer where it is.
+const grow = () => v.explain("f", "c", "x".repeat(32 << 20), undefined);
+const odds = ["", "\ud800", "{\"ptid\":\"\udfff\u00e9\ud83d\ude00\"}", long("x", 70000), long("\u00e9", 40000), long("\ud83d\ude00", 20000), "GROW", "{\"ptid\":\"\u00e9\"}"];
+for (const odd of odds) {
+  if (odd === "GROW") { grow(); continue; }
+  if (v.validateJson(odd) !== v.validateJson(new TextEncoder().encode(odd))) throw new Error(`string ${JSON.stringify(odd.slice(0, 40))} differs from its UTF-8`);
 }
 if (v.version() !== process.env.WANT_VERSION) throw new Error(`version ${v.version()}`);
 const typed = v.validate(new Uint8Array(Buffer.from("{}")), undefined);

@@ -85,30 +85,78 @@ thread_local! {
     /// it per document cost more than filling it. Taken out for the call,
     /// so a call that traps leaves an empty one, not a borrowed one.
     static INPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// A view of that buffer for the host to encode strings into.
+    static VIEW: Cell<Option<View>> = const { Cell::new(None) };
 }
 
 /// Inputs larger than this do not keep their buffer after the call.
 const KEPT_INPUT: usize = 1 << 20;
 
-/// Appends a string's UTF-8, written by the host straight into this
-/// module's memory. wasm-bindgen's own copy (`as_string`) walks the string
-/// a character at a time in JavaScript, which took longer than validating
-/// the document; `encodeInto` is one native call.
+/// What a string is first encoded into: most documents fit, and a longer
+/// one is encoded again into room made for it.
+const FIRST_TRY: usize = 64 << 10;
+
+/// A `Uint8Array` over `len` bytes of this module's memory at `at`. It is
+/// good while the memory has not grown (growing detaches every view), so
+/// it is kept with the memory's size when it was made.
+struct View {
+    array: Uint8Array,
+    at: usize,
+    len: usize,
+    pages: usize,
+}
+
+#[cfg(target_arch = "wasm32")]
+fn memory_pages() -> usize {
+    core::arch::wasm32::memory_size(0)
+}
+
+/// Built natively only for checks and tests, where no JavaScript runs.
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_pages() -> usize {
+    0
+}
+
+/// Lets the host write into `buf`'s spare capacity (`buf` is empty) and
+/// returns how many bytes it wrote.
+fn encode_into_spare(buf: &mut Vec<u8>, s: &JsString) -> usize {
+    let (at, len) = (buf.as_mut_ptr() as usize, buf.capacity());
+    let pages = memory_pages();
+    let view = match VIEW.take() {
+        Some(v) if (v.at, v.len, v.pages) == (at, len, pages) => v,
+        // SAFETY: the view covers the vector's capacity; it is used only
+        // while nothing else writes to the vector (the host's
+        // `encodeInto`, which runs no code of this module).
+        _ => View {
+            array: unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr(), len) },
+            at,
+            len,
+            pages,
+        },
+    };
+    let written = ENCODER.with(|e| e.encode_into(s, &view.array).written()) as usize;
+    VIEW.set(Some(view));
+    written.min(len)
+}
+
+/// A string's UTF-8 into the empty `buf`, written by the host straight
+/// into this module's memory. wasm-bindgen's own copy (`as_string`) walks
+/// the string a character at a time in JavaScript, which took longer than
+/// validating the document; `encodeInto` is one native call, and with the
+/// view kept from call to call a string costs three calls into
+/// JavaScript in all.
 fn push_utf8(buf: &mut Vec<u8>, s: &JsString) {
-    // One UTF-16 unit is at most three bytes of UTF-8.
-    buf.reserve(s.length() as usize * 3);
-    let len = buf.len();
-    let spare = buf.capacity() - len;
-    let written = ENCODER.with(|encoder| {
-        // SAFETY: the view covers the vector's spare capacity and is used
-        // only by this call, which runs no code of this module (nothing
-        // can grow the memory under it).
-        let view = unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr().add(len), spare) };
-        encoder.encode_into(s, &view).written() as usize
-    });
-    // SAFETY: the host wrote `written` (at most `spare`) bytes of UTF-8
-    // after the first `len`.
-    unsafe { buf.set_len(len + written.min(spare)) };
+    buf.reserve(FIRST_TRY);
+    let mut written = encode_into_spare(buf, s);
+    // With four bytes to spare every character fitted (none takes more),
+    // so the whole string was encoded.
+    if written + 4 > buf.capacity() {
+        // One UTF-16 unit is at most three bytes of UTF-8.
+        buf.reserve(s.length() as usize * 3);
+        written = encode_into_spare(buf, s);
+    }
+    // SAFETY: the host wrote `written` bytes of UTF-8, within the capacity.
+    unsafe { buf.set_len(written) };
 }
 
 fn push_array(buf: &mut Vec<u8>, a: &Uint8Array) {
