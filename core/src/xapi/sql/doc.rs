@@ -194,6 +194,21 @@ pub struct Doc {
     root: Vec<Node>,
 }
 
+/// The members a column's rule reads from the extraction, and as what;
+/// none for the rules that stay on the line (a count, the response, the
+/// file's name).
+pub(super) fn members(rule: &'static Rule) -> (&'static [Path], Leaf) {
+    match rule {
+        Rule::Text(paths) => (paths, Leaf::Text),
+        Rule::UInt64(paths) | Rule::UInt32(paths) | Rule::Float(paths) => (paths, Leaf::Any),
+        Rule::Bool(path) => (core::slice::from_ref(path), Leaf::Any),
+        Rule::EventId => (&[&["id"]], Leaf::Any),
+        Rule::Timestamp => (&[&["timestamp"]], Leaf::Any),
+        Rule::Verb => (&[&["verb", "id"]], Leaf::Any),
+        Rule::Count(_) | Rule::Response | Rule::SourceFile => (&[], Leaf::Any),
+    }
+}
+
 /// Values the stage reads besides the columns': the classification's.
 const STAGE_PATHS: [&[&str]; 2] = [&["verb", "id"], &["object", "definition", "type"]];
 
@@ -206,20 +221,7 @@ impl Doc {
         }
         for c in Category::LOADED {
             for col in columns(c) {
-                let (paths, leaf): (&[Path], Leaf) = match col.rule {
-                    Rule::Text(paths) => (paths, Leaf::Text),
-                    Rule::UInt64(paths) | Rule::UInt32(paths) | Rule::Float(paths) => {
-                        (paths, Leaf::Any)
-                    }
-                    Rule::Bool(path) => {
-                        doc.add(path, Leaf::Any);
-                        continue;
-                    }
-                    Rule::EventId => (&[&["id"]], Leaf::Any),
-                    Rule::Timestamp => (&[&["timestamp"]], Leaf::Any),
-                    Rule::Verb => (&[&["verb", "id"]], Leaf::Any),
-                    Rule::Count(_) | Rule::Response | Rule::SourceFile => (&[], Leaf::Any),
-                };
+                let (paths, leaf) = members(&col.rule);
                 for p in paths {
                     doc.add(p, leaf);
                 }

@@ -251,44 +251,45 @@ pub fn expr(col: &Column) -> String {
     }
 }
 
+/// `read` of the extraction's `leaves`, or `line` where one of them is
+/// [`odd`].
+fn guarded(leaves: &[String], line: String, read: &dyn Fn(&At) -> String) -> String {
+    let odd_leaf: Vec<String> = leaves.iter().map(|d| odd(d)).collect();
+    format!(
+        "if({}, {line}, {})",
+        odd_leaf.join(" OR "),
+        first(leaves, |d| read(&At::Leaf(d.clone())))
+    )
+}
+
 /// The expression of a column over the line and its extraction `doc`
 /// (see [`doc`]): the same value as [`expr`], read from `doc` where it
 /// holds the column's members, from the line where a leaf is [`odd`].
-pub fn doc_expr(col: &Column, doc: &Doc) -> String {
-    let any = |paths: &[Path], f: &dyn Fn(&At) -> String| match doc.leaves(paths, Leaf::Any) {
-        Some(leaves) => format!(
-            "if({}, {}, {})",
-            leaves
-                .iter()
-                .map(|d| odd(d))
-                .collect::<Vec<_>>()
-                .join(" OR "),
-            expr(col),
-            first(&leaves, |d| f(&At::Leaf(d.clone())))
-        ),
-        None => expr(col),
+pub fn doc_expr(col: &'static Column, doc: &Doc) -> String {
+    let (paths, leaf) = doc::members(&col.rule);
+    let Some(leaves) = doc.leaves(paths, leaf).filter(|l| !l.is_empty()) else {
+        return expr(col);
     };
-    match col.rule {
-        Rule::Text(paths) => match doc.leaves(paths, Leaf::Text) {
-            Some(leaves) => first(&leaves, String::clone),
-            None => expr(col),
-        },
-        Rule::EventId => any(&[&["id"]], &event_id),
-        Rule::UInt64(paths) => any(paths, &|at| uint_expr(at, None)),
-        Rule::UInt32(paths) => any(paths, &|at| uint_expr(at, Some(u64::from(u32::MAX)))),
-        Rule::Float(paths) => any(paths, &float_expr),
-        Rule::Bool(path) => any(&[path], &bool_expr),
-        Rule::Timestamp => any(&[&["timestamp"]], &timestamp),
-        Rule::Verb => any(&[&["verb", "id"]], &At::string),
-        Rule::Count(_) | Rule::Response | Rule::SourceFile => expr(col),
-    }
+    let read: &dyn Fn(&At) -> String = match col.rule {
+        // The text leaf is the text rule's value.
+        Rule::Text(_) => return first(&leaves, String::clone),
+        Rule::EventId => &event_id,
+        Rule::UInt64(_) => &|at| uint_expr(at, None),
+        Rule::UInt32(_) => &|at| uint_expr(at, Some(u64::from(u32::MAX))),
+        Rule::Float(_) => &float_expr,
+        Rule::Bool(_) => &bool_expr,
+        Rule::Timestamp => &timestamp,
+        Rule::Verb => &At::string,
+        Rule::Count(_) | Rule::Response | Rule::SourceFile => return expr(col),
+    };
+    guarded(&leaves, expr(col), read)
 }
 
 /// `JSONExtractString` of `path`, from the extraction where it holds it.
 fn doc_string(doc: &Doc, path: Path) -> String {
     let line = At::line(path).string();
     match doc.leaf(path, Leaf::Any) {
-        Some(d) => format!("if({}, {line}, {})", odd(&d), At::Leaf(d.clone()).string()),
+        Some(d) => guarded(&[d], line, &At::string),
         None => line,
     }
 }
@@ -457,8 +458,8 @@ pub fn stage_summary(target: &Target<'_>, stage: &str) -> String {
 }
 
 /// `INSERT INTO <table> (<columns>) SELECT <expressions>` over the staged
-/// lines of one category; the expressions are those of [`expr`], which
-/// compute what [`super::extract`] computes.
+/// lines of one category; the expressions are those of [`doc_expr`],
+/// which compute what [`super::extract`] computes.
 pub fn stage_insert(
     target: &Target<'_>,
     c: Category,
