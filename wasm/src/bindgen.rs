@@ -145,7 +145,7 @@ fn encode_into_spare(buf: &mut Vec<u8>, s: &JsString) -> usize {
 /// validating the document; `encodeInto` is one native call, and with the
 /// view kept from call to call a string costs three calls into
 /// JavaScript in all.
-fn push_utf8(buf: &mut Vec<u8>, s: &JsString) {
+fn fill_from_string(buf: &mut Vec<u8>, s: &JsString) {
     buf.reserve(FIRST_TRY);
     let mut written = encode_into_spare(buf, s);
     // With four bytes to spare every character fitted (none takes more),
@@ -159,10 +159,10 @@ fn push_utf8(buf: &mut Vec<u8>, s: &JsString) {
     unsafe { buf.set_len(written) };
 }
 
-fn push_array(buf: &mut Vec<u8>, a: &Uint8Array) {
-    let len = buf.len();
-    buf.resize(len + a.length() as usize, 0);
-    a.copy_to(&mut buf[len..]);
+/// An array's bytes into the empty `buf`.
+fn fill_from_array(buf: &mut Vec<u8>, a: &Uint8Array) {
+    buf.resize(a.length() as usize, 0);
+    a.copy_to(buf);
 }
 
 /// `f` of the input's bytes.
@@ -172,11 +172,11 @@ fn with_bytes<R>(input: &JsValue, f: impl FnOnce(&[u8]) -> R) -> Result<R, JsErr
     // Bytes first: they are what files are read as, and probing for a
     // string first cost a call into JavaScript per document.
     if let Some(a) = input.dyn_ref::<Uint8Array>() {
-        push_array(&mut buf, a);
+        fill_from_array(&mut buf, a);
     } else if let Some(s) = input.dyn_ref::<JsString>() {
-        push_utf8(&mut buf, s);
+        fill_from_string(&mut buf, s);
     } else if let Some(b) = input.dyn_ref::<ArrayBuffer>() {
-        push_array(&mut buf, &Uint8Array::new(b));
+        fill_from_array(&mut buf, &Uint8Array::new(b));
     } else {
         return Err(JsError::new(
             "input must be a string, a Uint8Array or an ArrayBuffer",
