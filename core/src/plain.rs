@@ -47,6 +47,14 @@ fn json_phrase(python: &str) -> &'static str {
     }
 }
 
+/// A JSON decoding error of one line, in plain words with its column.
+pub fn json_words(e: &crate::json::JsonError) -> String {
+    match e.encoding {
+        Some(_) => String::from("its bytes are not readable text"),
+        None => format!("at column {}, {}", e.column, json_phrase(e.message)),
+    }
+}
+
 /// `"<python message>: line L column C (char N)"` as plain words with the
 /// position, or `None` when the message is not in that form.
 fn broken_json(message: &str) -> Option<String> {

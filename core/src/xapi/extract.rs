@@ -11,6 +11,21 @@ use super::{canonical, time};
 use crate::json::{Int, Str, Value};
 use crate::report::write_json_str;
 
+/// A column as the row writers need it: its name and ClickHouse type.
+pub trait Typed {
+    fn name(&self) -> &str;
+    fn ch_type(&self) -> &str;
+}
+
+impl Typed for Column {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn ch_type(&self) -> &str {
+        self.ch_type
+    }
+}
+
 /// One computed value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -19,7 +34,8 @@ pub enum Cell {
     UInt(u64),
     Float(f64),
     Bool(bool),
-    /// Microseconds since the epoch, UTC.
+    /// Since the epoch, UTC, in the column's unit: microseconds for
+    /// `DateTime64(6)`, milliseconds for `DateTime64(3)`.
     Timestamp(i64),
 }
 
@@ -236,13 +252,13 @@ pub fn row(columns: &[Column], statement: &Value, line: &str, source_file: &str)
 
 /// A row as one JSONEachRow object (no trailing newline). Floats are
 /// written with enough digits to read back exactly.
-pub fn write_json_each_row(out: &mut String, columns: &[Column], cells: &[Cell]) {
+pub fn write_json_each_row<C: Typed>(out: &mut String, columns: &[C], cells: &[Cell]) {
     out.push('{');
     for (i, (c, v)) in columns.iter().zip(cells).enumerate() {
         if i > 0 {
             out.push(',');
         }
-        write_json_str(out, c.name);
+        write_json_str(out, c.name());
         out.push(':');
         match v {
             Cell::Null => out.push_str("null"),
@@ -252,6 +268,9 @@ pub fn write_json_each_row(out: &mut String, columns: &[Column], cells: &[Cell])
             }
             Cell::Float(f) => canonical::write_double(out, *f),
             Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Cell::Timestamp(t) if c.ch_type().starts_with("DateTime64(3") => {
+                write_json_str(out, &time::format_millis(*t))
+            }
             Cell::Timestamp(us) => write_json_str(out, &time::format(*us)),
         }
     }
@@ -263,9 +282,9 @@ pub fn write_json_each_row(out: &mut String, columns: &[Column], cells: &[Cell])
 /// LEB128 length and the bytes; numbers little-endian; `DateTime64(6)`
 /// the microseconds as `Int64`. Nothing is formatted or parsed on either
 /// side, which is what makes it cheaper than JSONEachRow for both.
-pub fn write_row_binary(out: &mut Vec<u8>, columns: &[Column], cells: &[Cell]) {
+pub fn write_row_binary<C: Typed>(out: &mut Vec<u8>, columns: &[C], cells: &[Cell]) {
     for (c, v) in columns.iter().zip(cells) {
-        let base = match c.ch_type.strip_prefix("Nullable(") {
+        let base = match c.ch_type().strip_prefix("Nullable(") {
             Some(inner) => {
                 let null = matches!(v, Cell::Null);
                 out.push(u8::from(null));
@@ -274,7 +293,7 @@ pub fn write_row_binary(out: &mut Vec<u8>, columns: &[Column], cells: &[Cell]) {
                 }
                 inner.strip_suffix(')').unwrap_or(inner)
             }
-            None => c.ch_type,
+            None => c.ch_type(),
         };
         // A cell always has its column's kind (the rules make it so); a
         // NULL in a non-nullable column is written as the type's default.

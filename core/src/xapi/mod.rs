@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod check;
 pub mod columns;
 pub mod extract;
+pub mod raw;
 pub mod schema;
 pub mod sql;
 pub mod time;
@@ -93,6 +94,11 @@ pub fn string_at<'v>(v: &'v Value, path: &[&str]) -> &'v str {
 pub fn classify(statement: &Value) -> Category {
     let verb = string_at(statement, &["verb", "id"]);
     let kind = string_at(statement, &["object", "definition", "type"]);
+    classify_ids(verb, kind)
+}
+
+/// The classification rule over the two values it reads.
+pub fn classify_ids(verb: &str, kind: &str) -> Category {
     if VIDEO_VERBS.contains(&verb) {
         Category::Video
     } else if verb == VERB_COMPLETED && kind == TYPE_ACTIVITY_ATTEMPT {

@@ -93,6 +93,16 @@ pub fn format(micros: i64) -> alloc::string::String {
     s
 }
 
+/// ClickHouse's text form of a `DateTime64(3)`: `YYYY-MM-DD HH:MM:SS.fff`.
+pub fn format_millis(millis: i64) -> alloc::string::String {
+    let mut s = format(millis.div_euclid(1000) * 1_000_000);
+    s.truncate(s.len() - 6);
+    let ms = millis.rem_euclid(1000);
+    use core::fmt::Write;
+    let _ = write!(s, "{ms:03}");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
