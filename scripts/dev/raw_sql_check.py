@@ -37,7 +37,8 @@ def main():
             print(f"line {line}: sql problem {sql_bad.get(line)!r}, derive {der_bad.get(line, {}).get('problem')!r}")
     print(f"failing lines: sql {len(sql_bad)} derive {len(der_bad)}")
     s.query(p["insert_raw"].replace("WHERE source_path =", "WHERE problem = '' AND source_path ="))
-    s.query(p["insert_attributions"].replace("WHERE source_path =", "WHERE problem = '' AND source_path ="))
+    s.query(p["attr_stage"])
+    s.query(p["insert_attributions"])
     cols = None
     got = [json.loads(l) for l in s.query("SELECT * EXCEPT (inserted_at, event_version) FROM d.raw_events ORDER BY source_line FORMAT JSONEachRow SETTINGS output_format_json_quote_64bit_integers=0, output_format_json_quote_denormals=1", "JSONEachRow").bytes().decode().splitlines()]
     want = [json.loads(r) for r in p["rows"]]

@@ -12,6 +12,17 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
 
+/// The invocation's end (the runtime's deadline, milliseconds since the
+/// epoch) on the monotonic clock.
+fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     eventlog::logging::init_lambda("xapi_bootstrap");
@@ -26,6 +37,7 @@ async fn main() -> Result<(), Error> {
             ch: &ch,
             s3: Some(&s3),
             settings: &settings,
+            deadline: Some(deadline_of(event.context.deadline)),
         };
         let bucket = bucket.clone();
         async move {

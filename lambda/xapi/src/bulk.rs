@@ -104,6 +104,7 @@ pub async fn run_bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<BulkOutc
             ch: loader.ch,
             s3: loader.s3,
             settings: &salted,
+            deadline: loader.deadline,
         };
         &forced
     } else {

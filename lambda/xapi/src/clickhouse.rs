@@ -117,21 +117,26 @@ pub enum ClickHouseError {
     },
     #[error("ClickHouse at {url} could not be reached: {message}")]
     Transport { url: String, message: String },
+    /// The run's time ran out before an answer: nothing more is waited for.
+    #[error("ClickHouse at {url}: the run's deadline was reached ({what})")]
+    Deadline { url: String, what: String },
 }
 
 impl ClickHouseError {
     /// The server could not be reached at all (after the retries): later
     /// requests of the same load would fail the same way.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, ClickHouseError::Transport { .. })
-            || matches!(
-                self,
-                ClickHouseError::Server {
-                    status: 502..=504,
-                    code: None,
-                    ..
-                }
-            )
+        matches!(
+            self,
+            ClickHouseError::Transport { .. } | ClickHouseError::Deadline { .. }
+        ) || matches!(
+            self,
+            ClickHouseError::Server {
+                status: 502..=504,
+                code: None,
+                ..
+            }
+        )
     }
 
     /// A ClickHouse error code that says "later" (overload, timeouts, Keeper).
@@ -148,6 +153,7 @@ impl ClickHouseError {
         const TRANSIENT: [u32; 9] = [159, 202, 209, 210, 241, 252, 319, 425, 999];
         match self {
             ClickHouseError::Transport { .. } => true,
+            ClickHouseError::Deadline { .. } => false,
             ClickHouseError::Server {
                 status, code: None, ..
             } => matches!(status, 502..=504),
@@ -171,6 +177,9 @@ pub struct Summary {
 pub struct ClickHouse {
     http: reqwest::Client,
     cfg: ClickHouseConfig,
+    /// When the run must have stopped waiting: every request's timeout and
+    /// every retry draws on the time left.
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl ClickHouse {
@@ -183,7 +192,28 @@ impl ClickHouse {
                 url: redact_url(&cfg.url),
                 message: e.to_string(),
             })?;
-        Ok(ClickHouse { http, cfg })
+        Ok(ClickHouse {
+            http,
+            cfg,
+            deadline: None,
+        })
+    }
+
+    /// The same client, bounded by `deadline` (the earlier of it and any
+    /// deadline it had).
+    pub fn with_deadline(&self, deadline: Option<tokio::time::Instant>) -> ClickHouse {
+        let mut c = self.clone();
+        c.deadline = match (self.deadline, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        c
+    }
+
+    /// Time left before the deadline, if there is one.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
     }
 
     pub fn config(&self) -> &ClickHouseConfig {
@@ -263,11 +293,29 @@ impl ClickHouse {
             .with_jitter();
         (|| self.send_once(params, body.clone(), limit))
             .retry(backoff)
-            .when(|e| e.retryable(limit.is_some()))
+            .when(|e| e.retryable(limit.is_some()) && self.time_left().is_none_or(|t| t > Duration::from_millis(500)))
             .notify(|e, wait| {
                 tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "ClickHouse request failed; retrying");
             })
             .await
+    }
+
+    /// A transport error, or the deadline's when that is what cut it off.
+    fn transport(&self, e: reqwest::Error) -> ClickHouseError {
+        if e.is_timeout()
+            && self
+                .time_left()
+                .is_some_and(|t| t < Duration::from_millis(50))
+        {
+            return ClickHouseError::Deadline {
+                url: redact_url(&self.cfg.url),
+                what: String::from("a request was still unanswered"),
+            };
+        }
+        ClickHouseError::Transport {
+            url: redact_url(&self.cfg.url),
+            message: e.without_url().to_string(),
+        }
     }
 
     async fn send_once(
@@ -289,13 +337,18 @@ impl ClickHouse {
         if let Some(p) = &self.cfg.password {
             req = req.header("X-ClickHouse-Key", p.expose());
         }
-        if let Some(t) = timeout {
-            req = req.timeout(t.max(self.cfg.timeout));
+        let mut wait = timeout.map_or(self.cfg.timeout, |t| t.max(self.cfg.timeout));
+        if let Some(left) = self.time_left() {
+            if left.is_zero() {
+                return Err(ClickHouseError::Deadline {
+                    url: redact_url(&self.cfg.url),
+                    what: String::from("no time left to send a request"),
+                });
+            }
+            wait = wait.min(left);
         }
-        let resp = req.send().await.map_err(|e| ClickHouseError::Transport {
-            url: redact_url(&self.cfg.url),
-            message: e.without_url().to_string(),
-        })?;
+        req = req.timeout(wait);
+        let resp = req.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
         let code = resp
             .headers()
@@ -318,10 +371,7 @@ impl ClickHouse {
                     .unwrap_or(0),
             })
             .unwrap_or_default();
-        let text = resp.text().await.map_err(|e| ClickHouseError::Transport {
-            url: redact_url(&self.cfg.url),
-            message: e.without_url().to_string(),
-        })?;
+        let text = resp.text().await.map_err(|e| self.transport(e))?;
         if status >= 400 {
             let message: String = text.trim().chars().take(2000).collect();
             return Err(ClickHouseError::Server {

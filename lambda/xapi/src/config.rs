@@ -114,9 +114,97 @@ impl InsertFormat {
     }
 }
 
+/// Which tables the loader writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadTarget {
+    /// The original ETL's five tables, one per category (unknown
+    /// statements are counted, not stored).
+    #[default]
+    FiveTables,
+    /// What Torus reads today: `raw_events` (every statement) and
+    /// `experiment_attributions` (spec `xapi-raw-events.md`).
+    RawEvents,
+}
+
+impl LoadTarget {
+    pub fn name(self) -> &'static str {
+        match self {
+            LoadTarget::FiveTables => "five-tables",
+            LoadTarget::RawEvents => "raw-events",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LoadTarget> {
+        match s {
+            "five-tables" => Some(LoadTarget::FiveTables),
+            "raw-events" => Some(LoadTarget::RawEvents),
+            _ => None,
+        }
+    }
+
+    /// The tables this target writes.
+    pub fn tables(self) -> Vec<&'static str> {
+        match self {
+            LoadTarget::FiveTables => eventlog_core::xapi::Category::LOADED
+                .iter()
+                .map(|c| c.table())
+                .collect(),
+            LoadTarget::RawEvents => vec![
+                eventlog_core::xapi::raw::RAW_TABLE,
+                eventlog_core::xapi::raw::ATTRIBUTION_TABLE,
+            ],
+        }
+    }
+}
+
+/// The raw-events target's sub-batches and time guards (spec §7), under
+/// the reference Lambda's variable names.
+#[derive(Debug, Clone)]
+pub struct RawSettings {
+    /// `TARGET_ROWS_PER_INSERT`: an insert is cut at this many rows.
+    pub rows_per_insert: usize,
+    /// `MAX_PARQUET_BYTES_PER_INSERT`: …or at this many bytes of rows.
+    pub bytes_per_insert: usize,
+    /// `MAX_EXPERIMENT_ATTRIBUTIONS_PER_STATEMENT` (at least 1).
+    pub max_attributions: usize,
+    /// `MAX_S3_OBJECT_BYTES`: larger objects fail (none: no cap).
+    pub max_object_bytes: Option<u64>,
+    /// `MIN_REMAINING_TIME_TO_START_INSERT_MS`: no insert (nor message)
+    /// starts with less time left.
+    pub min_remaining_ms: u64,
+    /// `LAMBDA_TIMEOUT_SAFETY_MARGIN_MS`: kept back from an insert's
+    /// request timeout.
+    pub safety_margin_ms: u64,
+    /// `FAILURE_DLQ_URL`: where a message whose objects cannot be
+    /// prepared is copied, with the reason.
+    pub failure_dlq_url: Option<String>,
+    /// `MAX_MESSAGES_PER_INVOCATION_TO_PROCESS`.
+    pub max_messages: Option<usize>,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        RawSettings {
+            rows_per_insert: 10_000,
+            bytes_per_insert: 16 << 20,
+            max_attributions: 100,
+            max_object_bytes: None,
+            min_remaining_ms: 15_000,
+            safety_margin_ms: 5_000,
+            failure_dlq_url: None,
+            max_messages: None,
+        }
+    }
+}
+
 /// Settings of the loader.
 #[derive(Debug, Clone)]
 pub struct XapiSettings {
+    /// The tables to load (`XAPI_TARGET`).
+    pub target: LoadTarget,
+    /// The raw-events target's batching and time guards.
+    pub raw: RawSettings,
     /// Up to this many files load in-process; more go server-side.
     pub threshold: usize,
     /// Rows per insert on the in-process path.
@@ -155,6 +243,8 @@ pub struct XapiSettings {
 impl Default for XapiSettings {
     fn default() -> Self {
         XapiSettings {
+            target: LoadTarget::default(),
+            raw: RawSettings::default(),
             threshold: 10,
             batch_rows: 5000,
             insert_parallelism: 4,
@@ -193,7 +283,49 @@ impl XapiConfig {
         };
         let endpoint = get("CLICKHOUSE_S3_ENDPOINT")
             .or_else(|| get("AWS_REGION").map(|r| format!("https://s3.{r}.amazonaws.com")));
+        let target = match get("XAPI_TARGET") {
+            None => LoadTarget::default(),
+            Some(v) => LoadTarget::parse(&v).ok_or_else(|| {
+                ConfigError::new(
+                    "XAPI_TARGET",
+                    format!("{v:?}: use five-tables or raw-events"),
+                )
+            })?,
+        };
+        let raw_defaults = RawSettings::default();
+        let raw = RawSettings {
+            rows_per_insert: num("TARGET_ROWS_PER_INSERT", raw_defaults.rows_per_insert)?.max(1),
+            bytes_per_insert: num(
+                "MAX_PARQUET_BYTES_PER_INSERT",
+                raw_defaults.bytes_per_insert,
+            )?
+            .max(1),
+            max_attributions: num(
+                "MAX_EXPERIMENT_ATTRIBUTIONS_PER_STATEMENT",
+                raw_defaults.max_attributions,
+            )?
+            .max(1),
+            max_object_bytes: match get("MAX_S3_OBJECT_BYTES") {
+                None => None,
+                Some(_) => Some(num("MAX_S3_OBJECT_BYTES", 0)? as u64),
+            },
+            min_remaining_ms: num(
+                "MIN_REMAINING_TIME_TO_START_INSERT_MS",
+                raw_defaults.min_remaining_ms as usize,
+            )? as u64,
+            safety_margin_ms: num(
+                "LAMBDA_TIMEOUT_SAFETY_MARGIN_MS",
+                raw_defaults.safety_margin_ms as usize,
+            )? as u64,
+            failure_dlq_url: get("FAILURE_DLQ_URL").filter(|u| !u.is_empty()),
+            max_messages: match get("MAX_MESSAGES_PER_INVOCATION_TO_PROCESS") {
+                None => None,
+                Some(_) => Some(num("MAX_MESSAGES_PER_INVOCATION_TO_PROCESS", 0)?),
+            },
+        };
         let settings = XapiSettings {
+            target,
+            raw,
             threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
             batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
             insert_parallelism: num("XAPI_INSERT_PARALLELISM", 4)?.max(1),

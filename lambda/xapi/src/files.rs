@@ -52,9 +52,25 @@ impl XapiFile {
 pub struct Opened {
     pub reader: Box<dyn AsyncBufRead + Unpin + Send>,
     pub version: String,
+    /// Its size in bytes, when the store says.
+    pub size: Option<u64>,
+    /// The S3 ETag without quotes (`None` for local files, or when S3
+    /// gave none).
+    pub etag: Option<String>,
 }
 
 pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Opened, XapiError> {
+    open_version(file, s3, None).await
+}
+
+/// Open `file`; with `version`, only that version of it (S3 `If-Match`
+/// on the ETag; a local file whose size or time changed fails), for
+/// reading an object a second time.
+pub async fn open_version(
+    file: &XapiFile,
+    s3: Option<&aws_sdk_s3::Client>,
+    version: Option<&str>,
+) -> Result<Opened, XapiError> {
     match file {
         XapiFile::Local(p) => {
             let shown = p.display().to_string();
@@ -70,9 +86,19 @@ pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos());
+            let found = format!("{}-{mtime}", meta.len());
+            if version.is_some_and(|v| v != found) {
+                return Err(XapiError::read(
+                    &shown,
+                    "the file changed while it was being loaded",
+                    true,
+                ));
+            }
             Ok(Opened {
                 reader: Box::new(BufReader::with_capacity(1 << 16, f)),
-                version: format!("{}-{mtime}", meta.len()),
+                version: found,
+                size: Some(meta.len()),
+                etag: None,
             })
         }
         XapiFile::S3 { bucket, key, .. } => {
@@ -82,6 +108,7 @@ pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 .get_object()
                 .bucket(bucket)
                 .key(key)
+                .set_if_match(version.map(str::to_string))
                 .send()
                 .await
                 .map_err(|e| {
@@ -93,12 +120,15 @@ pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Op
                 .unwrap_or_default()
                 .trim_matches('"')
                 .to_string();
+            let size = resp.content_length().and_then(|n| u64::try_from(n).ok());
             Ok(Opened {
                 reader: Box::new(BufReader::with_capacity(
                     1 << 16,
                     resp.body.into_async_read(),
                 )),
+                etag: (!version.is_empty()).then(|| version.clone()),
                 version,
+                size,
             })
         }
     }
@@ -146,5 +176,92 @@ pub async fn next_line(
                 Ok(())
             }));
         }
+    }
+}
+
+/// The next line by the universal-newline rule (`\n`, `\r\n` and `\r`
+/// end a line; the terminator is not kept), or `None` at the end. Lines
+/// longer than `max` are read through and returned as `Err` with their
+/// length.
+pub async fn next_line_universal(
+    r: &mut (dyn AsyncBufRead + Unpin + Send),
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Result<(), usize>>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut seen = false;
+    loop {
+        let chunk = r.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(seen.then(|| if total > max { Err(total) } else { Ok(()) }));
+        }
+        seen = true;
+        match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                let cr = chunk[i] == b'\r';
+                if buf.len() + i <= max {
+                    buf.extend_from_slice(&chunk[..i]);
+                }
+                total += i;
+                r.consume(i + 1);
+                if cr {
+                    // A `\r\n` is one terminator, even across reads.
+                    let next = r.fill_buf().await?;
+                    if next.first() == Some(&b'\n') {
+                        r.consume(1);
+                    }
+                }
+                return Ok(Some(if total > max { Err(total) } else { Ok(()) }));
+            }
+            None => {
+                let n = chunk.len();
+                if buf.len() + n <= max {
+                    buf.extend_from_slice(chunk);
+                }
+                total += n;
+                r.consume(n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Splits like `core::xapi::raw::lines`, whatever the read sizes.
+    #[tokio::test]
+    async fn universal_newlines_across_reads() {
+        let text: &[u8] = b"a\r\nb\rc\n\nd\r\r\ne";
+        let want: Vec<&[u8]> = eventlog_core::xapi::raw::lines(text)
+            .map(|(_, l)| l)
+            .collect();
+        for cap in 1..6 {
+            let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+                Box::new(BufReader::with_capacity(cap, text));
+            let mut buf = Vec::new();
+            let mut got = Vec::new();
+            while let Some(line) = next_line_universal(r.as_mut(), &mut buf, 100)
+                .await
+                .unwrap()
+            {
+                line.unwrap();
+                got.push(buf.clone());
+            }
+            assert_eq!(got, want, "read size {cap}");
+        }
+        let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+            Box::new(BufReader::new(&b"abcdef\nx"[..]));
+        let mut buf = Vec::new();
+        assert_eq!(
+            next_line_universal(r.as_mut(), &mut buf, 3).await.unwrap(),
+            Some(Err(6))
+        );
+        assert_eq!(
+            next_line_universal(r.as_mut(), &mut buf, 3).await.unwrap(),
+            Some(Ok(()))
+        );
+        assert_eq!(buf, b"x");
     }
 }

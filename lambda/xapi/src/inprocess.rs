@@ -3,8 +3,9 @@
 //! default).
 //!
 //! Files are read one after another, in name order (the next one opened
-//! while the current one is read), and rows accumulate per table across
-//! files, so a load issues few inserts. A full batch is sent in the
+//! while the current one is read); rows accumulate per table within a
+//! file, and a file's last rows go out when it ends, so that an insert
+//! holds one object's rows only. A full batch is sent in the
 //! background while the next rows are read and converted, up to
 //! `insert_parallelism` inserts at a time. Each batch knows
 //! whose rows it holds (file version and line range per member): a failed
@@ -101,10 +102,9 @@ pub async fn load(
     for (i, file) in files.iter().enumerate() {
         let name = file.name();
         if !file.is_jsonl() {
-            run.report.skipped_files.push(FileProblem {
-                file: name,
-                reason: String::from("not a .jsonl file"),
-            });
+            run.report
+                .skipped_files
+                .push(FileProblem::fixed(name, "not a .jsonl file"));
             continue;
         }
         if let Some(why) = &run.unreachable {
@@ -127,10 +127,7 @@ pub async fn load(
     } = run;
     report.failed_files = failed
         .into_iter()
-        .map(|(i, reason)| FileProblem {
-            file: files[i].name(),
-            reason,
-        })
+        .map(|(i, reason)| FileProblem::retry(files[i].name(), reason))
         .collect();
     report
 }
@@ -174,6 +171,12 @@ impl Load<'_, '_> {
                 continue;
             }
             self.take_line(i, lineno, &buf).await;
+        }
+        // Batches never hold two files' rows: each insert's token is about
+        // one object, so loading some of the files again (the failed ones)
+        // repeats exactly their tokens.
+        for c in Category::LOADED {
+            self.flush(c).await;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod health;
 pub mod inprocess;
+pub mod raw;
 pub mod serverside;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,7 +28,7 @@ use eventlog_core::xapi::sql::Target;
 use futures::StreamExt;
 
 use crate::clickhouse::ClickHouse;
-pub use config::{Secret, ServerS3Auth, XapiConfig, XapiSettings};
+pub use config::{LoadTarget, RawSettings, Secret, ServerS3Auth, XapiConfig, XapiSettings};
 pub use error::{ConfigError, XapiError};
 pub use files::XapiFile;
 
@@ -47,23 +48,68 @@ pub struct InvalidLine {
     pub reason: String,
 }
 
+/// A file that was skipped or did not load, and why.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileProblem {
     pub file: String,
     pub reason: String,
+    /// The statement that failed the object (raw-events target): its
+    /// ordinal among the non-empty lines, and its physical line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_line: Option<u64>,
+    /// The member at fault, and a code for machines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Whether loading it again could succeed: false when its content
+    /// cannot be loaded (a bad statement), true for a read or an insert
+    /// that failed.
+    pub retryable: bool,
+}
+
+impl FileProblem {
+    /// A failure another attempt may get past (a read, an insert).
+    pub fn retry(file: impl Into<String>, reason: impl Into<String>) -> Self {
+        FileProblem {
+            file: file.into(),
+            reason: reason.into(),
+            line: None,
+            physical_line: None,
+            field: None,
+            code: None,
+            retryable: true,
+        }
+    }
+
+    /// A file the loader leaves out on purpose, or whose content fails.
+    pub fn fixed(file: impl Into<String>, reason: impl Into<String>) -> Self {
+        FileProblem {
+            retryable: false,
+            ..FileProblem::retry(file, reason)
+        }
+    }
 }
 
 /// What a load did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LoadReport {
+    /// The tables loaded.
+    pub target: LoadTarget,
     pub path: LoadPath,
     /// Why this path.
     pub reason: String,
     /// The server-side error that made it fall back, if it did.
     pub fallback_from_server_side: Option<String>,
     pub files: usize,
-    /// Loadable statements, per category (rows inserted or already there).
+    /// Rows inserted (or already there), per category on the five-table
+    /// target, per table on the raw-events target.
     pub rows: BTreeMap<String, u64>,
+    /// Statements loaded per event type (raw-events target).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_types: BTreeMap<String, u64>,
     pub total_rows: u64,
     /// Statements of no loaded category, per verb.
     pub unknown_verbs: BTreeMap<String, u64>,
@@ -92,11 +138,13 @@ fn add_counts(to: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
 impl LoadReport {
     pub fn new(path: LoadPath, reason: impl Into<String>, files: usize) -> Self {
         LoadReport {
+            target: LoadTarget::default(),
             path,
             reason: reason.into(),
             fallback_from_server_side: None,
             files,
             rows: BTreeMap::new(),
+            event_types: BTreeMap::new(),
             total_rows: 0,
             unknown_verbs: BTreeMap::new(),
             unknown: 0,
@@ -118,6 +166,7 @@ impl LoadReport {
     /// Add what another load of other files (or other tables) did.
     pub fn absorb(&mut self, other: LoadReport) {
         add_counts(&mut self.rows, other.rows);
+        add_counts(&mut self.event_types, other.event_types);
         add_counts(&mut self.unknown_verbs, other.unknown_verbs);
         self.invalid_lines += other.invalid_lines;
         self.schema_warnings += other.schema_warnings;
@@ -139,6 +188,10 @@ pub struct Loader<'a> {
     pub ch: &'a ClickHouse,
     pub s3: Option<&'a aws_sdk_s3::Client>,
     pub settings: &'a XapiSettings,
+    /// When the run must be over (a Lambda's end, `--deadline`): no insert
+    /// starts with less than the raw target's minimum left, and no request
+    /// waits past it.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl Loader<'_> {
@@ -187,6 +240,63 @@ impl Loader<'_> {
         }
     }
 
+    async fn five_tables_server_side(&self, files: &[XapiFile], reason: String) -> LoadReport {
+        let outcome = serverside::load(self, files).await;
+        let mut report = outcome.report;
+        let server_inserts = report.inserts;
+        if let Some((error, unfinished)) = outcome.stopped {
+            tracing::warn!(error = %error, "server-side load stopped; loading the rest in-process");
+            for u in unfinished {
+                // Tables the server already loaded for these files are
+                // left out: their rows are in, and counted once.
+                let rest: BTreeSet<Category> = Category::LOADED
+                    .into_iter()
+                    .filter(|c| !u.done.contains(c))
+                    .collect();
+                let part = inprocess::load(self, &u.files, Some(&rest)).await;
+                report.absorb(part);
+            }
+            self.fell_back(&mut report, server_inserts, &reason, &error);
+        } else {
+            report.reason = reason;
+        }
+        report
+    }
+
+    async fn raw_server_side(&self, files: &[XapiFile], reason: String) -> LoadReport {
+        let outcome = raw::serverside::load(self, files).await;
+        let mut report = outcome.report;
+        let server_inserts = report.inserts;
+        if let Some((error, left)) = outcome.stopped {
+            tracing::warn!(error = %error, "server-side load stopped; loading the rest in-process");
+            // The objects the server did not finish load whole; ranges it
+            // inserted carry the same tokens, so nothing doubles.
+            let part = raw::inprocess::load(self, &left).await;
+            report.absorb(part);
+            self.fell_back(&mut report, server_inserts, &reason, &error);
+        } else {
+            report.reason = reason;
+        }
+        report
+    }
+
+    fn fell_back(
+        &self,
+        report: &mut LoadReport,
+        server_inserts: u64,
+        reason: &str,
+        error: &XapiError,
+    ) {
+        if server_inserts == 0 {
+            // Nothing went in server-side: the load ran in-process.
+            report.path = LoadPath::InProcess;
+        }
+        report.reason = format!(
+            "{reason}; the server-side load stopped, so the files it had not finished were loaded in-process"
+        );
+        report.fallback_from_server_side = Some(error.to_string());
+    }
+
     /// Load `files` by the path the settings choose, falling back from
     /// server-side to in-process on failure.
     pub async fn load(&self, mut files: Vec<XapiFile>) -> LoadReport {
@@ -226,42 +336,32 @@ impl Loader<'_> {
                 format!("{n} file(s) <= threshold {}", self.settings.threshold),
             ),
         };
-        let mut report = if wanted == LoadPath::ServerSide {
-            let files = self.with_versions(files).await;
-            let outcome = serverside::load(self, &files).await;
-            let mut report = outcome.report;
-            let server_inserts = report.inserts;
-            if let Some((error, unfinished)) = outcome.stopped {
-                tracing::warn!(error = %error, "server-side load stopped; loading the rest in-process");
-                for u in unfinished {
-                    // Tables the server already loaded for these files are
-                    // left out: their rows are in, and counted once.
-                    let rest: BTreeSet<Category> = Category::LOADED
-                        .into_iter()
-                        .filter(|c| !u.done.contains(c))
-                        .collect();
-                    let part = inprocess::load(self, &u.files, Some(&rest)).await;
-                    report.absorb(part);
-                }
-                if server_inserts == 0 {
-                    // Nothing went in server-side: the load ran in-process.
-                    report.path = LoadPath::InProcess;
-                }
-                report.reason = format!(
-                    "{reason}; the server-side load stopped, so the files it had not finished were loaded in-process"
-                );
-                report.fallback_from_server_side = Some(error.to_string());
-            } else {
-                report.reason = reason;
+        let mut report = match (self.settings.target, wanted) {
+            (LoadTarget::FiveTables, LoadPath::ServerSide) => {
+                let files = self.with_versions(files).await;
+                self.five_tables_server_side(&files, reason).await
             }
-            report
-        } else {
-            let mut r = inprocess::load(self, &files, None).await;
-            r.reason = reason;
-            r
+            (LoadTarget::FiveTables, LoadPath::InProcess) => {
+                let mut r = inprocess::load(self, &files, None).await;
+                r.reason = reason;
+                r
+            }
+            (LoadTarget::RawEvents, LoadPath::ServerSide) => {
+                let files = self.with_versions(files).await;
+                self.raw_server_side(&files, reason).await
+            }
+            (LoadTarget::RawEvents, LoadPath::InProcess) => {
+                let mut r = raw::inprocess::load(self, &files).await;
+                r.reason = reason;
+                r
+            }
         };
+        report.target = self.settings.target;
         report.total_rows = report.rows.values().sum();
-        report.unknown = report.unknown_verbs.values().sum();
+        report.unknown = match self.settings.target {
+            LoadTarget::FiveTables => report.unknown_verbs.values().sum(),
+            LoadTarget::RawEvents => report.event_types.get("unknown").copied().unwrap_or(0),
+        };
         report.duration_ms = started.elapsed().as_millis() as u64;
         report
     }

@@ -24,12 +24,12 @@ const KEY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b':');
 
-fn glob_safe(key: &str) -> bool {
+pub(crate) fn glob_safe(key: &str) -> bool {
     !key.contains(['{', '}', ',', '*', '?'])
 }
 
 /// One URL (with a `{…}` alternation when there are several keys).
-fn url_for(endpoint: &str, bucket: &str, keys: &[&str]) -> String {
+pub(crate) fn url_for(endpoint: &str, bucket: &str, keys: &[&str]) -> String {
     let enc = |k: &str| utf8_percent_encode(k, KEY).to_string();
     if keys.len() == 1 {
         return format!(
@@ -109,7 +109,7 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
     };
     sweep_stages(loader).await;
     for (k, (bucket, chunk)) in chunks.iter().enumerate() {
-        let mut done = BTreeSet::new();
+        let mut done: BTreeMap<String, BTreeSet<Category>> = BTreeMap::new();
         let loaded = load_chunk(
             loader,
             auth,
@@ -120,10 +120,13 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
             &mut report,
         );
         if let Err(e) = loaded.await {
-            let mut left = vec![Unfinished {
-                files: chunk.iter().map(|f| (*f).clone()).collect(),
-                done,
-            }];
+            let mut left: Vec<Unfinished> = chunk
+                .iter()
+                .map(|f| Unfinished {
+                    files: vec![(*f).clone()],
+                    done: done.remove(&f.name()).unwrap_or_default(),
+                })
+                .collect();
             left.extend(chunks[k + 1..].iter().map(|(_, c)| Unfinished {
                 files: c.iter().map(|f| (*f).clone()).collect(),
                 done: BTreeSet::new(),
@@ -140,7 +143,7 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
     }
 }
 
-fn refused(file: impl Into<String>, message: &str) -> XapiError {
+pub(crate) fn refused(file: impl Into<String>, message: &str) -> XapiError {
     XapiError::NotServerSide {
         file: file.into(),
         message: message.to_string(),
@@ -150,7 +153,7 @@ fn refused(file: impl Into<String>, message: &str) -> XapiError {
 /// The S3 `.jsonl` files, by bucket, in reads of up to `per_query` files;
 /// other files are skipped. A key the server cannot read as a glob, or a
 /// local file, means the server-side path cannot take this load.
-fn chunks<'f>(
+pub(crate) fn chunks<'f>(
     files: &'f [XapiFile],
     per_query: usize,
     report: &mut LoadReport,
@@ -167,10 +170,9 @@ fn chunks<'f>(
                 }
                 by_bucket.entry(bucket).or_default().push(f);
             }
-            XapiFile::S3 { .. } => report.skipped_files.push(super::FileProblem {
-                file: f.name(),
-                reason: "not a .jsonl file".into(),
-            }),
+            XapiFile::S3 { .. } => report
+                .skipped_files
+                .push(super::FileProblem::fixed(f.name(), "not a .jsonl file")),
             XapiFile::Local(_) => {
                 return Err(refused(
                     f.name(),
@@ -190,17 +192,20 @@ fn chunks<'f>(
 }
 
 /// One `s3()` read of up to `files_per_query` files (a `{a,b,…}` glob) into
-/// a staging table, the summary of what it holds, then one insert per table
-/// present from the stage. Each table's rows are counted once its insert
-/// succeeded; the chunk's invalid lines and unknown verbs once all of them
-/// did. The stage is dropped whatever happened.
+/// a staging table, the summary of what it holds per object, then per
+/// object one insert per table it has rows for, each with a
+/// deduplication token of that object alone (table, file, ETag): loading
+/// an object again, alone or beside others, adds nothing. A table's rows
+/// of an object count once its insert succeeded (`done`); the chunk's
+/// invalid lines and unknown verbs once all of them did. The stage is
+/// dropped whatever happened.
 async fn load_chunk(
     loader: &Loader<'_>,
     auth: &ServerS3Auth,
     endpoint: &str,
     bucket: &str,
     chunk: &[&XapiFile],
-    done: &mut BTreeSet<Category>,
+    done: &mut BTreeMap<String, BTreeSet<Category>>,
     report: &mut LoadReport,
 ) -> Result<(), XapiError> {
     let target = loader.target();
@@ -216,14 +221,7 @@ async fn load_chunk(
     let url = url_for(endpoint, bucket, &names);
     let source = s3_function(&url, &auth.as_sql(), target.cluster, false);
     let shown = s3_function(&url, &auth.as_sql(), target.cluster, true);
-    // The object versions are part of the token: a rewritten file loads
-    // again, a re-delivered one adds nothing.
-    let identity = keys
-        .iter()
-        .map(|(k, e)| format!("s3://{bucket}/{k}@{e}"))
-        .collect::<Vec<_>>()
-        .join("|");
-    let stage = stage_name(&identity);
+    let stage = stage_name(&url);
     let staged = async {
         let sql = stage_create(&target, &stage, &source);
         tracing::info!(source = %shown, stage = %stage, "server-side read");
@@ -235,17 +233,24 @@ async fn load_chunk(
         let sql = format!("{} FORMAT JSONEachRow", stage_summary(&target, &stage));
         let (text, _) = loader.ch.query_with(&sql, &limits).await?;
         let found = contents(&text, &shown)?;
-        for c in Category::LOADED {
-            let Some(n) = found.counts.get(c.as_str()).copied() else {
+        for (key, etag) in &keys {
+            let path = format!("{bucket}/{key}");
+            let name = format!("s3://{bucket}/{key}");
+            let Some(counts) = found.counts.get(&path) else {
                 continue;
             };
-            let token = loader.token(c.table(), &identity);
-            let sql = stage_insert(&target, c, &stage, Some(&token));
-            tracing::info!(table = c.table(), source = %shown, "server-side insert");
-            loader.ch.query_with(&sql, &limits).await?;
-            report.inserts += 1;
-            done.insert(c);
-            *report.rows.entry(c.as_str().to_string()).or_default() += n;
+            for c in Category::LOADED {
+                let Some(n) = counts.get(c.as_str()).copied() else {
+                    continue;
+                };
+                let token = loader.token(c.table(), &format!("{name}@{etag}"));
+                let sql = stage_insert(&target, c, &stage, &path, Some(&token));
+                tracing::info!(table = c.table(), file = %name, "server-side insert");
+                loader.ch.query_with(&sql, &limits).await?;
+                report.inserts += 1;
+                done.entry(name.clone()).or_default().insert(c);
+                *report.rows.entry(c.as_str().to_string()).or_default() += n;
+            }
         }
         report.invalid_lines += found.invalid;
         for (verb, n) in found.unknown {
@@ -262,7 +267,7 @@ async fn load_chunk(
     staged
 }
 
-fn limits(loader: &Loader<'_>) -> Vec<(&'static str, String)> {
+pub(crate) fn limits(loader: &Loader<'_>) -> Vec<(&'static str, String)> {
     let mut limits = vec![(
         "s3_retry_attempts",
         loader.settings.s3_retry_attempts.to_string(),
@@ -281,7 +286,7 @@ const STAGE_PREFIX: &str = "_eventlog_stage_";
 
 /// A name no other load uses at the same time: two loads of the same files
 /// (a re-delivered notification) must not drop each other's stage.
-fn stage_name(identity: &str) -> String {
+pub(crate) fn stage_name(identity: &str) -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -295,7 +300,7 @@ fn stage_name(identity: &str) -> String {
 /// Drop staging tables older than `stage_max_age_secs` (an hour): left behind by a load that was
 /// killed before it could drop its own (a Lambda timeout, SIGKILL). Memory
 /// tables hold their lines until dropped, so they must not pile up.
-async fn sweep_stages(loader: &Loader<'_>) {
+pub(crate) async fn sweep_stages(loader: &Loader<'_>) {
     let target = loader.target();
     let sql = format!(
         "SELECT name FROM system.tables WHERE database = {} AND startsWith(name, {}) AND metadata_modification_time <= now() - INTERVAL {} SECOND FORMAT TSV",
@@ -315,8 +320,8 @@ async fn sweep_stages(loader: &Loader<'_>) {
 
 /// What a chunk's files hold, from the summary query.
 struct Contents {
-    /// Loadable statements per category.
-    counts: BTreeMap<String, u64>,
+    /// Loadable statements per object (`bucket/key`) and category.
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
     /// Statements of no loaded category, per verb.
     unknown: BTreeMap<String, u64>,
     invalid: u64,
@@ -337,13 +342,20 @@ fn contents(text: &str, shown: &str) -> Result<Contents, XapiError> {
             .and_then(|s| s.parse().ok())
             .or_else(|| v["statements"].as_u64())
             .unwrap_or(0);
+        let path = v["source_path"].as_str().unwrap_or("").to_string();
         match v["category"].as_str().unwrap_or("") {
             "invalid" => c.invalid += n,
             "unknown" => {
                 let verb = v["verb"].as_str().unwrap_or("").to_string();
                 *c.unknown.entry(verb).or_default() += n
             }
-            cat => *c.counts.entry(cat.to_string()).or_default() += n,
+            cat => {
+                *c.counts
+                    .entry(path)
+                    .or_default()
+                    .entry(cat.to_string())
+                    .or_default() += n
+            }
         }
     }
     Ok(c)
@@ -351,7 +363,11 @@ fn contents(text: &str, shown: &str) -> Result<Contents, XapiError> {
 
 /// A ClickHouse error whose message may quote the query: the source with
 /// its credentials is replaced by the redacted one.
-fn redacted(e: crate::clickhouse::ClickHouseError, source: &str, shown: &str) -> XapiError {
+pub(crate) fn redacted(
+    e: crate::clickhouse::ClickHouseError,
+    source: &str,
+    shown: &str,
+) -> XapiError {
     use crate::clickhouse::ClickHouseError;
     XapiError::ClickHouse(match e {
         ClickHouseError::Server {

@@ -15,6 +15,7 @@
 //! [`Problem`], which fails its whole object, as the reference does.
 
 pub mod attribution;
+pub mod check;
 pub mod isotime;
 pub mod py;
 pub mod sql;

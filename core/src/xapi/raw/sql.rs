@@ -28,7 +28,7 @@ use super::{ATTRIBUTION_TABLE, ATTRIBUTIONS, CONTAINERS, RAW, RAW_TABLE, Rule};
 use crate::xapi::columns::Path;
 use crate::xapi::sql::{Target, ident, literal, stage_table};
 use crate::xapi::{
-    TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED,
+    Category, TYPE_ACTIVITY_ATTEMPT, TYPE_PAGE, TYPE_PAGE_ATTEMPT, TYPE_QUESTION, VERB_COMPLETED,
     VERB_VIEWED, VIDEO_VERBS,
 };
 
@@ -168,32 +168,6 @@ fn whole(l: &Leaf, n: &mut Names) -> String {
 
 fn within(value: &str, max: u64) -> String {
     format!("({value} >= 0 AND {value} <= toInt256('{max}'))")
-}
-
-/// int() into a column of range `0..=max`.
-fn int_value(l: &Leaf, max: u64, n: &mut Names) -> String {
-    let w = n.fresh();
-    bind(
-        &whole(l, n),
-        &w,
-        &format!(
-            "if(isNull({w}) OR NOT {}, NULL, toUInt64(assumeNotNull({w})))",
-            within(&format!("assumeNotNull({w})"), max)
-        ),
-    )
-}
-
-/// Whether int() is out of the column's range (which fails the object).
-fn int_bad(l: &Leaf, max: u64, n: &mut Names) -> String {
-    let w = n.fresh();
-    bind(
-        &whole(l, n),
-        &w,
-        &format!(
-            "isNotNull({w}) AND NOT {}",
-            within(&format!("assumeNotNull({w})"), max)
-        ),
-    )
 }
 
 /// float() (§4.2).
@@ -530,17 +504,120 @@ fn leaf(t: &Tree, path: Path) -> Leaf {
     }
 }
 
-fn first_truthy(
-    t: &Tree,
-    paths: &[Path],
-    n: &mut Names,
-    conv: &mut dyn FnMut(&Leaf, &mut Names) -> String,
-) -> String {
+/// One conversion of many leaves: each rule's body appears once in the
+/// query, applied over an array of the leaves that need it
+/// (`arrayMap(x -> text(x), [l3, l7, …])`), so the query stays small
+/// enough to analyse quickly however many columns there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum K {
+    Text,
+    Json,
+    Float,
+    Whole,
+    Bool,
+    Truthy,
+    /// The attributions' str(): trimmed text, NULL when blank.
+    Str,
+}
+
+const KINDS: [K; 7] = [
+    K::Text,
+    K::Json,
+    K::Float,
+    K::Whole,
+    K::Bool,
+    K::Truthy,
+    K::Str,
+];
+
+#[derive(Debug, Default)]
+struct Conv {
+    /// Array columns are named `{prefix}{kind}`.
+    prefix: &'static str,
+    lists: [Vec<String>; 7],
+}
+
+impl Conv {
+    fn new(prefix: &'static str) -> Conv {
+        Conv {
+            prefix,
+            ..Conv::default()
+        }
+    }
+
+    fn name(&self, k: K) -> String {
+        format!("{}{}", self.prefix, k as usize)
+    }
+
+    /// The converted value of `l`: an element of the kind's array.
+    fn get(&mut self, k: K, l: &Leaf) -> String {
+        let list = &mut self.lists[k as usize];
+        let i = match list.iter().position(|x| *x == l.0) {
+            Some(i) => i,
+            None => {
+                list.push(l.0.clone());
+                list.len() - 1
+            }
+        };
+        format!("{}[{}]", self.name(k), i + 1)
+    }
+
+    /// `arrayMap(…) AS <name>` for every kind in use.
+    fn arrays(&self, n: &mut Names) -> Vec<String> {
+        KINDS
+            .iter()
+            .filter(|k| !self.lists[**k as usize].is_empty())
+            .map(|k| {
+                let x = n.fresh();
+                let l = Leaf(x.clone());
+                let body = match k {
+                    K::Text => text(&l, false, n),
+                    K::Json => text(&l, true, n),
+                    K::Float => float(&l, n),
+                    K::Whole => whole(&l, n),
+                    K::Bool => boolean(&l, n),
+                    K::Truthy => truthy(&l, n),
+                    K::Str => {
+                        let s = n.fresh();
+                        format!(
+                            "if({} = 'S', {}, {})",
+                            l.kind(),
+                            bind(&strip(&l.value()), &s, &format!("nullIf({s}, '')")),
+                            text(&l, false, n)
+                        )
+                    }
+                };
+                format!(
+                    "arrayMap({x} -> {body}, [{}]) AS {}",
+                    self.lists[*k as usize].join(", "),
+                    self.name(*k)
+                )
+            })
+            .collect()
+    }
+}
+
+/// int() into `0..=max` from a converted whole.
+fn ranged_value(w: &str, max: u64) -> String {
+    format!(
+        "if(isNull({w}) OR NOT {}, NULL, toUInt64(assumeNotNull({w})))",
+        within(&format!("assumeNotNull({w})"), max)
+    )
+}
+
+fn ranged_bad(w: &str, max: u64) -> String {
+    format!(
+        "(isNotNull({w}) AND NOT {})",
+        within(&format!("assumeNotNull({w})"), max)
+    )
+}
+
+fn first_truthy(t: &Tree, paths: &[Path], k: K, c: &mut Conv) -> String {
     let mut arms = Vec::new();
     for p in paths {
         let l = leaf(t, p);
-        arms.push(truthy(&l, n));
-        arms.push(conv(&l, n));
+        arms.push(c.get(K::Truthy, &l));
+        arms.push(c.get(k, &l));
     }
     format!("multiIf({}, NULL)", arms.join(", "))
 }
@@ -583,23 +660,23 @@ fn event_type(t: &Tree, trimmed: bool) -> String {
     }
 }
 
-/// A raw column's value from the stage's leaves.
-fn raw_value(t: &Tree, rule: Rule, n: &mut Names) -> String {
+/// A raw column's value from the stage's leaves and conversions.
+fn raw_value(t: &Tree, rule: Rule, c: &mut Conv) -> String {
     match rule {
-        Rule::Text(p) => text(&leaf(t, p), false, n),
-        Rule::TextFirstTruthy(ps) => first_truthy(t, ps, n, &mut |l, n| text(l, false, n)),
-        Rule::Int(p, max) => int_value(&leaf(t, p), max, n),
-        Rule::Float(p) => float(&leaf(t, p), n),
-        Rule::FloatFirstTruthy(ps) => first_truthy(t, ps, n, &mut float),
-        Rule::Bool(p) => boolean(&leaf(t, p), n),
-        Rule::Json(p) => text(&leaf(t, p), true, n),
+        Rule::Text(p) => c.get(K::Text, &leaf(t, p)),
+        Rule::TextFirstTruthy(ps) => first_truthy(t, ps, K::Text, c),
+        Rule::Int(p, max) => ranged_value(&c.get(K::Whole, &leaf(t, p)), max),
+        Rule::Float(p) => c.get(K::Float, &leaf(t, p)),
+        Rule::FloatFirstTruthy(ps) => first_truthy(t, ps, K::Float, c),
+        Rule::Bool(p) => c.get(K::Bool, &leaf(t, p)),
+        Rule::Json(p) => c.get(K::Json, &leaf(t, p)),
         Rule::Count(p) => {
             let l = leaf(t, p);
             format!(
                 "if(startsWith(ifNull({}, ''), '['), toUInt64(length(JSONExtractArrayRaw({}))), {})",
                 l.0,
                 l.raw(),
-                int_value(&l, u64::from(u32::MAX), n)
+                ranged_value(&c.get(K::Whole, &l), u64::from(u32::MAX))
             )
         }
         Rule::Response => {
@@ -608,24 +685,23 @@ fn raw_value(t: &Tree, rule: Rule, n: &mut Names) -> String {
             format!(
                 "if(startsWith(ifNull({}, ''), '{{') AND {}, {}, {})",
                 r.0,
-                truthy(&input, n),
-                text(&input, false, n),
-                text(&r, false, n)
+                c.get(K::Truthy, &input),
+                c.get(K::Text, &input),
+                c.get(K::Text, &r)
             )
         }
-        Rule::SubType => text(&t.leaf(&["object", "definition", "subType"]), false, n),
+        Rule::SubType => c.get(K::Text, &t.leaf(&["object", "definition", "subType"])),
         Rule::VideoUrl => format!(
             "if(event_type = 'video', {}, NULL)",
-            text(&t.leaf(&["object", "id"]), false, n)
+            c.get(K::Text, &t.leaf(&["object", "id"]))
         ),
-        Rule::Timestamp => format!(
-            "ifNull({}, fromUnixTimestamp64Milli(toInt64(0), 'UTC'))",
-            raw_timestamp(t, n)
+        Rule::Timestamp => String::from(
+            "ifNull(if(isNull(ts_ms), NULL, fromUnixTimestamp64Milli(assumeNotNull(ts_ms), 'UTC')), fromUnixTimestamp64Milli(toInt64(0), 'UTC'))",
         ),
         Rule::EventType => String::from("event_type"),
         Rule::Verb => {
             let l = t.leaf(&["verb", "id"]);
-            format!("if({}, {}, '')", truthy(&l, n), text(&l, false, n))
+            format!("if({}, {}, '')", c.get(K::Truthy, &l), c.get(K::Text, &l))
         }
         Rule::EventHash => String::from("lower(hex(SHA256(raw)))"),
         Rule::SourceFile => String::from("concat('s3://', source_path)"),
@@ -634,12 +710,12 @@ fn raw_value(t: &Tree, rule: Rule, n: &mut Names) -> String {
     }
 }
 
-/// The raw row's timestamp: from text only (NULL, the 1970 default,
-/// otherwise; NULL too for text that fails, which `problem` reports).
-fn raw_timestamp(t: &Tree, n: &mut Names) -> String {
+/// The statement timestamp's milliseconds when it is text (NULL for
+/// anything else, and for text that fails, which `problem` reports).
+fn ts_ms(t: &Tree, n: &mut Names) -> String {
     let l = t.leaf(&["timestamp"]);
     format!(
-        "if(startsWith(ifNull({}, ''), {}), fromUnixTimestamp64Milli({}, 'UTC'), NULL)",
+        "if(startsWith(ifNull({}, ''), {}), {}, NULL)",
         l.0,
         literal(&format!("{M}S")),
         timestamp_ms(&l.value(), n)
@@ -691,7 +767,7 @@ const CONTAINER_SUSPECT: &str = r#""(?:context|extensions|actor|account|verb|res
 /// Why the staged line fails its object (a code), or `''`: the checks of
 /// [`super::derive`]. The report takes its words from
 /// [`super::derive`] itself, given the line.
-fn problem(t: &Tree, max_attributions: usize, n: &mut Names) -> String {
+fn problem(t: &Tree, max_attributions: usize, conv: &mut Conv, n: &mut Names) -> String {
     let mut arms: Vec<(String, &str)> = Vec::new();
     arms.push((String::from("NOT isValidUTF8(text)"), "not_utf8"));
     arms.push((String::from("NOT isValidJSON(text)"), "json_invalid"));
@@ -718,14 +794,17 @@ fn problem(t: &Tree, max_attributions: usize, n: &mut Names) -> String {
     ));
     for c in RAW {
         match c.rule {
-            Rule::Int(p, max) => arms.push((int_bad(&leaf(t, p), max, n), "int_range")),
+            Rule::Int(p, max) => arms.push((
+                ranged_bad(&conv.get(K::Whole, &leaf(t, p)), max),
+                "int_range",
+            )),
             Rule::Count(p) => {
                 let l = leaf(t, p);
                 arms.push((
                     format!(
                         "NOT startsWith(ifNull({}, ''), '[') AND {}",
                         l.0,
-                        int_bad(&l, u64::from(u32::MAX), n)
+                        ranged_bad(&conv.get(K::Whole, &l), u64::from(u32::MAX))
                     ),
                     "int_range",
                 ))
@@ -738,10 +817,9 @@ fn problem(t: &Tree, max_attributions: usize, n: &mut Names) -> String {
                 let l = t.leaf(&["timestamp"]);
                 arms.push((
                     format!(
-                        "{} = 'S' AND {} != '' AND isNull({})",
+                        "{} = 'S' AND {} != '' AND isNull(ts_ms)",
                         l.kind(),
-                        strip(&l.value()),
-                        timestamp_ms(&l.value(), n)
+                        strip(&l.value())
                     ),
                     "timestamp_invalid",
                 ))
@@ -820,11 +898,24 @@ fn attribution_problems(t: &Tree, max: usize, n: &mut Names) -> Vec<(String, &'s
         ),
         "attribution_timestamp",
     ));
-    for c in ATTRIBUTION_COLUMNS {
-        if let attribution::Rule::Int(name, max) = c.rule {
-            out.push((each(int_bad(&member(&doc, name), max, n)), "int_range"));
-        }
-    }
+    // Every id of an attribution is a UInt64: one whole() over them all.
+    let ids: Vec<String> = ATTRIBUTION_COLUMNS
+        .iter()
+        .filter_map(|c| match c.rule {
+            attribution::Rule::Int(name, _) => Some(member(&doc, name).0),
+            _ => None,
+        })
+        .collect();
+    let x = n.fresh();
+    let w = n.fresh();
+    out.push((
+        each(format!(
+            "arrayExists({x} -> {}, [{}])",
+            bind(&whole(&Leaf(x.clone()), n), &w, &ranged_bad(&w, u64::MAX)),
+            ids.join(", ")
+        )),
+        "int_range",
+    ));
     out
 }
 
@@ -966,8 +1057,11 @@ pub fn stage_create(
     let pieces = format!(
         "SELECT _path AS source_path, nullIf(trimBoth(_etag, '\"'), '') AS source_etag, _row_number AS physical, arrayJoin(arrayEnumerate(splitByChar('\\r', if(endsWith(line, '\\r'), substring(line, 1, length(line) - 1), line)) AS _ps)) AS piece, _ps[piece] AS raw FROM {source}"
     );
+    let all = format!(
+        "SELECT source_path, source_etag, toUInt64(row_number() OVER (PARTITION BY source_path ORDER BY physical, piece)) AS physical_line, raw FROM ({pieces})"
+    );
     let numbered = format!(
-        "SELECT source_path, source_etag, toUInt32(row_number() OVER (PARTITION BY source_path ORDER BY physical, piece)) AS source_line, raw, if(startsWith(raw, '\\xEF\\xBB\\xBF'), substring(raw, 4), raw) AS text FROM ({pieces}) WHERE raw != ''"
+        "SELECT source_path, source_etag, physical_line, toUInt32(row_number() OVER (PARTITION BY source_path ORDER BY physical_line)) AS source_line, raw, if(startsWith(raw, '\\xEF\\xBB\\xBF'), substring(raw, 4), raw) AS text FROM ({all}) WHERE raw != ''"
     );
     let with_doc = format!(
         "SELECT *, {} AS marked, JSONExtract(marked, {}) AS doc FROM ({numbered})",
@@ -975,18 +1069,99 @@ pub fn stage_create(
         literal(&t.type_name())
     );
     let leaves = format!(
-        "SELECT source_path, source_etag, source_line, raw, text, marked, {}, {} AS attributions, JSONExtract(if(startsWith(ifNull({score}, ''), '{{'), assumeNotNull({score}), '{{}}'), 'Tuple(raw Nullable(String), max Nullable(String), scaled Nullable(String))') AS score, tupleElement(JSONExtract(if(startsWith(ifNull({response}, ''), '{{'), assumeNotNull({response}), '{{}}'), 'Tuple(input Nullable(String))'), 'input') AS response_input FROM ({with_doc})",
+        "SELECT source_path, source_etag, physical_line, source_line, raw, text, marked, {}, {} AS attributions, JSONExtract(if(startsWith(ifNull({score}, ''), '{{'), assumeNotNull({score}), '{{}}'), 'Tuple(raw Nullable(String), max Nullable(String), scaled Nullable(String))') AS score, tupleElement(JSONExtract(if(startsWith(ifNull({response}, ''), '{{'), assumeNotNull({response}), '{{}}'), 'Tuple(input Nullable(String))'), 'input') AS response_input FROM ({with_doc})",
         t.columns("doc").join(", "),
         t.leaf(ATTRIBUTIONS).0,
         score = t.leaf(SCORE).0,
         response = t.leaf(RESPONSE).0
     );
-    format!(
-        "CREATE TABLE {} ENGINE = Memory AS\nSELECT *, {} AS event_type, {} AS problem, {} AS attribution_times\nFROM ({leaves})\nSETTINGS s3_skip_empty_files = 1",
-        stage_table(target, stage),
+    // The conversions over the leaves, then the columns from them.
+    let mut conv = Conv::new("k");
+    let problem = problem(&t, max_attributions, &mut conv, &mut n);
+    let values: Vec<String> = RAW
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.rule,
+                Rule::EventType | Rule::SourceEtag | Rule::SourceLine
+            )
+        })
+        .map(|c| {
+            format!(
+                "{} AS {}",
+                raw_value(&t, c.rule, &mut conv),
+                ident(&format!("c_{}", c.name))
+            )
+        })
+        .collect();
+    let converted = format!(
+        "SELECT *, {} AS event_type, {} AS ts_ms, {} FROM ({leaves})",
         event_type(&t, false),
-        problem(&t, max_attributions, &mut n),
-        attribution_time_kind(&t)
+        ts_ms(&t, &mut n),
+        conv.arrays(&mut n).join(", ")
+    );
+    // The stage keeps what the inserts, the summaries and the attribution
+    // stage read.
+    let keep = [
+        "source_path",
+        "source_etag",
+        "physical_line",
+        "source_line",
+        "raw",
+        "attributions",
+        "event_type",
+        "ts_ms",
+    ];
+    let kept: Vec<String> = keep
+        .iter()
+        .map(|k| String::from(*k))
+        .chain([
+            format!("{} AS verb_leaf", t.leaf(&["verb", "id"]).0),
+            format!(
+                "{} AS type_leaf",
+                t.leaf(&["object", "definition", "type"]).0
+            ),
+            format!("{} AS ts_leaf", t.leaf(&["timestamp"]).0),
+        ])
+        .collect();
+    format!(
+        "CREATE TABLE {} ENGINE = Memory AS\nSELECT {}, {problem} AS problem, {} AS attribution_times,\n  {}\nFROM ({converted})\nSETTINGS s3_skip_empty_files = 1",
+        stage_table(target, stage),
+        kept.join(", "),
+        attribution_time_kind(&t),
+        values.join(",\n  ")
+    )
+}
+
+/// The attribution rows of a stage's objects that load, in a second
+/// staging table `attributions` (`<stage>_a`): one row per object element
+/// of each line's list, its columns computed once.
+pub fn attribution_stage_create(target: &Target<'_>, stage: &str) -> String {
+    let mut n = Names(10_000);
+    let mut conv = Conv::new("a");
+    let values: Vec<String> = ATTRIBUTION_COLUMNS
+        .iter()
+        .map(|c| {
+            format!(
+                "{} AS {}",
+                attribution_value(c, &mut conv, &mut n),
+                ident(&format!("a_{}", c.name))
+            )
+        })
+        .collect();
+    let elements = format!(
+        "SELECT source_path, source_line, raw, source_etag, verb_leaf, type_leaf, ts_leaf, ts_ms, element_no, {} AS ad FROM {} ARRAY JOIN {ELEMENTS} AS element, arrayEnumerate({ELEMENTS}) AS element_no WHERE problem = ''",
+        element_doc("element"),
+        stage_table(target, stage)
+    );
+    let converted = format!(
+        "SELECT *, {} FROM ({elements})",
+        conv.arrays(&mut n).join(", ")
+    );
+    format!(
+        "CREATE TABLE {} ENGINE = Memory AS\nSELECT source_path, source_line, element_no, {}\nFROM ({converted})",
+        stage_table(target, &format!("{stage}_a")),
+        values.join(",\n  ")
     )
 }
 
@@ -1000,18 +1175,39 @@ pub fn stage_summary(target: &Target<'_>, stage: &str) -> String {
     )
 }
 
-/// Per object and event type: how many statements.
-pub fn stage_types(target: &Target<'_>, stage: &str) -> String {
+/// Per object and range of `rows` statements (the inserts' cuts): the
+/// range's first and last line, its statements per event type and its
+/// attribution rows.
+pub fn stage_ranges(target: &Target<'_>, stage: &str, rows: usize) -> String {
+    let types: Vec<String> = [
+        Category::Video,
+        Category::ActivityAttempt,
+        Category::PageAttempt,
+        Category::PageViewed,
+        Category::PartAttempt,
+        Category::Unknown,
+    ]
+    .iter()
+    .map(|c| {
+        format!(
+            "countIf(event_type = {}) AS {}",
+            literal(c.as_str()),
+            ident(c.as_str())
+        )
+    })
+    .collect();
     format!(
-        "SELECT source_path, event_type, count() AS statements FROM {} GROUP BY source_path, event_type ORDER BY source_path, event_type",
+        "SELECT source_path, intDiv(source_line - 1, {rows}) AS range, min(source_line) AS first, max(source_line) AS last, sum(length({ELEMENTS})) AS attribution_rows, {}\nFROM {}\nGROUP BY source_path, range\nORDER BY source_path, range",
+        types.join(", "),
         stage_table(target, stage)
     )
 }
 
-/// The staged line `source_line` of an object, for the report's words.
+/// The staged line `source_line` of an object (its physical line, then
+/// its bytes in hex), for the report's words.
 pub fn stage_line(target: &Target<'_>, stage: &str, path: &str, line: u32) -> String {
     format!(
-        "SELECT raw FROM {} WHERE source_path = {} AND source_line = {line}",
+        "SELECT physical_line, hex(raw) FROM {} WHERE source_path = {} AND source_line = {line} FORMAT TabSeparated",
         stage_table(target, stage),
         literal(path)
     )
@@ -1023,36 +1219,43 @@ fn settings(token: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// `INSERT INTO raw_events` of one object's rows from the stage.
-pub fn insert_raw(target: &Target<'_>, stage: &str, path: &str, token: Option<&str>) -> String {
-    let t = tree();
-    let mut n = Names::default();
+/// `INSERT INTO raw_events` of one object's lines `first..=last` from the
+/// stage.
+pub fn insert_raw(
+    target: &Target<'_>,
+    stage: &str,
+    path: &str,
+    lines: (u32, u32),
+    token: Option<&str>,
+) -> String {
     let names: Vec<String> = RAW.iter().map(|c| ident(c.name)).collect();
-    let exprs: Vec<String> = RAW.iter().map(|c| raw_value(&t, c.rule, &mut n)).collect();
+    let exprs: Vec<String> = RAW
+        .iter()
+        .map(|c| match c.rule {
+            Rule::EventType => String::from("event_type"),
+            Rule::SourceEtag => String::from("source_etag"),
+            Rule::SourceLine => String::from("source_line"),
+            _ => ident(&format!("c_{}", c.name)),
+        })
+        .collect();
     format!(
-        "INSERT INTO {}.{} ({})\nSELECT {}\nFROM {} WHERE source_path = {} ORDER BY source_line{}",
+        "INSERT INTO {}.{} ({})\nSELECT {}\nFROM {} WHERE source_path = {} AND source_line BETWEEN {} AND {} ORDER BY source_line{}",
         ident(target.database),
         ident(RAW_TABLE),
         names.join(", "),
-        exprs.join(",\n  "),
+        exprs.join(", "),
         stage_table(target, stage),
         literal(path),
+        lines.0,
+        lines.1,
         settings(token)
     )
 }
 
-/// An attribution column's value, over the element's tuple `ad`.
-fn attribution_value(t: &Tree, c: &AttributionColumn, n: &mut Names) -> String {
+/// An attribution column's value, over the element's tuple `ad` and the
+/// host line's columns.
+fn attribution_value(c: &AttributionColumn, conv: &mut Conv, n: &mut Names) -> String {
     let m = |name: &str| member("ad", name);
-    let str_of = |l: &Leaf, n: &mut Names| {
-        let s = n.fresh();
-        format!(
-            "if({} = 'S', {}, {})",
-            l.kind(),
-            bind(&strip(&l.value()), &s, &format!("nullIf({s}, '')")),
-            text(l, false, n)
-        )
-    };
     match c.rule {
         attribution::Rule::RawEventHash => String::from("lower(hex(SHA256(raw)))"),
         attribution::Rule::AttributionHash => {
@@ -1065,65 +1268,68 @@ fn attribution_value(t: &Tree, c: &AttributionColumn, n: &mut Names) -> String {
         attribution::Rule::Host("source_file") => String::from("concat('s3://', source_path)"),
         attribution::Rule::Host("source_etag") => String::from("source_etag"),
         attribution::Rule::Host(_) => String::from("source_line"),
-        attribution::Rule::RawEventType => event_type(t, true),
+        attribution::Rule::RawEventType => classify(
+            &strip(&string_or_empty(&Leaf(String::from("verb_leaf")))),
+            &strip(&string_or_empty(&Leaf(String::from("type_leaf")))),
+        ),
         attribution::Rule::Timestamp => {
-            let ts = t.leaf(&["timestamp"]);
+            let ts = Leaf(String::from("ts_leaf"));
             format!(
-                "multiIf({k} = 'S', fromUnixTimestamp64Milli(assumeNotNull({}), 'UTC'), {k} = 'I', fromUnixTimestamp64Milli(toInt64OrZero({}), 'UTC'), fromUnixTimestamp64Milli(toInt64(0), 'UTC'))",
-                timestamp_ms(&ts.value(), n),
+                "multiIf({k} = 'S', fromUnixTimestamp64Milli(assumeNotNull(ts_ms), 'UTC'), {k} = 'I', fromUnixTimestamp64Milli(toInt64OrZero({}), 'UTC'), fromUnixTimestamp64Milli(toInt64(0), 'UTC'))",
                 ts.value(),
                 k = ts.kind()
             )
         }
-        attribution::Rule::Int(name, max) => int_value(&m(name), max, n),
-        attribution::Rule::Str(name) => str_of(&m(name), n),
-        attribution::Rule::Float(name) => float(&m(name), n),
+        attribution::Rule::Int(name, max) => ranged_value(&conv.get(K::Whole, &m(name)), max),
+        attribution::Rule::Str(name) => conv.get(K::Str, &m(name)),
+        attribution::Rule::Float(name) => conv.get(K::Float, &m(name)),
         attribution::Rule::AssignmentScope => {
             let l = m("assignment_scope");
             format!(
                 "if({}, ifNull({}, 'intervention'), 'intervention')",
-                truthy(&l, n),
-                str_of(&l, n)
+                conv.get(K::Truthy, &l),
+                conv.get(K::Str, &l)
             )
         }
         attribution::Rule::Algorithm => {
             let a = m("algorithm");
             let b = m("assigned_by_policy");
+            let _ = n;
             format!(
                 "multiIf({}, {}, {}, {}, NULL)",
-                truthy(&a, n),
-                str_of(&a, n),
-                truthy(&b, n),
-                str_of(&b, n)
+                conv.get(K::Truthy, &a),
+                conv.get(K::Str, &a),
+                conv.get(K::Truthy, &b),
+                conv.get(K::Str, &b)
             )
         }
     }
 }
 
-/// `INSERT INTO experiment_attributions` of one object's rows from the
-/// stage: one per object element of each line's list.
+/// `INSERT INTO experiment_attributions` of one object's rows of lines
+/// `first..=last` from the attribution stage.
 pub fn insert_attributions(
     target: &Target<'_>,
     stage: &str,
     path: &str,
+    lines: (u32, u32),
     token: Option<&str>,
 ) -> String {
-    let t = tree();
-    let mut n = Names::default();
     let names: Vec<String> = ATTRIBUTION_COLUMNS.iter().map(|c| ident(c.name)).collect();
     let exprs: Vec<String> = ATTRIBUTION_COLUMNS
         .iter()
-        .map(|c| attribution_value(&t, c, &mut n))
+        .map(|c| ident(&format!("a_{}", c.name)))
         .collect();
     format!(
-        "INSERT INTO {}.{} ({})\nSELECT {}\nFROM (SELECT *, element_no, {} AS ad FROM {} ARRAY JOIN {ELEMENTS} AS element, arrayEnumerate({ELEMENTS}) AS element_no WHERE source_path = {}) ORDER BY source_line, element_no{}",
+        "INSERT INTO {}.{} ({})\nSELECT {}\nFROM {} WHERE source_path = {} AND source_line BETWEEN {} AND {} ORDER BY source_line, element_no{}",
         ident(target.database),
         ident(ATTRIBUTION_TABLE),
         names.join(", "),
-        exprs.join(",\n  "),
-        element_doc("element"),
-        stage_table(target, stage),
+        exprs.join(", "),
+        stage_table(target, &format!("{stage}_a")),
         literal(path),
+        lines.0,
+        lines.1,
         settings(token)
     )
 }
@@ -1197,4 +1403,28 @@ mod tests {
         assert_eq!(cluster.len(), 5);
         assert!(cluster[2].contains("cityHash64(event_hash)"));
     }
+}
+
+/// The stage's expressions one by one (name, SQL over the leaf `x`), for
+/// measuring what the engine spends on each (`scripts/dev`).
+#[doc(hidden)]
+pub fn debug_parts() -> Vec<(String, String)> {
+    let t = tree();
+    let mut n = Names::default();
+    let x = Leaf(String::from("x"));
+    let mut out = alloc::vec![
+        (String::from("text"), text(&x, false, &mut n)),
+        (String::from("float"), float(&x, &mut n)),
+        (String::from("whole"), whole(&x, &mut n)),
+        (String::from("bool"), boolean(&x, &mut n)),
+        (String::from("truthy"), truthy(&x, &mut n)),
+        (String::from("marked"), marked("y")),
+        (String::from("ts"), timestamp_ms("y", &mut n)),
+        (String::from("float_repr"), float_repr("z", &mut n)),
+        (String::from("py_dump"), py_dump("y", &mut n)),
+    ];
+    let mut conv = Conv::new("k");
+    out.push((String::from("problem"), problem(&t, 100, &mut conv, &mut n)));
+    out.push((String::from("attribution_times"), attribution_time_kind(&t)));
+    out
 }

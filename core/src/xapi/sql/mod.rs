@@ -448,22 +448,26 @@ pub fn stage_drop(target: &Target<'_>, stage: &str) -> String {
     format!("DROP TABLE IF EXISTS {}", stage_table(target, stage))
 }
 
-/// Per (category, verb): how many statements the stage holds (`verb` is
-/// empty except for unknown ones; `invalid` counts the unloadable lines).
+/// Per (object, category, verb): how many statements the stage holds
+/// (`verb` is empty except for unknown ones; `invalid` counts the
+/// unloadable lines).
 pub fn stage_summary(target: &Target<'_>, stage: &str) -> String {
     format!(
-        "SELECT category, verb, count() AS statements\nFROM {}\nGROUP BY category, verb\nORDER BY category, verb",
+        "SELECT source_path, category, verb, count() AS statements\nFROM {}\nGROUP BY source_path, category, verb\nORDER BY source_path, category, verb",
         stage_table(target, stage)
     )
 }
 
 /// `INSERT INTO <table> (<columns>) SELECT <expressions>` over the staged
-/// lines of one category; the expressions are those of [`doc_expr`],
+/// lines of one category of one object (`path` as the server names it,
+/// `bucket/key`), so each insert's deduplication token is about one
+/// object only; the expressions are those of [`doc_expr`],
 /// which compute what [`super::extract`] computes.
 pub fn stage_insert(
     target: &Target<'_>,
     c: Category,
     stage: &str,
+    path: &str,
     dedup_token: Option<&str>,
 ) -> String {
     let cols = columns(c);
@@ -482,10 +486,11 @@ pub fn stage_insert(
         .map(|t| format!("\nSETTINGS insert_deduplication_token = {}", literal(t)))
         .unwrap_or_default();
     format!(
-        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, doc, source_path AS _path FROM {} WHERE category = {}){token}",
+        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, doc, source_path AS _path FROM {} WHERE category = {} AND source_path = {}){token}",
         target.table(c),
         stage_table(target, stage),
-        literal(c.as_str())
+        literal(c.as_str()),
+        literal(path)
     )
 }
 
@@ -536,10 +541,13 @@ mod tests {
         );
         assert!(create.contains(" AS doc FROM ") && create.contains(EXTRACT_SETTINGS));
         for c in Category::LOADED {
-            let insert = stage_insert(&t, c, "st", Some("tok"));
+            let insert = stage_insert(&t, c, "st", "b/k", Some("tok"));
             assert!(!insert.contains("s3("), "{insert}");
             assert!(
-                insert.contains(&format!("FROM `x`.`st` WHERE category = '{}'", c.as_str())),
+                insert.contains(&format!(
+                    "FROM `x`.`st` WHERE category = '{}' AND source_path = 'b/k'",
+                    c.as_str()
+                )),
                 "{insert}"
             );
             assert!(insert.ends_with("insert_deduplication_token = 'tok'"));

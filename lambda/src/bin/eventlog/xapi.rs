@@ -9,8 +9,34 @@ use eventlog::xapi_front::{bulk, handle};
 use eventlog_core::xapi::sql::{Target, ddl};
 use eventlog_xapi::bulk::{BulkRequest, DateSource};
 use eventlog_xapi::clickhouse::ClickHouse;
-use eventlog_xapi::{LoadPath, Loader, XapiConfig, XapiFile};
+use eventlog_xapi::{LoadPath, LoadTarget, Loader, XapiConfig, XapiFile};
 use serde_json::Value;
+
+/// Which tables: the original five (the default) or Torus's `raw_events`
+/// and `experiment_attributions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetChoice {
+    FiveTables,
+    RawEvents,
+}
+
+impl TargetChoice {
+    pub fn target(self) -> LoadTarget {
+        match self {
+            TargetChoice::FiveTables => LoadTarget::FiveTables,
+            TargetChoice::RawEvents => LoadTarget::RawEvents,
+        }
+    }
+}
+
+/// The `--target` flag every xAPI subcommand takes.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct TargetArg {
+    /// The tables: five-tables (the original ETL's) or raw-events
+    /// (raw_events and experiment_attributions, what Torus reads today).
+    #[arg(long, value_enum, env = "XAPI_TARGET", default_value_t = TargetChoice::FiveTables)]
+    pub target: TargetChoice,
+}
 
 /// Which load path: chosen by file count, or forced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +89,8 @@ pub struct BulkArgs {
     force_reprocess: bool,
     #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
     path: PathChoice,
+    #[command(flatten)]
+    target: TargetArg,
 }
 
 impl BulkArgs {
@@ -88,8 +116,10 @@ pub enum Command {
     /// Check JSONL files line by line as the loader would (no ClickHouse,
     /// no S3): exit 0 all clean, 1 invalid lines or schema issues, 2 unreadable.
     Check(crate::xapi_check::Args),
-    /// Print the DDL of the five tables (and create them with --create).
+    /// Print the DDL of the target's tables (and create them with --create).
     Schema {
+        #[command(flatten)]
+        target: TargetArg,
         /// A ClickHouse cluster: replicated tables plus Distributed ones.
         #[arg(long, env = "CLICKHOUSE_CLUSTER")]
         cluster: Option<String>,
@@ -101,6 +131,8 @@ pub enum Command {
     },
     /// Load JSONL files (paths or s3://bucket/key).
     Load {
+        #[command(flatten)]
+        target: TargetArg,
         #[arg(long, value_enum, default_value_t = PathChoice::Auto)]
         path: PathChoice,
         /// Files above which the server-side path is used.
@@ -112,9 +144,15 @@ pub enum Command {
     /// Load everything under a bucket prefix, optionally within dates.
     Bulk(BulkArgs),
     /// Process an S3 notification (or any event the Lambda takes) from a JSON file, `-` for stdin.
-    Notify { event: PathBuf },
+    Notify {
+        #[command(flatten)]
+        target: TargetArg,
+        event: PathBuf,
+    },
     /// Check ClickHouse, the tables and S3.
     Health {
+        #[command(flatten)]
+        target: TargetArg,
         #[arg(long, env = "S3_XAPI_BUCKET_NAME")]
         bucket: Option<String>,
     },
@@ -172,19 +210,26 @@ fn print_response(r: &Value) -> ExitCode {
 
 async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
     if let Command::Schema {
+        target,
         cluster,
         database,
         create,
     } = &cmd
     {
-        return schema(cluster.as_deref(), database, *create).await;
+        return schema(
+            target.target.target(),
+            cluster.as_deref(),
+            database,
+            *create,
+        )
+        .await;
     }
     let mut config = XapiConfig::from_env(&env)?;
     let ch = ClickHouse::new(config.clickhouse.clone())?;
     // Only build an S3 client (and look up credentials) when S3 is involved.
     let needs_s3 = match &cmd {
         Command::Load { files, .. } => files.iter().any(|f| f.starts_with("s3://")),
-        Command::Health { bucket } => bucket.is_some(),
+        Command::Health { bucket, .. } => bucket.is_some(),
         _ => true,
     };
     let s3_client = if needs_s3 {
@@ -196,10 +241,12 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
     match cmd {
         Command::Schema { .. } | Command::Check(_) => unreachable!("handled above"),
         Command::Load {
+            target,
             path,
             threshold,
             files,
         } => {
+            config.settings.target = target.target.target();
             config.settings.force = path.forced();
             if let Some(t) = threshold {
                 config.settings.threshold = t;
@@ -208,31 +255,38 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
+                deadline: None,
             };
             load(&loader, &files).await
         }
         Command::Bulk(args) => {
             config.settings.force = args.path.forced();
+            config.settings.target = args.target.target.target();
             let loader = Loader {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
+                deadline: None,
             };
             Ok(print_response(&bulk(&loader, &args.request()).await?))
         }
-        Command::Notify { event } => {
+        Command::Notify { target, event } => {
+            config.settings.target = target.target.target();
             let loader = Loader {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
+                deadline: None,
             };
             notify(&loader, config.default_bucket.as_deref(), &event).await
         }
-        Command::Health { bucket } => {
+        Command::Health { target, bucket } => {
+            config.settings.target = target.target.target();
             let loader = Loader {
                 ch: &ch,
                 s3,
                 settings: &config.settings,
+                deadline: None,
             };
             let h = eventlog_xapi::health::health(&loader, bucket.as_deref()).await;
             println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
@@ -246,8 +300,17 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
 }
 
 /// Print the DDL, or run it with `--create`.
-async fn schema(cluster: Option<&str>, database: &str, create: bool) -> Result<ExitCode, CliError> {
-    let statements = ddl(&Target { database, cluster });
+async fn schema(
+    target: LoadTarget,
+    cluster: Option<&str>,
+    database: &str,
+    create: bool,
+) -> Result<ExitCode, CliError> {
+    let at = Target { database, cluster };
+    let statements = match target {
+        LoadTarget::FiveTables => ddl(&at),
+        LoadTarget::RawEvents => eventlog_core::xapi::raw::sql::ddl(&at),
+    };
     if create {
         let config = XapiConfig::from_env(&env)?;
         let ch = ClickHouse::new(config.clickhouse)?;

@@ -17,6 +17,15 @@ pub struct Args {
     /// object per non-blank line, as the WebAssembly `checkXapiJson`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    target: crate::xapi::TargetArg,
+    /// Attributions a statement may carry (raw-events target).
+    #[arg(
+        long,
+        env = "MAX_EXPERIMENT_ATTRIBUTIONS_PER_STATEMENT",
+        default_value_t = 100
+    )]
+    max_attributions: usize,
     /// Files, or directories to search recursively for *.jsonl files.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -26,6 +35,9 @@ pub struct Args {
 /// 1 when a line is invalid or breaks the statement schema, 2 when a file
 /// cannot be read.
 pub fn run(args: Args) -> ExitCode {
+    if args.target.target == crate::xapi::TargetChoice::RawEvents {
+        return raw::run(&args.paths, args.format, args.max_attributions);
+    }
     let (files, walk_errors) = walk::jsonl_files(&args.paths);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -156,5 +168,178 @@ fn unreadable_line(out: &mut impl Write, format: Format, path: &str, why: &str) 
                 "UNREADABLE {path}\n        cannot read the file: {why}"
             );
         }
+    }
+}
+
+/// The raw-events target: each file is an object that loads whole or not
+/// at all.
+mod raw {
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+
+    use eventlog::walk;
+    use eventlog_core::xapi::raw::Limits;
+    use eventlog_core::xapi::raw::attribution::TimeKind;
+    use eventlog_core::xapi::raw::check::{Tally, judge, write_line_json};
+
+    use super::unreadable_line;
+    use crate::validate::Format;
+
+    /// Exit 0 when every object loads, 1 when one would fail, 2 when a
+    /// file cannot be read.
+    pub fn run(paths: &[PathBuf], format: Format, max_attributions: usize) -> ExitCode {
+        let (files, walk_errors) = walk::jsonl_files(paths);
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let limits = Limits {
+            max_attributions: max_attributions.max(1),
+        };
+        let mut unreadable = walk_errors.len();
+        for e in &walk_errors {
+            unreadable_line(
+                &mut out,
+                format,
+                &e.path.display().to_string(),
+                &e.source.to_string(),
+            );
+        }
+        let (mut loading, mut failing) = (0usize, 0usize);
+        for path in &files {
+            let shown = path.display().to_string();
+            match check_file(&mut out, format, path, &shown, &limits) {
+                Ok(t) if t.loads() => loading += 1,
+                Ok(_) => failing += 1,
+                Err(e) => {
+                    unreadable += 1;
+                    unreadable_line(&mut out, format, &shown, &e.to_string());
+                }
+            }
+        }
+        if format == Format::Text {
+            let _ = writeln!(
+                out,
+                "{} file(s): {loading} would load, {failing} would not{}",
+                files.len() + walk_errors.len(),
+                if unreadable > 0 {
+                    format!(", {unreadable} unreadable")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        let _ = out.flush();
+        if files.is_empty() && walk_errors.is_empty() {
+            eprintln!("eventlog xapi check: no .jsonl files found under the given paths");
+            return ExitCode::from(2);
+        }
+        if unreadable > 0 {
+            ExitCode::from(2)
+        } else if failing > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    /// The next line by universal newlines into `buf`; false at the end.
+    fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+        buf.clear();
+        let mut any = false;
+        loop {
+            let chunk = r.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(any);
+            }
+            any = true;
+            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    let cr = chunk[i] == b'\r';
+                    buf.extend_from_slice(&chunk[..i]);
+                    r.consume(i + 1);
+                    if cr && r.fill_buf()?.first() == Some(&b'\n') {
+                        r.consume(1);
+                    }
+                    return Ok(true);
+                }
+                None => {
+                    let n = chunk.len();
+                    buf.extend_from_slice(chunk);
+                    r.consume(n);
+                }
+            }
+        }
+    }
+
+    fn check_file(
+        out: &mut impl Write,
+        format: Format,
+        path: &std::path::Path,
+        shown: &str,
+        limits: &Limits,
+    ) -> std::io::Result<Tally> {
+        let mut reader = BufReader::new(std::fs::File::open(path)?);
+        let mut buf = Vec::new();
+        let mut tally = Tally::default();
+        let mut times = TimeKind::None;
+        let (mut physical, mut n) = (0u64, 0u32);
+        let mut types: std::collections::BTreeMap<&str, u64> = Default::default();
+        while next_line(&mut reader, &mut buf)? {
+            physical += 1;
+            if buf.is_empty() {
+                continue;
+            }
+            n += 1;
+            let v = judge(&buf, n, shown, limits, &mut times);
+            tally.statements += 1;
+            tally.attributions += v.attributions as u64;
+            if v.problem.is_some() {
+                tally.failing += 1;
+                tally.first_failing.get_or_insert(physical);
+            } else if let Some(t) = v.event_type {
+                *types.entry(t).or_default() += 1;
+            }
+            match format {
+                Format::Json => {
+                    let mut line = String::with_capacity(200);
+                    write_line_json(&mut line, Some(shown), physical, n, &v);
+                    let _ = writeln!(out, "{line}");
+                }
+                Format::Text => {
+                    if let Some(p) = &v.problem {
+                        let _ = writeln!(
+                            out,
+                            "{shown}:{physical}: {}: {} [{}]",
+                            p.field, p.message, p.code
+                        );
+                    }
+                }
+            }
+        }
+        if format == Format::Text {
+            let kinds: Vec<String> = types.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            if tally.loads() {
+                let _ = writeln!(
+                    out,
+                    "ok {shown}: {} statement(s) would load ({}), {} attribution row(s)",
+                    tally.statements,
+                    if kinds.is_empty() {
+                        String::from("none")
+                    } else {
+                        kinds.join(", ")
+                    },
+                    tally.attributions
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "FAILS {shown}: nothing of this file would load: {} of {} statement(s) fail it, the first at line {}",
+                    tally.failing,
+                    tally.statements,
+                    tally.first_failing.unwrap_or(0)
+                );
+            }
+        }
+        Ok(tally)
     }
 }

@@ -1,0 +1,467 @@
+//! The raw-events target in-process: each object read and judged whole
+//! before anything of it is inserted.
+//!
+//! An object whose rows fit one insert is kept in memory (RowBinary) from
+//! that one read. A larger one is read to its end to judge it, keeping
+//! nothing, then read again (the same version: S3 `If-Match`) and inserted
+//! an insert at a time, so memory follows the insert size, not the
+//! object. Inserts of different objects run in the background, up to
+//! `insert_parallelism` at a time, while the next object is read.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use eventlog_core::xapi::extract::write_row_binary;
+use eventlog_core::xapi::raw::{
+    self, ATTRIBUTION_TABLE, Limits, Problem, Provenance, RAW, RAW_TABLE, attribution,
+};
+use eventlog_core::xapi::sql::ident;
+use tokio::task::JoinSet;
+
+use super::{bad_object, bounded_client, identity, time_for_insert};
+use crate::clickhouse::ClickHouse;
+use crate::config::{LoadTarget, RawSettings};
+use crate::files::{self, XapiFile};
+use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader};
+
+/// What an insert task needs, owned.
+struct Ctx {
+    ch: ClickHouse,
+    s3: Option<aws_sdk_s3::Client>,
+    database: String,
+    salt: String,
+    raw: RawSettings,
+    max_line: usize,
+    deadline: Option<tokio::time::Instant>,
+    min_remaining_ms: u64,
+}
+
+impl Ctx {
+    fn token(&self, table: &str, identity: &str) -> String {
+        eventlog_core::xapi::sha256_hex(format!("{table}|{}|{identity}", self.salt).as_bytes())
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_attributions: self.raw.max_attributions,
+        }
+    }
+
+    fn time_for_insert(&self) -> Result<(), String> {
+        let Some(d) = self.deadline else {
+            return Ok(());
+        };
+        let left = d.saturating_duration_since(tokio::time::Instant::now());
+        if left.as_millis() < u128::from(self.min_remaining_ms) {
+            Err(format!(
+                "not inserted: {} ms left, and an insert needs at least {} ms (MIN_REMAINING_TIME_TO_START_INSERT_MS)",
+                left.as_millis(),
+                self.min_remaining_ms
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Rows of a run of an object's statements, ready to insert.
+#[derive(Default)]
+struct Batch {
+    first: u32,
+    last: u32,
+    raw: Vec<u8>,
+    raw_rows: u64,
+    attributions: Vec<u8>,
+    attribution_rows: u64,
+    types: BTreeMap<&'static str, u64>,
+}
+
+impl Batch {
+    fn add(&mut self, line: u32, d: &raw::Derived) {
+        if self.raw_rows == 0 {
+            self.first = line;
+        }
+        self.last = line;
+        write_row_binary(&mut self.raw, RAW, &d.raw);
+        self.raw_rows += 1;
+        for a in &d.attributions {
+            write_row_binary(&mut self.attributions, attribution::COLUMNS, a);
+            self.attribution_rows += 1;
+        }
+        *self.types.entry(d.event_type.as_str()).or_default() += 1;
+    }
+
+    /// The cut rule, the same on both reads: an insert ends after the line
+    /// that reaches the row or byte bound.
+    fn full(&self, s: &RawSettings) -> bool {
+        self.raw_rows as usize >= s.rows_per_insert
+            || self.raw.len() + self.attributions.len() >= s.bytes_per_insert
+    }
+}
+
+/// An object judged loadable.
+struct Prepared {
+    index: usize,
+    name: String,
+    version: String,
+    /// Its rows, when they fit one insert; else it is read again.
+    rows: Option<Batch>,
+}
+
+/// What the inserts of one object stored (counted only for inserts that
+/// succeeded), and the failure that stopped them, if any.
+#[derive(Default)]
+struct Stored {
+    raw_rows: u64,
+    attribution_rows: u64,
+    types: BTreeMap<&'static str, u64>,
+    inserts: u64,
+    failure: Option<(FileProblem, bool)>,
+}
+
+/// Load `files` into `raw_events` and `experiment_attributions`.
+pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> LoadReport {
+    let ctx = Arc::new(Ctx {
+        ch: bounded_client(loader),
+        s3: loader.s3.cloned(),
+        database: loader.ch.config().database.clone(),
+        salt: loader.settings.token_salt.clone().unwrap_or_default(),
+        raw: loader.settings.raw.clone(),
+        max_line: loader.settings.max_line_bytes,
+        deadline: loader.deadline,
+        min_remaining_ms: loader.settings.raw.min_remaining_ms,
+    });
+    let mut report = LoadReport::new(LoadPath::InProcess, "", files.len());
+    report.target = LoadTarget::RawEvents;
+    let mut inflight: JoinSet<Stored> = JoinSet::new();
+    let mut holding: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
+    let mut unreachable: Option<String> = None;
+    for (i, file) in files.iter().enumerate() {
+        if !file.is_jsonl() {
+            report
+                .skipped_files
+                .push(FileProblem::fixed(file.name(), "not a .jsonl file"));
+            continue;
+        }
+        if let Some(why) = &unreachable {
+            report.failed_files.push(FileProblem::retry(
+                file.name(),
+                format!("not loaded: {why}"),
+            ));
+            continue;
+        }
+        let prepared = match prepare(&ctx, i, file).await {
+            Ok(p) => p,
+            Err(problem) => {
+                note_failure(&mut report, problem);
+                continue;
+            }
+        };
+        if let Err(why) = time_for_insert(loader) {
+            report
+                .failed_files
+                .push(FileProblem::retry(file.name(), why));
+            continue;
+        }
+        let task_ctx = ctx.clone();
+        let task_file = file.clone();
+        let index = prepared.index;
+        let task =
+            inflight.spawn(async move { insert_object(&task_ctx, &task_file, prepared).await });
+        holding.insert(task.id(), index);
+        while inflight.len() >= loader.settings.insert_parallelism.max(1) {
+            if let Some(done) = inflight.join_next_with_id().await {
+                settle(&mut report, files, &mut holding, done, &mut unreachable);
+            }
+        }
+    }
+    while let Some(done) = inflight.join_next_with_id().await {
+        settle(&mut report, files, &mut holding, done, &mut unreachable);
+    }
+    report
+}
+
+fn note_failure(report: &mut LoadReport, problem: FileProblem) {
+    if !problem.retryable && problem.line.is_some() {
+        report.invalid_lines += 1;
+        if report.invalid.len() < EXAMPLES {
+            report.invalid.push(InvalidLine {
+                file: problem.file.clone(),
+                line: problem.physical_line.unwrap_or(0),
+                reason: problem.reason.clone(),
+            });
+        }
+    }
+    report.failed_files.push(problem);
+}
+
+fn settle(
+    report: &mut LoadReport,
+    files: &[XapiFile],
+    holding: &mut BTreeMap<tokio::task::Id, usize>,
+    done: Result<(tokio::task::Id, Stored), tokio::task::JoinError>,
+    unreachable: &mut Option<String>,
+) {
+    let stored = match done {
+        Ok((id, d)) => {
+            holding.remove(&id);
+            d
+        }
+        Err(e) => {
+            // A panicked task fails its file, like a failed insert.
+            let file = holding
+                .remove(&e.id())
+                .map_or_else(String::new, |i| files[i].name());
+            report.failed_files.push(FileProblem::retry(
+                file,
+                format!("the insert task failed: {e}"),
+            ));
+            return;
+        }
+    };
+    *report.rows.entry(RAW_TABLE.to_string()).or_default() += stored.raw_rows;
+    if stored.attribution_rows > 0 {
+        *report
+            .rows
+            .entry(ATTRIBUTION_TABLE.to_string())
+            .or_default() += stored.attribution_rows;
+    }
+    for (t, n) in stored.types {
+        *report.event_types.entry(t.to_string()).or_default() += n;
+    }
+    report.inserts += stored.inserts;
+    if let Some((problem, lost)) = stored.failure {
+        if lost && unreachable.is_none() {
+            *unreachable = Some(format!(
+                "ClickHouse could not be reached ({})",
+                problem.reason
+            ));
+        }
+        note_failure(report, problem);
+    }
+}
+
+/// Read and judge an object whole.
+async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, FileProblem> {
+    let name = file.name();
+    let read_failed = |e: crate::XapiError| {
+        let retry = e.is_retryable();
+        let p = FileProblem::retry(&name, e.to_string());
+        FileProblem {
+            retryable: retry,
+            ..p
+        }
+    };
+    let mut opened = files::open(file, ctx.s3.as_ref())
+        .await
+        .map_err(read_failed)?;
+    if let (Some(max), Some(size)) = (ctx.raw.max_object_bytes, opened.size)
+        && size > max
+    {
+        return Err(FileProblem {
+            code: Some(String::from("object_too_large")),
+            ..FileProblem::fixed(
+                &name,
+                format!("the object is {size} bytes, over MAX_S3_OBJECT_BYTES ({max})"),
+            )
+        });
+    }
+    let prov = Provenance {
+        file: &name,
+        etag: opened.etag.as_deref(),
+    };
+    let limits = ctx.limits();
+    let mut batch = Some(Batch::default());
+    let mut times = attribution::TimeKind::None;
+    let (mut physical, mut n) = (0u64, 0u32);
+    let mut buf = Vec::new();
+    loop {
+        let read = files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line)
+            .await
+            .map_err(|e| FileProblem::retry(&name, format!("reading: {e}")))?;
+        let Some(read) = read else { break };
+        physical += 1;
+        if let Err(len) = read {
+            n += 1;
+            let p = Problem::new(
+                "line",
+                "line_too_long",
+                format!(
+                    "the line is {len} bytes, over the {}-byte limit",
+                    ctx.max_line
+                ),
+            );
+            return Err(bad_object(&name, u64::from(n), physical, &p));
+        }
+        if buf.is_empty() {
+            continue;
+        }
+        n += 1;
+        let d = raw::derive(&buf, &prov, n, &limits)
+            .map_err(|p| bad_object(&name, u64::from(n), physical, &p))?;
+        times = times
+            .join(d.attribution_times)
+            .map_err(|p| bad_object(&name, u64::from(n), physical, &p))?;
+        // Only the first insert's rows are kept: a second means the
+        // object is read again when it is inserted.
+        if let Some(b) = &mut batch {
+            if b.full(&ctx.raw) {
+                batch = None;
+            } else {
+                b.add(n, &d);
+            }
+        }
+    }
+    Ok(Prepared {
+        index,
+        name: name.clone(),
+        version: opened.version,
+        rows: batch,
+    })
+}
+
+/// Insert a prepared object: its one batch, or its batches as a second
+/// read cuts them. Stops at the first failure.
+async fn insert_object(ctx: &Ctx, file: &XapiFile, p: Prepared) -> Stored {
+    let mut stored = Stored::default();
+    if let Some(batch) = p.rows {
+        if batch.raw_rows > 0 {
+            insert_batch(ctx, &p.name, &p.version, batch, &mut stored).await;
+        }
+        return stored;
+    }
+    let mut opened = match files::open_version(file, ctx.s3.as_ref(), Some(&p.version)).await {
+        Ok(o) => o,
+        Err(e) => {
+            stored.failure = Some((
+                FileProblem::retry(&p.name, format!("reading it again to insert: {e}")),
+                false,
+            ));
+            return stored;
+        }
+    };
+    let prov = Provenance {
+        file: &p.name,
+        etag: opened.etag.as_deref(),
+    };
+    let limits = ctx.limits();
+    let mut batch = Batch::default();
+    let mut n = 0u32;
+    let mut buf = Vec::new();
+    loop {
+        let read = files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line).await;
+        let line = match read {
+            Ok(Some(Ok(()))) => Some(()),
+            Ok(None) => None,
+            Ok(Some(Err(_))) | Err(_) => {
+                stored.failure = Some((
+                    FileProblem::retry(&p.name, "the object could not be read again to insert it"),
+                    false,
+                ));
+                return stored;
+            }
+        };
+        if line.is_some() && buf.is_empty() {
+            continue;
+        }
+        if line.is_some() {
+            n += 1;
+            match raw::derive(&buf, &prov, n, &limits) {
+                Ok(d) => batch.add(n, &d),
+                Err(_) => {
+                    stored.failure = Some((
+                        FileProblem::retry(&p.name, "the object changed between its two reads"),
+                        false,
+                    ));
+                    return stored;
+                }
+            }
+        }
+        if (line.is_none() && batch.raw_rows > 0) || batch.full(&ctx.raw) {
+            insert_batch(
+                ctx,
+                &p.name,
+                &p.version,
+                std::mem::take(&mut batch),
+                &mut stored,
+            )
+            .await;
+            if stored.failure.is_some() {
+                return stored;
+            }
+        }
+        if line.is_none() {
+            return stored;
+        }
+    }
+}
+
+/// One batch: its raw rows, then (after they succeed) its attribution rows.
+async fn insert_batch(ctx: &Ctx, name: &str, version: &str, b: Batch, stored: &mut Stored) {
+    if let Err(why) = ctx.time_for_insert() {
+        stored.failure = Some((FileProblem::retry(name, why), false));
+        return;
+    }
+    let id = identity(name, version, b.first, b.last);
+    let insert = |table: &str, names: Vec<&str>| {
+        format!(
+            "INSERT INTO {}.{} ({})",
+            ident(&ctx.database),
+            ident(table),
+            names
+                .iter()
+                .map(|c| ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let raw_sql = insert(RAW_TABLE, RAW.iter().map(|c| c.name).collect());
+    let settings = [("insert_deduplication_token", ctx.token(RAW_TABLE, &id))];
+    if let Err(e) = ctx
+        .ch
+        .insert_rows(&raw_sql, "RowBinary", b.raw, &settings)
+        .await
+    {
+        let lost = e.is_unreachable();
+        stored.failure = Some((
+            FileProblem::retry(name, format!("insert into {RAW_TABLE}: {e}")),
+            lost,
+        ));
+        return;
+    }
+    stored.inserts += 1;
+    stored.raw_rows += b.raw_rows;
+    for (t, n) in b.types {
+        *stored.types.entry(t).or_default() += n;
+    }
+    if b.attribution_rows == 0 {
+        return;
+    }
+    let sql = insert(
+        ATTRIBUTION_TABLE,
+        attribution::COLUMNS.iter().map(|c| c.name).collect(),
+    );
+    let settings = [(
+        "insert_deduplication_token",
+        ctx.token(ATTRIBUTION_TABLE, &id),
+    )];
+    match ctx
+        .ch
+        .insert_rows(&sql, "RowBinary", b.attributions, &settings)
+        .await
+    {
+        Ok(_) => {
+            stored.inserts += 1;
+            stored.attribution_rows += b.attribution_rows;
+        }
+        Err(e) => {
+            // The raw rows stay; loading the object again inserts the
+            // attributions and finds the raw rows already there.
+            let lost = e.is_unreachable();
+            stored.failure = Some((
+                FileProblem::retry(name, format!("insert into {ATTRIBUTION_TABLE}: {e}")),
+                lost,
+            ));
+        }
+    }
+}
