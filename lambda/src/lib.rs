@@ -13,6 +13,7 @@
 //! * `eventlog-xapi`: the xAPI loader and its ClickHouse client.
 
 pub mod checkpoint_lambda;
+pub mod dlq;
 pub mod env;
 pub mod logging;
 pub mod metrics;

@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -54,7 +55,13 @@ class Engine:
                         raise ValueError(f"Code: 115. DB::Exception: Unknown setting '{k}'. (UNKNOWN_SETTING)")
                     self.session.query(f"SET {k} = {quote(v)}")
                     applied.append(k)
-                return self.session.query(sql, fmt)
+                started = time.monotonic()
+                try:
+                    return self.session.query(sql, fmt)
+                finally:
+                    took = time.monotonic() - started
+                    if os.environ.get("CLICKHOUSE_FRONT_LOG") and took > 0.2:
+                        sys.stderr.write(f"clickhouse-front: {took:.2f} s: {' '.join(sql.split())[:160]}\n")
             finally:
                 for k in applied:
                     self.session.query(f"SET {k} = DEFAULT")

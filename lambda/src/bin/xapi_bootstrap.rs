@@ -31,6 +31,10 @@ async fn main() -> Result<(), Error> {
     let s3 = eventlog_store::s3::client(&eventlog_store::s3::S3Config::from_env()).await;
     let settings = config.settings.clone();
     let bucket = config.default_bucket.clone();
+    let dlq = match &settings.raw.failure_dlq_url {
+        Some(url) => Some(eventlog::dlq::Dlq::new(url).await),
+        None => None,
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         let loader = Loader {
@@ -40,8 +44,9 @@ async fn main() -> Result<(), Error> {
             deadline: Some(deadline_of(event.context.deadline)),
         };
         let bucket = bucket.clone();
+        let dlq = dlq.as_ref();
         async move {
-            let result = handle(&loader, bucket.as_deref(), &event.payload).await;
+            let result = handle(&loader, bucket.as_deref(), dlq, &event.payload).await;
             match &result {
                 Ok(r) => tracing::info!(status = %r["statusCode"], "invocation finished"),
                 Err(e) => tracing::error!(error = %e, "invocation failed"),

@@ -117,6 +117,8 @@ fn collect(v: &Value, out: &mut Referenced, depth: usize) {
 #[derive(Debug)]
 pub struct QueuedMessage {
     pub message_id: String,
+    /// The body as delivered, for a copy to a dead-letter queue.
+    pub body: Option<String>,
     /// The objects its body names, or why it cannot be used.
     pub refs: Result<Referenced, TriggerError>,
 }
@@ -141,6 +143,7 @@ pub fn sqs_messages(event: &Value) -> Option<Vec<QueuedMessage>> {
             .enumerate()
             .map(|(i, m)| {
                 let message_id = m.message_id.unwrap_or_else(|| format!("#{i}"));
+                let body = m.body.clone();
                 let refs = match m.body.as_deref().map(serde_json::from_str::<Value>) {
                     None => Err(TriggerError::new("body", "the message has no body")),
                     Some(Err(e)) => Err(TriggerError::new(
@@ -156,7 +159,11 @@ pub fn sqs_messages(event: &Value) -> Option<Vec<QueuedMessage>> {
                         }
                     }
                 };
-                QueuedMessage { message_id, refs }
+                QueuedMessage {
+                    message_id,
+                    body,
+                    refs,
+                }
             })
             .collect(),
     )

@@ -183,6 +183,42 @@ pub struct RawSettings {
     pub max_messages: Option<usize>,
 }
 
+impl RawSettings {
+    /// From the reference Lambda's variables; `num` parses a count.
+    fn from_env(
+        get: &dyn Fn(&str) -> Option<String>,
+        num: &dyn Fn(&str, usize) -> Result<usize, ConfigError>,
+    ) -> Result<RawSettings, ConfigError> {
+        let d = RawSettings::default();
+        let optional = |name: &str| -> Result<Option<usize>, ConfigError> {
+            match get(name) {
+                None => Ok(None),
+                Some(_) => num(name, 0).map(Some),
+            }
+        };
+        Ok(RawSettings {
+            rows_per_insert: num("TARGET_ROWS_PER_INSERT", d.rows_per_insert)?.max(1),
+            bytes_per_insert: num("MAX_PARQUET_BYTES_PER_INSERT", d.bytes_per_insert)?.max(1),
+            max_attributions: num(
+                "MAX_EXPERIMENT_ATTRIBUTIONS_PER_STATEMENT",
+                d.max_attributions,
+            )?
+            .max(1),
+            max_object_bytes: optional("MAX_S3_OBJECT_BYTES")?.map(|n| n as u64),
+            min_remaining_ms: num(
+                "MIN_REMAINING_TIME_TO_START_INSERT_MS",
+                d.min_remaining_ms as usize,
+            )? as u64,
+            safety_margin_ms: num(
+                "LAMBDA_TIMEOUT_SAFETY_MARGIN_MS",
+                d.safety_margin_ms as usize,
+            )? as u64,
+            failure_dlq_url: get("FAILURE_DLQ_URL").filter(|u| !u.is_empty()),
+            max_messages: optional("MAX_MESSAGES_PER_INVOCATION_TO_PROCESS")?,
+        })
+    }
+}
+
 impl Default for RawSettings {
     fn default() -> Self {
         RawSettings {
@@ -292,37 +328,7 @@ impl XapiConfig {
                 )
             })?,
         };
-        let raw_defaults = RawSettings::default();
-        let raw = RawSettings {
-            rows_per_insert: num("TARGET_ROWS_PER_INSERT", raw_defaults.rows_per_insert)?.max(1),
-            bytes_per_insert: num(
-                "MAX_PARQUET_BYTES_PER_INSERT",
-                raw_defaults.bytes_per_insert,
-            )?
-            .max(1),
-            max_attributions: num(
-                "MAX_EXPERIMENT_ATTRIBUTIONS_PER_STATEMENT",
-                raw_defaults.max_attributions,
-            )?
-            .max(1),
-            max_object_bytes: match get("MAX_S3_OBJECT_BYTES") {
-                None => None,
-                Some(_) => Some(num("MAX_S3_OBJECT_BYTES", 0)? as u64),
-            },
-            min_remaining_ms: num(
-                "MIN_REMAINING_TIME_TO_START_INSERT_MS",
-                raw_defaults.min_remaining_ms as usize,
-            )? as u64,
-            safety_margin_ms: num(
-                "LAMBDA_TIMEOUT_SAFETY_MARGIN_MS",
-                raw_defaults.safety_margin_ms as usize,
-            )? as u64,
-            failure_dlq_url: get("FAILURE_DLQ_URL").filter(|u| !u.is_empty()),
-            max_messages: match get("MAX_MESSAGES_PER_INVOCATION_TO_PROCESS") {
-                None => None,
-                Some(_) => Some(num("MAX_MESSAGES_PER_INVOCATION_TO_PROCESS", 0)?),
-            },
-        };
+        let raw = RawSettings::from_env(get, &num)?;
         let settings = XapiSettings {
             target,
             raw,

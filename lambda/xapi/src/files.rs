@@ -194,7 +194,7 @@ pub async fn next_line_universal(
     loop {
         let chunk = r.fill_buf().await?;
         if chunk.is_empty() {
-            return Ok(seen.then(|| if total > max { Err(total) } else { Ok(()) }));
+            return Ok(seen.then_some(if total > max { Err(total) } else { Ok(()) }));
         }
         seen = true;
         match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {

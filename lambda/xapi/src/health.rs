@@ -1,4 +1,5 @@
-//! The health check: ClickHouse reachable, the five tables present, S3
+//! The health check: ClickHouse reachable, the target's tables present
+//! (the five, or `raw_events` and `experiment_attributions`), S3
 //! reachable.
 
 use serde_json::{Value, json};
@@ -9,10 +10,7 @@ use crate::Loader;
 pub async fn health(loader: &Loader<'_>, bucket: Option<&str>) -> Value {
     let ch = loader.ch.ping().await;
     let db = &loader.ch.config().database;
-    let tables: Vec<&str> = eventlog_core::xapi::Category::LOADED
-        .iter()
-        .map(|c| c.table())
-        .collect();
+    let tables: Vec<&str> = loader.settings.target.tables();
     let present = if ch.is_ok() {
         let list = tables
             .iter()
@@ -55,6 +53,7 @@ pub async fn health(loader: &Loader<'_>, bucket: Option<&str>) -> Value {
         "s3_error": s3.and_then(Result::err),
         "server_side_path": loader.settings.server_auth.is_some() && loader.settings.s3_endpoint_for_clickhouse.is_some(),
         "threshold": loader.settings.threshold,
+        "target": loader.settings.target.name(),
         "modes": ["notification", "bulk", "health"],
     })
 }

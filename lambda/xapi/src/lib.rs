@@ -68,10 +68,13 @@ pub struct FileProblem {
     /// cannot be loaded (a bad statement), true for a read or an insert
     /// that failed.
     pub retryable: bool,
+    /// Where it failed: `content` (its statements), `read` (the store),
+    /// `insert` (ClickHouse), `skipped` (not a statement file).
+    pub stage: &'static str,
 }
 
 impl FileProblem {
-    /// A failure another attempt may get past (a read, an insert).
+    /// An insert that failed: another attempt may succeed.
     pub fn retry(file: impl Into<String>, reason: impl Into<String>) -> Self {
         FileProblem {
             file: file.into(),
@@ -81,13 +84,34 @@ impl FileProblem {
             field: None,
             code: None,
             retryable: true,
+            stage: "insert",
         }
     }
 
-    /// A file the loader leaves out on purpose, or whose content fails.
+    /// A read that failed (`retryable` says whether it could succeed).
+    pub fn read(file: impl Into<String>, reason: impl Into<String>, retryable: bool) -> Self {
+        FileProblem {
+            retryable,
+            stage: "read",
+            ..FileProblem::retry(file, reason)
+        }
+    }
+
+    /// A file the loader leaves out on purpose.
     pub fn fixed(file: impl Into<String>, reason: impl Into<String>) -> Self {
         FileProblem {
             retryable: false,
+            stage: "skipped",
+            ..FileProblem::retry(file, reason)
+        }
+    }
+
+    /// A file whose content cannot be loaded: loading it again fails the
+    /// same way.
+    pub fn content(file: impl Into<String>, reason: impl Into<String>) -> Self {
+        FileProblem {
+            retryable: false,
+            stage: "content",
             ..FileProblem::retry(file, reason)
         }
     }
@@ -272,6 +296,18 @@ impl Loader<'_> {
             // The objects the server did not finish load whole; ranges it
             // inserted carry the same tokens, so nothing doubles.
             let part = raw::inprocess::load(self, &left).await;
+            // An object the in-process path loaded whole is counted by it:
+            // what the server had inserted of it before it stopped comes out.
+            for (file, counts) in &outcome.partial {
+                if part.failed_files.iter().any(|f| &f.file == file) {
+                    continue;
+                }
+                for (table, n) in counts {
+                    if let Some(r) = report.rows.get_mut(table) {
+                        *r = r.saturating_sub(*n);
+                    }
+                }
+            }
             report.absorb(part);
             self.fell_back(&mut report, server_inserts, &reason, &error);
         } else {

@@ -6,7 +6,8 @@
 
 use eventlog_core::xapi::Category;
 use eventlog_core::xapi::sql::{
-    s3_function, stage_create, stage_drop, stage_insert, stage_summary,
+    rows_stage, s3_function, stage_create, stage_drop, stage_insert, stage_rows_create,
+    stage_summary, stages_drop,
 };
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -233,36 +234,47 @@ async fn load_chunk(
         let sql = format!("{} FORMAT JSONEachRow", stage_summary(&target, &stage));
         let (text, _) = loader.ch.query_with(&sql, &limits).await?;
         let found = contents(&text, &shown)?;
-        for (key, etag) in &keys {
-            let path = format!("{bucket}/{key}");
-            let name = format!("s3://{bucket}/{key}");
-            let Some(counts) = found.counts.get(&path) else {
+        for c in Category::LOADED {
+            if !found.counts.values().any(|n| n.contains_key(c.as_str())) {
                 continue;
-            };
-            for c in Category::LOADED {
-                let Some(n) = counts.get(c.as_str()).copied() else {
+            }
+            // The category's rows, computed once for the chunk; then one
+            // insert per object, a projection of its rows.
+            let sql = stage_rows_create(&target, c, &stage);
+            loader.ch.query_with(&sql, &limits).await?;
+            let per_object = found
+                .counts
+                .iter()
+                .filter_map(|(path, m)| Some((path, *m.get(c.as_str())?)));
+            for (path, n) in per_object {
+                let Some((key, etag)) = keys.iter().find(|(k, _)| format!("{bucket}/{k}") == *path)
+                else {
                     continue;
                 };
+                let name = format!("s3://{bucket}/{key}");
                 let token = loader.token(c.table(), &format!("{name}@{etag}"));
-                let sql = stage_insert(&target, c, &stage, &path, Some(&token));
+                let sql = stage_insert(&target, c, &stage, path, Some(&token));
                 tracing::info!(table = c.table(), file = %name, "server-side insert");
                 loader.ch.query_with(&sql, &limits).await?;
                 report.inserts += 1;
-                done.entry(name.clone()).or_default().insert(c);
+                done.entry(name).or_default().insert(c);
                 *report.rows.entry(c.as_str().to_string()).or_default() += n;
             }
         }
-        report.invalid_lines += found.invalid;
-        for (verb, n) in found.unknown {
-            *report.unknown_verbs.entry(verb).or_default() += n;
-        }
+        found.count_unloaded(report);
         Ok(())
     }
     .await;
     // A stage that cannot be dropped now (server gone) is dropped by the
     // next load's sweep.
-    if let Err(e) = loader.ch.query(&stage_drop(&target, &stage)).await {
-        tracing::warn!(stage = %stage, error = %e, "could not drop the staging table");
+    let mut all: Vec<String> = Category::LOADED
+        .iter()
+        .map(|c| rows_stage(*c, &stage))
+        .collect();
+    all.push(stage.clone());
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    if let Err(e) = loader.ch.query(&stages_drop(&target, &names)).await {
+        tracing::warn!(stage = %stage, error = %e, "could not drop the staging tables");
     }
     staged
 }
@@ -325,6 +337,16 @@ struct Contents {
     /// Statements of no loaded category, per verb.
     unknown: BTreeMap<String, u64>,
     invalid: u64,
+}
+
+impl Contents {
+    /// The chunk's invalid lines and unknown verbs, into the report.
+    fn count_unloaded(self, report: &mut LoadReport) {
+        report.invalid_lines += self.invalid;
+        for (verb, n) in self.unknown {
+            *report.unknown_verbs.entry(verb).or_default() += n;
+        }
+    }
 }
 
 fn contents(text: &str, shown: &str) -> Result<Contents, XapiError> {

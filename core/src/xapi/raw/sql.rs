@@ -874,6 +874,31 @@ fn attribution_problems(t: &Tree, max: usize, n: &mut Names) -> Vec<(String, &'s
         each(format!("ifNull({}, '') = ''", s("key"))),
         "attribution_key",
     ));
+    out.extend(attribution_time_problems(t));
+    // Every id of an attribution is a UInt64: one whole() over them all.
+    let ids: Vec<String> = ATTRIBUTION_COLUMNS
+        .iter()
+        .filter_map(|c| match c.rule {
+            attribution::Rule::Int(name, _) => Some(member(&doc, name).0),
+            _ => None,
+        })
+        .collect();
+    let x = n.fresh();
+    let w = n.fresh();
+    out.push((
+        each(format!(
+            "arrayExists({x} -> {}, [{}])",
+            bind(&whole(&Leaf(x.clone()), n), &w, &ranged_bad(&w, u64::MAX)),
+            ids.join(", ")
+        )),
+        "int_range",
+    ));
+    out
+}
+
+/// The checks of an attributed statement's timestamp (§6.3).
+fn attribution_time_problems(t: &Tree) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
     let ts = t.leaf(&["timestamp"]);
     let has = format!("notEmpty({ELEMENTS})");
     out.push((
@@ -898,24 +923,6 @@ fn attribution_problems(t: &Tree, max: usize, n: &mut Names) -> Vec<(String, &'s
         ),
         "attribution_timestamp",
     ));
-    // Every id of an attribution is a UInt64: one whole() over them all.
-    let ids: Vec<String> = ATTRIBUTION_COLUMNS
-        .iter()
-        .filter_map(|c| match c.rule {
-            attribution::Rule::Int(name, _) => Some(member(&doc, name).0),
-            _ => None,
-        })
-        .collect();
-    let x = n.fresh();
-    let w = n.fresh();
-    out.push((
-        each(format!(
-            "arrayExists({x} -> {}, [{}])",
-            bind(&whole(&Leaf(x.clone()), n), &w, &ranged_bad(&w, u64::MAX)),
-            ids.join(", ")
-        )),
-        "int_range",
-    ));
     out
 }
 
@@ -927,6 +934,36 @@ fn attribution_time_kind(t: &Tree) -> String {
         "if(empty({ELEMENTS}), '', multiIf({k} = 'S', 'text', {k} = 'I', 'int', ''))",
         k = ts.kind()
     )
+}
+
+/// `raw_events`' columns in table order: the loader's, with the two the
+/// server fills where the spec's schema has them.
+fn raw_table_columns() -> Vec<(&'static str, &'static str)> {
+    let mut cols: Vec<(&str, &str)> = RAW.iter().map(|c| (c.name, c.ch_type)).collect();
+    let hash_at = cols.iter().position(|c| c.0 == "event_hash").unwrap_or(0);
+    cols.insert(hash_at, ("inserted_at", "DateTime DEFAULT now()"));
+    cols.insert(
+        hash_at + 2,
+        ("event_version", "DateTime64(3) DEFAULT now64(3)"),
+    );
+    cols
+}
+
+/// `experiment_attributions`' columns in the consolidated migration's
+/// order.
+fn attribution_table_columns() -> Vec<(&'static str, &'static str)> {
+    let mut cols: Vec<(&str, &str)> = ATTRIBUTION_COLUMNS
+        .iter()
+        .map(|c: &AttributionColumn| (c.name, c.ch_type))
+        .collect();
+    cols.insert(2, ("event_version", "DateTime64(3) DEFAULT now64(3)"));
+    cols.insert(3, ("inserted_at", "DateTime DEFAULT now()"));
+    for c in &mut cols {
+        if c.0 == "assignment_scope" {
+            c.1 = "LowCardinality(String) DEFAULT 'intervention'";
+        }
+    }
+    cols
 }
 
 /// Statements creating the database and both tables (idempotent), in
@@ -942,32 +979,12 @@ pub fn ddl(target: &Target<'_>) -> Vec<String> {
         "CREATE DATABASE IF NOT EXISTS {}{on}",
         ident(target.database)
     )];
-    let mut raw_cols: Vec<(&str, &str)> = RAW.iter().map(|c| (c.name, c.ch_type)).collect();
-    let hash_at = raw_cols
-        .iter()
-        .position(|c| c.0 == "event_hash")
-        .unwrap_or(0);
-    raw_cols.insert(hash_at, ("inserted_at", "DateTime DEFAULT now()"));
-    raw_cols.insert(
-        hash_at + 2,
-        ("event_version", "DateTime64(3) DEFAULT now64(3)"),
-    );
+    let (raw_cols, attr_cols) = (raw_table_columns(), attribution_table_columns());
     let raw_indexes = [
         ("idx_section_id", "section_id", "minmax"),
         ("idx_event_type", "event_type", "set(0)"),
         ("idx_user_id", "user_id", "bloom_filter()"),
     ];
-    let mut attr_cols: Vec<(&str, &str)> = ATTRIBUTION_COLUMNS
-        .iter()
-        .map(|c: &AttributionColumn| (c.name, c.ch_type))
-        .collect();
-    attr_cols.insert(2, ("event_version", "DateTime64(3) DEFAULT now64(3)"));
-    attr_cols.insert(3, ("inserted_at", "DateTime DEFAULT now()"));
-    for c in &mut attr_cols {
-        if c.0 == "assignment_scope" {
-            c.1 = "LowCardinality(String) DEFAULT 'intervention'";
-        }
-    }
     let attr_indexes = [
         ("idx_experiment_id", "experiment_id", "minmax"),
         ("idx_experiment_uuid", "experiment_uuid", "bloom_filter()"),
@@ -1039,6 +1056,22 @@ pub const QUERY_SETTINGS: [(&str, &str); 3] = [
     ("max_expanded_ast_elements", "4000000"),
 ];
 
+/// Every line of `source` split by universal newlines (the engine splits
+/// at `\n`; a trailing `\r` is the rest of a `\r\n`, any other `\r` ends
+/// a line), with its physical line and its ordinal among the object's
+/// non-empty lines; empty lines are left out.
+fn numbered_lines(source: &str) -> String {
+    let pieces = format!(
+        "SELECT _path AS source_path, nullIf(trimBoth(_etag, '\"'), '') AS source_etag, _row_number AS physical, arrayJoin(arrayEnumerate(splitByChar('\\r', if(endsWith(line, '\\r'), substring(line, 1, length(line) - 1), line)) AS _ps)) AS piece, _ps[piece] AS raw FROM {source}"
+    );
+    let all = format!(
+        "SELECT source_path, source_etag, toUInt64(row_number() OVER (PARTITION BY source_path ORDER BY physical, piece)) AS physical_line, raw FROM ({pieces})"
+    );
+    format!(
+        "SELECT source_path, source_etag, physical_line, toUInt32(row_number() OVER (PARTITION BY source_path ORDER BY physical_line)) AS source_line, raw, if(startsWith(raw, '\\xEF\\xBB\\xBF'), substring(raw, 4), raw) AS text FROM ({all}) WHERE raw != ''"
+    )
+}
+
 /// The one read of a server-side load: every line of `source` (an
 /// `s3(…)`/`s3Cluster(…)` reading `LineAsString`, with `_path`, `_etag`
 /// and `_row_number`) split by universal newlines into a staging table,
@@ -1052,17 +1085,7 @@ pub fn stage_create(
 ) -> String {
     let t = tree();
     let mut n = Names::default();
-    // Universal newlines: the engine splits at `\n`; a trailing `\r` is
-    // the rest of a `\r\n`, any other `\r` ends a line.
-    let pieces = format!(
-        "SELECT _path AS source_path, nullIf(trimBoth(_etag, '\"'), '') AS source_etag, _row_number AS physical, arrayJoin(arrayEnumerate(splitByChar('\\r', if(endsWith(line, '\\r'), substring(line, 1, length(line) - 1), line)) AS _ps)) AS piece, _ps[piece] AS raw FROM {source}"
-    );
-    let all = format!(
-        "SELECT source_path, source_etag, toUInt64(row_number() OVER (PARTITION BY source_path ORDER BY physical, piece)) AS physical_line, raw FROM ({pieces})"
-    );
-    let numbered = format!(
-        "SELECT source_path, source_etag, physical_line, toUInt32(row_number() OVER (PARTITION BY source_path ORDER BY physical_line)) AS source_line, raw, if(startsWith(raw, '\\xEF\\xBB\\xBF'), substring(raw, 4), raw) AS text FROM ({all}) WHERE raw != ''"
-    );
+    let numbered = numbered_lines(source);
     let with_doc = format!(
         "SELECT *, {} AS marked, JSONExtract(marked, {}) AS doc FROM ({numbered})",
         marked("text"),
@@ -1334,6 +1357,30 @@ pub fn insert_attributions(
     )
 }
 
+/// The stage's expressions one by one (name, SQL over the leaf `x`), for
+/// measuring what the engine spends on each (`scripts/dev`).
+#[doc(hidden)]
+pub fn debug_parts() -> Vec<(String, String)> {
+    let t = tree();
+    let mut n = Names::default();
+    let x = Leaf(String::from("x"));
+    let mut out = alloc::vec![
+        (String::from("text"), text(&x, false, &mut n)),
+        (String::from("float"), float(&x, &mut n)),
+        (String::from("whole"), whole(&x, &mut n)),
+        (String::from("bool"), boolean(&x, &mut n)),
+        (String::from("truthy"), truthy(&x, &mut n)),
+        (String::from("marked"), marked("y")),
+        (String::from("ts"), timestamp_ms("y", &mut n)),
+        (String::from("float_repr"), float_repr("z", &mut n)),
+        (String::from("py_dump"), py_dump("y", &mut n)),
+    ];
+    let mut conv = Conv::new("k");
+    out.push((String::from("problem"), problem(&t, 100, &mut conv, &mut n)));
+    out.push((String::from("attribution_times"), attribution_time_kind(&t)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1403,28 +1450,4 @@ mod tests {
         assert_eq!(cluster.len(), 5);
         assert!(cluster[2].contains("cityHash64(event_hash)"));
     }
-}
-
-/// The stage's expressions one by one (name, SQL over the leaf `x`), for
-/// measuring what the engine spends on each (`scripts/dev`).
-#[doc(hidden)]
-pub fn debug_parts() -> Vec<(String, String)> {
-    let t = tree();
-    let mut n = Names::default();
-    let x = Leaf(String::from("x"));
-    let mut out = alloc::vec![
-        (String::from("text"), text(&x, false, &mut n)),
-        (String::from("float"), float(&x, &mut n)),
-        (String::from("whole"), whole(&x, &mut n)),
-        (String::from("bool"), boolean(&x, &mut n)),
-        (String::from("truthy"), truthy(&x, &mut n)),
-        (String::from("marked"), marked("y")),
-        (String::from("ts"), timestamp_ms("y", &mut n)),
-        (String::from("float_repr"), float_repr("z", &mut n)),
-        (String::from("py_dump"), py_dump("y", &mut n)),
-    ];
-    let mut conv = Conv::new("k");
-    out.push((String::from("problem"), problem(&t, 100, &mut conv, &mut n)));
-    out.push((String::from("attribution_times"), attribution_time_kind(&t)));
-    out
 }

@@ -445,7 +445,13 @@ pub fn stage_table(target: &Target<'_>, stage: &str) -> String {
 
 /// `DROP` of a staging table (also of one a failed load left behind).
 pub fn stage_drop(target: &Target<'_>, stage: &str) -> String {
-    format!("DROP TABLE IF EXISTS {}", stage_table(target, stage))
+    stages_drop(target, &[stage])
+}
+
+/// One `DROP` of several staging tables.
+pub fn stages_drop(target: &Target<'_>, stages: &[&str]) -> String {
+    let names: Vec<String> = stages.iter().map(|s| stage_table(target, s)).collect();
+    format!("DROP TABLE IF EXISTS {}", names.join(", "))
 }
 
 /// Per (object, category, verb): how many statements the stage holds
@@ -458,11 +464,33 @@ pub fn stage_summary(target: &Target<'_>, stage: &str) -> String {
     )
 }
 
-/// `INSERT INTO <table> (<columns>) SELECT <expressions>` over the staged
-/// lines of one category of one object (`path` as the server names it,
-/// `bucket/key`), so each insert's deduplication token is about one
-/// object only; the expressions are those of [`doc_expr`],
-/// which compute what [`super::extract`] computes.
+/// The rows of one category, computed once for a whole chunk into a
+/// table of their own (`<stage>_<category>`): the expressions are those of
+/// [`doc_expr`], which compute what [`super::extract`] computes, and the
+/// engine plans them once per chunk rather than once per object.
+pub fn stage_rows_create(target: &Target<'_>, c: Category, stage: &str) -> String {
+    let doc = Doc::new();
+    let exprs = columns(c)
+        .iter()
+        .map(|col| format!("{} AS {}", doc_expr(col, &doc), ident(col.name)))
+        .collect::<Vec<_>>()
+        .join(",\n  ");
+    format!(
+        "CREATE TABLE {} ENGINE = Memory AS\nSELECT source_path,\n  {exprs}\nFROM (SELECT json, doc, source_path, source_path AS _path FROM {} WHERE category = {})",
+        stage_table(target, &rows_stage(c, stage)),
+        stage_table(target, stage),
+        literal(c.as_str())
+    )
+}
+
+/// The name of a category's row stage.
+pub fn rows_stage(c: Category, stage: &str) -> String {
+    format!("{stage}_{}", c.as_str())
+}
+
+/// `INSERT INTO <table>` of one object's rows (`path` as the server names
+/// it, `bucket/key`) from the category's row stage, so each insert's
+/// deduplication token is about one object only.
 pub fn stage_insert(
     target: &Target<'_>,
     c: Category,
@@ -470,26 +498,18 @@ pub fn stage_insert(
     path: &str,
     dedup_token: Option<&str>,
 ) -> String {
-    let cols = columns(c);
-    let names = cols
+    let names = columns(c)
         .iter()
         .map(|c| ident(c.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let doc = Doc::new();
-    let exprs = cols
-        .iter()
-        .map(|c| doc_expr(c, &doc))
-        .collect::<Vec<_>>()
-        .join(",\n  ");
     let token = dedup_token
         .map(|t| format!("\nSETTINGS insert_deduplication_token = {}", literal(t)))
         .unwrap_or_default();
     format!(
-        "INSERT INTO {} ({names})\nSELECT\n  {exprs}\nFROM (SELECT json, doc, source_path AS _path FROM {} WHERE category = {} AND source_path = {}){token}",
+        "INSERT INTO {} ({names})\nSELECT {names}\nFROM {} WHERE source_path = {}{token}",
         target.table(c),
-        stage_table(target, stage),
-        literal(c.as_str()),
+        stage_table(target, &rows_stage(c, stage)),
         literal(path)
     )
 }
@@ -545,14 +565,20 @@ mod tests {
             assert!(!insert.contains("s3("), "{insert}");
             assert!(
                 insert.contains(&format!(
-                    "FROM `x`.`st` WHERE category = '{}' AND source_path = 'b/k'",
+                    "FROM `x`.`st_{}` WHERE source_path = 'b/k'",
                     c.as_str()
                 )),
                 "{insert}"
             );
             assert!(insert.ends_with("insert_deduplication_token = 'tok'"));
-            assert!(insert.contains("SELECT json, doc, source_path AS _path"));
-            assert!(!insert.contains("JSONExtract(json, 'Tuple("), "{insert}");
+            assert!(!insert.contains("json"), "a projection: {insert}");
+            let rows = stage_rows_create(&t, c, "st");
+            assert!(
+                rows.contains(&format!("FROM `x`.`st` WHERE category = '{}'", c.as_str())),
+                "{rows}"
+            );
+            assert!(rows.contains("SELECT json, doc, source_path, source_path AS _path"));
+            assert!(!rows.contains("JSONExtract(json, 'Tuple("), "{rows}");
         }
         assert!(stage_summary(&t, "st").contains("FROM `x`.`st`"));
         assert_eq!(stage_drop(&t, "st"), "DROP TABLE IF EXISTS `x`.`st`");

@@ -237,57 +237,33 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
     } else {
         None
     };
-    let s3 = s3_client.as_ref();
-    match cmd {
+    let (target, force) = match &cmd {
+        Command::Load { target, path, .. } => (*target, path.forced()),
+        Command::Bulk(args) => (args.target, args.path.forced()),
+        Command::Notify { target, .. } | Command::Health { target, .. } => (*target, None),
         Command::Schema { .. } | Command::Check(_) => unreachable!("handled above"),
-        Command::Load {
-            target,
-            path,
-            threshold,
-            files,
-        } => {
-            config.settings.target = target.target.target();
-            config.settings.force = path.forced();
-            if let Some(t) = threshold {
-                config.settings.threshold = t;
-            }
-            let loader = Loader {
-                ch: &ch,
-                s3,
-                settings: &config.settings,
-                deadline: None,
-            };
-            load(&loader, &files).await
-        }
-        Command::Bulk(args) => {
-            config.settings.force = args.path.forced();
-            config.settings.target = args.target.target.target();
-            let loader = Loader {
-                ch: &ch,
-                s3,
-                settings: &config.settings,
-                deadline: None,
-            };
-            Ok(print_response(&bulk(&loader, &args.request()).await?))
-        }
-        Command::Notify { target, event } => {
-            config.settings.target = target.target.target();
-            let loader = Loader {
-                ch: &ch,
-                s3,
-                settings: &config.settings,
-                deadline: None,
-            };
+    };
+    config.settings.target = target.target.target();
+    config.settings.force = force;
+    if let Command::Load {
+        threshold: Some(t), ..
+    } = &cmd
+    {
+        config.settings.threshold = *t;
+    }
+    let loader = Loader {
+        ch: &ch,
+        s3: s3_client.as_ref(),
+        settings: &config.settings,
+        deadline: None,
+    };
+    match cmd {
+        Command::Load { files, .. } => load(&loader, &files).await,
+        Command::Bulk(args) => Ok(print_response(&bulk(&loader, &args.request()).await?)),
+        Command::Notify { event, .. } => {
             notify(&loader, config.default_bucket.as_deref(), &event).await
         }
-        Command::Health { target, bucket } => {
-            config.settings.target = target.target.target();
-            let loader = Loader {
-                ch: &ch,
-                s3,
-                settings: &config.settings,
-                deadline: None,
-            };
+        Command::Health { bucket, .. } => {
             let h = eventlog_xapi::health::health(&loader, bucket.as_deref()).await;
             println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             Ok(if h["healthy"].as_bool() == Some(true) {
@@ -296,6 +272,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
                 ExitCode::from(2)
             })
         }
+        Command::Schema { .. } | Command::Check(_) => unreachable!("handled above"),
     }
 }
 
@@ -366,7 +343,11 @@ async fn notify(
     })?;
     let event: Value = serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("the event is not JSON: {e}")))?;
+    let dlq = match &loader.settings.raw.failure_dlq_url {
+        Some(url) => Some(eventlog::dlq::Dlq::new(url).await),
+        None => None,
+    };
     Ok(print_response(
-        &handle(loader, default_bucket, &event).await?,
+        &handle(loader, default_bucket, dlq.as_ref(), &event).await?,
     ))
 }

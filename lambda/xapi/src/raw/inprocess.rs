@@ -260,7 +260,7 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
     {
         return Err(FileProblem {
             code: Some(String::from("object_too_large")),
-            ..FileProblem::fixed(
+            ..FileProblem::content(
                 &name,
                 format!("the object is {size} bytes, over MAX_S3_OBJECT_BYTES ({max})"),
             )
@@ -278,7 +278,7 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
     loop {
         let read = files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line)
             .await
-            .map_err(|e| FileProblem::retry(&name, format!("reading: {e}")))?;
+            .map_err(|e| FileProblem::read(&name, format!("reading: {e}"), true))?;
         let Some(read) = read else { break };
         physical += 1;
         if let Err(len) = read {
@@ -330,16 +330,23 @@ async fn insert_object(ctx: &Ctx, file: &XapiFile, p: Prepared) -> Stored {
         }
         return stored;
     }
-    let mut opened = match files::open_version(file, ctx.s3.as_ref(), Some(&p.version)).await {
-        Ok(o) => o,
-        Err(e) => {
-            stored.failure = Some((
-                FileProblem::retry(&p.name, format!("reading it again to insert: {e}")),
-                false,
-            ));
-            return stored;
-        }
-    };
+    if let Err(why) = insert_read_again(ctx, file, &p, &mut stored).await {
+        stored.failure = Some((FileProblem::read(&p.name, why, true), false));
+    }
+    stored
+}
+
+/// The second read of an object too large to keep: its batches cut and
+/// inserted as they fill. `Err` is a read that failed.
+async fn insert_read_again(
+    ctx: &Ctx,
+    file: &XapiFile,
+    p: &Prepared,
+    stored: &mut Stored,
+) -> Result<(), String> {
+    let mut opened = files::open_version(file, ctx.s3.as_ref(), Some(&p.version))
+        .await
+        .map_err(|e| format!("reading it again to insert: {e}"))?;
     let prov = Provenance {
         file: &p.name,
         etag: opened.etag.as_deref(),
@@ -349,49 +356,34 @@ async fn insert_object(ctx: &Ctx, file: &XapiFile, p: Prepared) -> Stored {
     let mut n = 0u32;
     let mut buf = Vec::new();
     loop {
-        let read = files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line).await;
-        let line = match read {
-            Ok(Some(Ok(()))) => Some(()),
-            Ok(None) => None,
+        let line = match files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line)
+            .await
+        {
+            Ok(Some(Ok(()))) => true,
+            Ok(None) => false,
             Ok(Some(Err(_))) | Err(_) => {
-                stored.failure = Some((
-                    FileProblem::retry(&p.name, "the object could not be read again to insert it"),
-                    false,
+                return Err(String::from(
+                    "the object could not be read again to insert it",
                 ));
-                return stored;
             }
         };
-        if line.is_some() && buf.is_empty() {
+        if line && buf.is_empty() {
             continue;
         }
-        if line.is_some() {
+        if line {
             n += 1;
-            match raw::derive(&buf, &prov, n, &limits) {
-                Ok(d) => batch.add(n, &d),
-                Err(_) => {
-                    stored.failure = Some((
-                        FileProblem::retry(&p.name, "the object changed between its two reads"),
-                        false,
-                    ));
-                    return stored;
-                }
-            }
+            let d = raw::derive(&buf, &prov, n, &limits)
+                .map_err(|_| String::from("the object changed between its two reads"))?;
+            batch.add(n, &d);
         }
-        if (line.is_none() && batch.raw_rows > 0) || batch.full(&ctx.raw) {
-            insert_batch(
-                ctx,
-                &p.name,
-                &p.version,
-                std::mem::take(&mut batch),
-                &mut stored,
-            )
-            .await;
+        if (!line && batch.raw_rows > 0) || batch.full(&ctx.raw) {
+            insert_batch(ctx, &p.name, &p.version, std::mem::take(&mut batch), stored).await;
             if stored.failure.is_some() {
-                return stored;
+                return Ok(());
             }
         }
-        if line.is_none() {
-            return stored;
+        if !line {
+            return Ok(());
         }
     }
 }

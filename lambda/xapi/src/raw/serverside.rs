@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use eventlog_core::xapi::raw::{self, ATTRIBUTION_TABLE, Limits, Problem, Provenance, RAW_TABLE};
-use eventlog_core::xapi::sql::{s3_function, stage_drop};
+use eventlog_core::xapi::sql::{s3_function, stages_drop};
 
 use super::{bad_object, bounded_client, identity, time_for_insert};
 use crate::config::LoadTarget;
@@ -25,6 +25,11 @@ use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader, Xa
 pub struct Outcome {
     pub report: LoadReport,
     pub stopped: Option<(XapiError, Vec<XapiFile>)>,
+    /// Rows of unfinished objects that are in the tables already (ranges
+    /// inserted before the stop), per file and table: counted in the
+    /// report, and to be taken back out where the in-process path loads
+    /// the whole object after all.
+    pub partial: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// One object's lines in the stage.
@@ -47,8 +52,12 @@ struct Range {
 pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
     let mut report = LoadReport::new(LoadPath::ServerSide, "", files.len());
     report.target = LoadTarget::RawEvents;
+    let stop = |report, e: XapiError, left: Vec<XapiFile>| Outcome {
+        report,
+        stopped: Some((e, left)),
+        partial: BTreeMap::new(),
+    };
     let settings = loader.settings;
-    let everything = |e: XapiError| (e, files.to_vec());
     let (auth, endpoint) = match (
         settings.server_auth.as_ref(),
         settings.s3_endpoint_for_clickhouse.as_deref(),
@@ -59,17 +68,11 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
                 "CLICKHOUSE_S3_AUTH",
                 "server-side loading is not configured",
             );
-            return Outcome {
-                report,
-                stopped: Some(everything(e)),
-            };
+            return stop(report, e, files.to_vec());
         }
         (_, None) => {
             let e = refused("CLICKHOUSE_S3_ENDPOINT", "is not set");
-            return Outcome {
-                report,
-                stopped: Some(everything(e)),
-            };
+            return stop(report, e, files.to_vec());
         }
     };
     // Objects whose version could not be found cannot be read either.
@@ -78,20 +81,17 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
         .cloned()
         .partition(|f| !matches!(f, XapiFile::S3 { etag: None, .. }));
     for f in unknown {
-        report.failed_files.push(FileProblem::retry(
+        report.failed_files.push(FileProblem::read(
             f.name(),
             "the object could not be found (HEAD failed)",
+            true,
         ));
     }
     let chunks = match chunks(&known, settings.files_per_query, &mut report) {
         Ok(c) => c,
-        Err(e) => {
-            return Outcome {
-                report,
-                stopped: Some((e, known.clone())),
-            };
-        }
+        Err(e) => return stop(report, e, known.clone()),
     };
+    let mut partial = BTreeMap::new();
     sweep_stages(loader).await;
     for (k, (bucket, chunk)) in chunks.iter().enumerate() {
         let mut finished = Vec::new();
@@ -102,6 +102,7 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
             bucket,
             chunk,
             &mut finished,
+            &mut partial,
             &mut report,
         );
         if let Err(e) = loaded.await {
@@ -116,14 +117,15 @@ pub async fn load(loader: &Loader<'_>, files: &[XapiFile]) -> Outcome {
                     .flat_map(|(_, c)| c.iter().map(|f| (*f).clone())),
             );
             return Outcome {
-                report,
-                stopped: Some((e, left)),
+                partial,
+                ..stop(report, e, left)
             };
         }
     }
     Outcome {
         report,
         stopped: None,
+        partial,
     }
 }
 
@@ -133,9 +135,20 @@ fn num(v: &serde_json::Value) -> u64 {
         .unwrap_or(0)
 }
 
+/// One chunk's read: what its queries share.
+struct Chunk<'a, 'l> {
+    loader: &'a Loader<'l>,
+    ch: crate::clickhouse::ClickHouse,
+    target: eventlog_core::xapi::sql::Target<'a>,
+    stage: String,
+    settings: Vec<(&'static str, String)>,
+    bucket: &'a str,
+}
+
 /// Read, judge and insert one chunk of objects. Objects are added to
 /// `finished` once they are settled (loaded, or failed for their
 /// content); an `Err` leaves the rest to the in-process path.
+#[allow(clippy::too_many_arguments)]
 async fn load_chunk(
     loader: &Loader<'_>,
     auth: &crate::ServerS3Auth,
@@ -143,10 +156,9 @@ async fn load_chunk(
     bucket: &str,
     chunk: &[&XapiFile],
     finished: &mut Vec<String>,
+    partial: &mut BTreeMap<String, BTreeMap<String, u64>>,
     report: &mut LoadReport,
 ) -> Result<(), XapiError> {
-    let ch = bounded_client(loader);
-    let target = loader.target();
     let mut settings = limits(loader);
     settings.extend(
         raw::sql::QUERY_SETTINGS
@@ -161,75 +173,166 @@ async fn load_chunk(
         })
         .collect();
     let url = url_for(endpoint, bucket, &keys);
-    let source = s3_function(&url, &auth.as_sql(), target.cluster, false);
-    let shown = s3_function(&url, &auth.as_sql(), target.cluster, true);
-    let stage = stage_name(&url);
-    let rows = loader.settings.raw.rows_per_insert;
+    let c = Chunk {
+        loader,
+        ch: bounded_client(loader),
+        target: loader.target(),
+        stage: stage_name(&url),
+        settings,
+        bucket,
+    };
+    let source = s3_function(&url, &auth.as_sql(), c.target.cluster, false);
+    let shown = s3_function(&url, &auth.as_sql(), c.target.cluster, true);
     let staged = async {
         let sql = raw::sql::stage_create(
-            &target,
-            &stage,
+            &c.target,
+            &c.stage,
             &source,
             loader.settings.raw.max_attributions,
         );
-        tracing::info!(source = %shown, stage = %stage, "server-side read (raw-events)");
-        ch.query_with(&sql, &settings)
+        tracing::info!(source = %shown, stage = %c.stage, "server-side read (raw-events)");
+        c.ch.query_with(&sql, &c.settings)
             .await
             .map_err(|e| redacted(e, &source, &shown))?;
-        let objects = contents(&ch, &target, &stage, rows, &settings).await?;
+        let rows = loader.settings.raw.rows_per_insert;
+        let objects = contents(&c.ch, &c.target, &c.stage, rows, &c.settings).await?;
+        // Attribution rows get a stage of their own, when there are any.
+        if objects.values().any(|o| {
+            o.failed_line == 0
+                && o.mixed_line == 0
+                && o.ranges.iter().any(|r| r.attribution_rows > 0)
+        }) {
+            let sql = raw::sql::attribution_stage_create(&c.target, &c.stage);
+            c.ch.query_with(&sql, &c.settings).await?;
+        }
         for f in chunk {
-            let XapiFile::S3 { key, etag, .. } = f else {
-                continue;
-            };
-            let version = etag.clone().unwrap_or_default();
-            let path = format!("{bucket}/{key}");
-            let Some(o) = objects.get(&path) else {
-                // An empty object: nothing to load.
-                finished.push(f.name());
-                continue;
-            };
-            if o.failed_line > 0 || o.mixed_line > 0 {
-                let line = match (o.failed_line, o.mixed_line) {
-                    (0, m) | (m, 0) => m,
-                    (a, b) => a.min(b),
-                };
-                let problem = judge_line(
-                    &ch,
-                    &target,
-                    &stage,
-                    &path,
-                    f,
-                    etag.as_deref(),
-                    line,
-                    loader,
-                )
-                .await?;
-                note(report, problem);
-                finished.push(f.name());
-                continue;
-            }
-            insert_object(
-                loader,
-                &ch,
-                &target,
-                &stage,
-                &path,
-                &f.name(),
-                &version,
-                o,
-                &settings,
-                report,
-            )
-            .await?;
+            c.settle(f, &objects, partial, report).await?;
             finished.push(f.name());
         }
         Ok(())
     }
     .await;
-    if let Err(e) = ch.query(&stage_drop(&target, &stage)).await {
-        tracing::warn!(stage = %stage, error = %e, "could not drop the staging table");
+    let attributions = format!("{}_a", c.stage);
+    if let Err(e) =
+        c.ch.query(&stages_drop(&c.target, &[&c.stage, &attributions]))
+            .await
+    {
+        tracing::warn!(stage = %c.stage, error = %e, "could not drop the staging tables");
     }
     staged
+}
+
+impl Chunk<'_, '_> {
+    /// One object of the chunk: nothing (empty), its failure (a failing
+    /// line), or its inserts.
+    async fn settle(
+        &self,
+        f: &XapiFile,
+        objects: &BTreeMap<String, Staged>,
+        partial: &mut BTreeMap<String, BTreeMap<String, u64>>,
+        report: &mut LoadReport,
+    ) -> Result<(), XapiError> {
+        let XapiFile::S3 { key, etag, .. } = f else {
+            return Ok(());
+        };
+        let path = format!("{}/{key}", self.bucket);
+        let Some(o) = objects.get(&path) else {
+            // An empty object: nothing to load.
+            return Ok(());
+        };
+        if o.failed_line > 0 || o.mixed_line > 0 {
+            let line = match (o.failed_line, o.mixed_line) {
+                (0, m) | (m, 0) => m,
+                (a, b) => a.min(b),
+            };
+            let problem = self.judge_line(&path, f, etag.as_deref(), line).await?;
+            note(report, problem);
+            return Ok(());
+        }
+        let counted = partial.entry(f.name()).or_default();
+        let version = etag.clone().unwrap_or_default();
+        self.insert_object(&path, &f.name(), &version, o, counted, report)
+            .await?;
+        partial.remove(&f.name());
+        Ok(())
+    }
+
+    /// The problem of an object's failing `line`, in `derive`'s words.
+    async fn judge_line(
+        &self,
+        path: &str,
+        f: &XapiFile,
+        etag: Option<&str>,
+        line: u32,
+    ) -> Result<FileProblem, XapiError> {
+        let (text, _) = self
+            .ch
+            .query(&raw::sql::stage_line(&self.target, &self.stage, path, line))
+            .await?;
+        let mut cols = text.trim_end_matches('\n').split('\t');
+        let physical: u64 = cols.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let bytes = cols
+            .next()
+            .and_then(|h| hex::decode(h).ok())
+            .unwrap_or_default();
+        let name = f.name();
+        let prov = Provenance { file: &name, etag };
+        let limits = Limits {
+            max_attributions: self.loader.settings.raw.max_attributions,
+        };
+        let problem = match raw::derive(&bytes, &prov, line, &limits) {
+            Err(p) => p,
+            // The line is fine alone: it is the one whose attributions
+            // write their timestamp the other way.
+            Ok(d) => attribution_mix(&d),
+        };
+        Ok(bad_object(&name, u64::from(line), physical, &problem))
+    }
+
+    /// Insert an object's ranges, raw rows then attribution rows each;
+    /// rows count as their inserts succeed.
+    async fn insert_object(
+        &self,
+        path: &str,
+        name: &str,
+        version: &str,
+        o: &Staged,
+        counted: &mut BTreeMap<String, u64>,
+        report: &mut LoadReport,
+    ) -> Result<(), XapiError> {
+        let (t, stage) = (&self.target, &self.stage);
+        for r in &o.ranges {
+            if let Err(why) = time_for_insert(self.loader) {
+                report.failed_files.push(FileProblem::retry(name, why));
+                return Ok(());
+            }
+            let id = identity(name, version, r.first, r.last);
+            let token = self.loader.token(RAW_TABLE, &id);
+            let sql = raw::sql::insert_raw(t, stage, path, (r.first, r.last), Some(&token));
+            self.ch.query_with(&sql, &self.settings).await?;
+            report.inserts += 1;
+            let n = u64::from(r.last - r.first + 1);
+            *report.rows.entry(RAW_TABLE.to_string()).or_default() += n;
+            *counted.entry(RAW_TABLE.to_string()).or_default() += n;
+            for (t, n) in &r.types {
+                *report.event_types.entry(t.clone()).or_default() += n;
+            }
+            if r.attribution_rows > 0 {
+                let token = self.loader.token(ATTRIBUTION_TABLE, &id);
+                let sql =
+                    raw::sql::insert_attributions(t, stage, path, (r.first, r.last), Some(&token));
+                self.ch.query_with(&sql, &self.settings).await?;
+                report.inserts += 1;
+                let a = r.attribution_rows;
+                *report
+                    .rows
+                    .entry(ATTRIBUTION_TABLE.to_string())
+                    .or_default() += a;
+                *counted.entry(ATTRIBUTION_TABLE.to_string()).or_default() += a;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn note(report: &mut LoadReport, problem: FileProblem) {
@@ -317,41 +420,6 @@ async fn contents(
     Ok(out)
 }
 
-/// The problem of an object's failing `line`, in `derive`'s words.
-#[allow(clippy::too_many_arguments)]
-async fn judge_line(
-    ch: &crate::clickhouse::ClickHouse,
-    target: &eventlog_core::xapi::sql::Target<'_>,
-    stage: &str,
-    path: &str,
-    f: &XapiFile,
-    etag: Option<&str>,
-    line: u32,
-    loader: &Loader<'_>,
-) -> Result<FileProblem, XapiError> {
-    let (text, _) = ch
-        .query(&raw::sql::stage_line(target, stage, path, line))
-        .await?;
-    let mut cols = text.trim_end_matches('\n').split('\t');
-    let physical: u64 = cols.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let bytes = cols
-        .next()
-        .and_then(|h| hex::decode(h).ok())
-        .unwrap_or_default();
-    let name = f.name();
-    let prov = Provenance { file: &name, etag };
-    let limits = Limits {
-        max_attributions: loader.settings.raw.max_attributions,
-    };
-    let problem = match raw::derive(&bytes, &prov, line, &limits) {
-        Err(p) => p,
-        // The line is fine alone: it is the one whose attributions write
-        // their timestamp the other way.
-        Ok(d) => attribution_mix(&d),
-    };
-    Ok(bad_object(&name, u64::from(line), physical, &problem))
-}
-
 fn attribution_mix(d: &raw::Derived) -> Problem {
     let other = match d.attribution_times {
         raw::attribution::TimeKind::Integer => raw::attribution::TimeKind::Text,
@@ -361,49 +429,4 @@ fn attribution_mix(d: &raw::Derived) -> Problem {
         .join(d.attribution_times)
         .err()
         .unwrap_or_else(|| Problem::new("timestamp", "attribution_timestamp", "mixed timestamps"))
-}
-
-/// Insert an object's ranges, raw rows then attribution rows each; rows
-/// count as their inserts succeed.
-#[allow(clippy::too_many_arguments)]
-async fn insert_object(
-    loader: &Loader<'_>,
-    ch: &crate::clickhouse::ClickHouse,
-    target: &eventlog_core::xapi::sql::Target<'_>,
-    stage: &str,
-    path: &str,
-    name: &str,
-    version: &str,
-    o: &Staged,
-    settings: &[(&str, String)],
-    report: &mut LoadReport,
-) -> Result<(), XapiError> {
-    for r in &o.ranges {
-        if let Err(why) = time_for_insert(loader) {
-            report.failed_files.push(FileProblem::retry(name, why));
-            return Ok(());
-        }
-        let id = identity(name, version, r.first, r.last);
-        let token = loader.token(RAW_TABLE, &id);
-        let sql = raw::sql::insert_raw(target, stage, path, (r.first, r.last), Some(&token));
-        ch.query_with(&sql, settings).await?;
-        report.inserts += 1;
-        *report.rows.entry(RAW_TABLE.to_string()).or_default() += u64::from(r.last - r.first + 1);
-        for (t, n) in &r.types {
-            *report.event_types.entry(t.clone()).or_default() += n;
-        }
-        if r.attribution_rows > 0 {
-            let token = loader.token(ATTRIBUTION_TABLE, &id);
-            let sql =
-                raw::sql::insert_attributions(target, stage, path, (r.first, r.last), Some(&token));
-            ch.query_with(&sql, settings).await?;
-            report.inserts += 1;
-            *report
-                .rows
-                .entry(ATTRIBUTION_TABLE.to_string())
-                .or_default() += r.attribution_rows;
-        }
-    }
-    let _ = o.lines;
-    Ok(())
 }
