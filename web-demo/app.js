@@ -37,6 +37,17 @@ const KIND = {
   name_unparsed: "File name not in the event naming form",
   name_reference_skip: "Name the old pipeline silently ignored",
   xapi_invalid_line: "xAPI line the loader cannot load",
+  not_utf8: "xAPI line that is not text",
+  not_object: "xAPI line that is not one JSON object",
+  container_type: "xAPI member that must be an object",
+  int_range: "xAPI number out of its column's range",
+  timestamp_invalid: "xAPI timestamp Python cannot read",
+  subtype_type: "xAPI page sub-type that is not text",
+  line_too_long: "xAPI line over the size limit",
+  attribution_count: "xAPI statement with too many attributions",
+  attribution_role: "xAPI attribution with a role and type that do not pair",
+  attribution_key: "xAPI attribution without a key",
+  attribution_timestamp: "xAPI attributed statement with an unusable timestamp",
   schema_type: "xAPI: wrong type for the statement schema",
   schema_const: "xAPI: value the statement kind does not allow",
   schema_required: "xAPI: member the statement schema requires is missing",
@@ -52,6 +63,8 @@ const kindOf = (code) => KIND[code] || code;
 // again after a fix, or added twice) replaces its report in place.
 const state = { reports: [], index: new Map(), pending: 0, page: 0, onlyProblems: false, query: "", nextId: 0, batch: null };
 const batches = new Map();
+// The xAPI files added, to check again when the target changes.
+const xapiFiles = new Map();
 let worker = null;
 
 // The worker checks the files. If the checker fails on a file (a trap in
@@ -67,8 +80,9 @@ function startWorker() {
 // the batches it still held are sent again to the next one.
 function send(names, buffers, single) {
   const id = state.nextId++;
-  batches.set(id, { names, buffers, single });
-  worker.postMessage({ id, names, buffers, single });
+  const target = $("xapi-target").value;
+  batches.set(id, { names, buffers, single, target });
+  worker.postMessage({ id, names, buffers, single, target });
 }
 
 function onWorkerMessage(e) {
@@ -136,6 +150,7 @@ async function addFiles(files) {
   if (!state.pending || !state.batch) state.batch = { started: performance.now(), count: 0, done: 0 };
   state.batch.count += list.length;
   state.pending += list.length;
+  for (const f of list) if (/\.jsonl$/i.test(f.name)) xapiFiles.set(pathOf(f), f);
   $("progress").hidden = false;
   $("clear").disabled = false;
   for (let i = 0; i < list.length; i += BATCH) {
@@ -202,7 +217,12 @@ $("folder").addEventListener("change", (e) => {
   e.target.value = "";
   addFiles(picked);
 });
+// Another target: the xAPI files are checked again for it.
+$("xapi-target").addEventListener("change", () => {
+  if (xapiFiles.size) addFiles([...xapiFiles.values()]);
+});
 $("clear").addEventListener("click", () => {
+  xapiFiles.clear();
   state.reports = [];
   state.index = new Map();
   state.page = 0;
@@ -315,7 +335,15 @@ function render() {
     cell(tr, r.valid ? ((r.name_findings || []).length ? "Valid, name to fix" : "Valid") : "Invalid", "verdict");
     const td = cell(tr, "");
     const ps = problems(r);
-    if (r.xapi) {
+    if (r.xapi && r.target === "raw-events") {
+      const p = document.createElement("p");
+      p.className = "xapi";
+      const types = Object.entries(r.eventTypes).map(([t, n]) => `${t} ${n}`).join(", ");
+      p.textContent = r.failing
+        ? `xAPI (raw_events): nothing of this file loads: ${r.failing} of ${r.statements} statements fail it, the first at line ${r.firstFailing}.`
+        : `xAPI (raw_events): ${r.statements} statements load${types ? ` (${types})` : ""}; ${r.attributions} attribution rows.`;
+      td.appendChild(p);
+    } else if (r.xapi) {
       const p = document.createElement("p");
       p.className = "xapi";
       const tables = Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ");

@@ -186,6 +186,24 @@ try {
   check(fixedRows.length === 1 && fixedRows[0] === "ok", `one row for fixme.json, now valid: ${fixedRows}`);
   summary.repick_replaces_row = true;
 
+  // The raw-events target: the xAPI files are checked again for it; an
+  // object loads whole or not at all, so the broken one says nothing of
+  // it loads, and where the first failing line is.
+  await page.selectOption("#xapi-target", "raw-events");
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll("#table tbody tr")].map((tr) => tr.textContent);
+    return rows.some((t) => t.includes("statements.jsonl") && t.includes("xAPI (raw_events)"));
+  }, null, { timeout: 30000 });
+  const rawRows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => ({ cls: tr.className, text: tr.textContent })));
+  const rawOk = rawRows.find((r) => r.text.includes("statements.jsonl") && !r.text.includes("broken"));
+  check(rawOk && rawOk.cls === "ok" && rawOk.text.includes(`xAPI (raw_events): ${nStatements} statements load`), `raw-events summary: ${rawOk && rawOk.text}`);
+  const rawBad = rawRows.find((r) => r.text.includes("statements-broken.jsonl"));
+  check(rawBad && rawBad.cls === "bad" && rawBad.text.includes("nothing of this file loads") && rawBad.text.includes(`the first at line ${nStatements + 1}`),
+    `raw-events failing object: ${rawBad && rawBad.text}`);
+  await page.screenshot({ path: path.join(artifacts, "web-demo-raw-events.png"), fullPage: true });
+  await page.selectOption("#xapi-target", "five-tables");
+  summary.raw_events_target = true;
+
 
   // Many files: the page must stay responsive (a heartbeat never stalls).
   await page.click("#clear");

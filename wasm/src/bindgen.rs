@@ -62,6 +62,22 @@ export type XapiLine =
       issues: Issue[] }
   | { file?: string; line: number; verdict: "unknown"; verb: string }
   | { file?: string; line: number; verdict: "invalid"; reason: string };
+
+/** One non-empty line of an object for the raw-events target. */
+export interface XapiRawLine {
+  file?: string;
+  /** The physical line, 1-based (universal newlines). */
+  line: number;
+  /** The row's `source_line`: its place among the non-empty lines. */
+  source_line: number;
+  event_type: "video" | "activity_attempt" | "page_attempt" | "page_viewed" | "part_attempt" | "unknown" | null;
+  /** SHA-256 of the line's bytes. */
+  event_hash: string;
+  /** Rows it gives in experiment_attributions (absent with a problem). */
+  attributions?: number;
+  /** Why it fails its object: nothing of the object loads. */
+  problem?: { field: string; code: string; message: string };
+}
 "#;
 
 #[wasm_bindgen]
@@ -272,6 +288,18 @@ pub fn check_xapi_json(
     name: Option<String>,
 ) -> Result<String, JsError> {
     with_bytes(&input, |b| crate::xapi_report_jsonl(b, name.as_deref()))
+}
+
+/// Check an xAPI JSONL object for the raw-events target (`raw_events`,
+/// `experiment_attributions`): JSON Lines text, one line per non-empty
+/// line, byte-identical to `eventlog xapi check --target raw-events
+/// --format json`.
+#[wasm_bindgen(js_name = checkXapiRawJson)]
+pub fn check_xapi_raw_json(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] input: JsValue,
+    name: Option<String>,
+) -> Result<String, JsError> {
+    with_bytes(&input, |b| crate::xapi_raw_report_jsonl(b, name.as_deref()))
 }
 
 /// Check an xAPI JSONL document line by line, as objects.

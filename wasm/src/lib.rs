@@ -8,7 +8,7 @@
 //! * With the default `bindgen` feature (built by wasm-pack for `--target
 //!   web` and `--target nodejs`): `validate`, `validateJson`,
 //!   `validateBatch`, `validateBatchPlain`, `explain`, `checkXapi`,
-//!   `checkXapiJson`, `version`.
+//!   `checkXapiJson`, `checkXapiRawJson`, `version`.
 //! * With `--no-default-features --features raw`: a C ABI for other hosts,
 //!   documented in [`raw`].
 
@@ -18,8 +18,8 @@ mod bindgen;
 #[cfg(feature = "bindgen")]
 pub mod exports {
     pub use crate::bindgen::{
-        check_xapi, check_xapi_json, explain, validate, validate_batch, validate_batch_plain,
-        validate_json, version,
+        check_xapi, check_xapi_json, check_xapi_raw_json, explain, validate, validate_batch,
+        validate_batch_plain, validate_json, version,
     };
 }
 // Only in wasm: natively, an exported `free` would replace libc's.
@@ -98,6 +98,16 @@ pub fn report_text(input: &[u8], name: Option<&str>, color: bool) -> String {
 pub fn xapi_report_jsonl(input: &[u8], name: Option<&str>) -> String {
     inject_fault(name);
     eventlog_core::xapi::check::check_jsonl(input, name.filter(|n| !n.is_empty())).0
+}
+
+/// The raw-events target's check of a JSONL object, as `eventlog xapi
+/// check --target raw-events --format json` prints it: one JSON line per
+/// non-empty line (universal newlines), with its event type, its hash and
+/// the problem that fails the object, if any.
+pub fn xapi_raw_report_jsonl(input: &[u8], name: Option<&str>) -> String {
+    inject_fault(name);
+    let limits = eventlog_core::xapi::raw::Limits::default();
+    eventlog_core::xapi::raw::check::check_object(input, name.filter(|n| !n.is_empty()), &limits).0
 }
 
 #[cfg(feature = "fault-injection")]

@@ -11,6 +11,9 @@
 //! * `check_xapi(input_ptr, input_len, name_ptr, name_len) -> u64`: the
 //!   same for an xAPI JSONL document; the result is the JSON Lines of
 //!   `eventlog xapi check --format json`.
+//! * `check_xapi_raw(input_ptr, input_len, name_ptr, name_len) -> u64`: the
+//!   raw-events target's check (`eventlog xapi check --target raw-events
+//!   --format json`).
 //! * `free(ptr, len)`: release a buffer from `alloc` or a result.
 //! * `version() -> u64`: the version string, as `validate` returns text.
 //!
@@ -73,6 +76,27 @@ pub unsafe extern "C" fn check_xapi(
             name_ptr,
             name_len,
             crate::xapi_report_jsonl,
+        )
+    }
+}
+
+/// # Safety
+/// As [`validate`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn check_xapi_raw(
+    input_ptr: *const u8,
+    input_len: usize,
+    name_ptr: *const u8,
+    name_len: usize,
+) -> u64 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_input(
+            input_ptr,
+            input_len,
+            name_ptr,
+            name_len,
+            crate::xapi_raw_report_jsonl,
         )
     }
 }
