@@ -20,13 +20,16 @@ locals {
       CLICKHOUSE_PASSWORD        = var.clickhouse_password
       CLICKHOUSE_DATABASE        = var.clickhouse_database
       XAPI_SERVER_SIDE_THRESHOLD = tostring(var.server_side_threshold)
+      XAPI_TARGET                = var.xapi_target
       LOG_LEVEL                  = var.log_level
     },
     # Empty values would be read as "not set" anyway; leaving them out keeps
     # the console readable.
     var.clickhouse_cluster == "" ? {} : { CLICKHOUSE_CLUSTER = var.clickhouse_cluster },
     var.clickhouse_s3_auth == "" ? {} : { CLICKHOUSE_S3_AUTH = var.clickhouse_s3_auth },
+    var.failure_dlq_url == "" ? {} : { FAILURE_DLQ_URL = var.failure_dlq_url },
   )
+  queue = var.source_queue_arn != ""
 }
 
 data "aws_caller_identity" "current" {}
@@ -69,6 +72,24 @@ data "aws_iam_policy_document" "this" {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+  # The notifications' queue, when the function reads one (raw-events).
+  dynamic "statement" {
+    for_each = local.queue ? [1] : []
+    content {
+      sid       = "ReadQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [var.source_queue_arn]
+    }
+  }
+  # Copies of messages whose objects cannot load, with the reason.
+  dynamic "statement" {
+    for_each = var.failure_dlq_arn == "" ? [] : [1]
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.failure_dlq_arn]
+    }
   }
 }
 
@@ -142,6 +163,20 @@ resource "aws_s3_bucket_notification" "statements" {
     filter_suffix       = ".jsonl"
   }
   depends_on = [aws_lambda_permission.s3]
+}
+
+# Torus's way: S3 notifications into an SQS queue, the function reading
+# it in batches and answering with the messages that failed.
+resource "aws_lambda_event_source_mapping" "queue" {
+  count                              = local.queue ? 1 : 0
+  event_source_arn                   = var.source_queue_arn
+  function_name                      = aws_lambda_function.this.arn
+  batch_size                         = var.queue_batch_size
+  maximum_batching_window_in_seconds = var.queue_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = var.queue_max_concurrency
+  }
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

@@ -64,6 +64,50 @@ variable "clickhouse_s3_auth" {
   default     = ""
 }
 
+variable "xapi_target" {
+  description = "The tables the function loads: five-tables (the original ETL's) or raw-events (raw_events and experiment_attributions, what Torus reads today)."
+  type        = string
+  default     = "five-tables"
+  validation {
+    condition     = contains(["five-tables", "raw-events"], var.xapi_target)
+    error_message = "xapi_target must be five-tables or raw-events."
+  }
+}
+
+variable "source_queue_arn" {
+  description = "SQS queue of S3 notifications to read in batches (ReportBatchItemFailures), as Torus deploys the raw-events loader; empty: none."
+  type        = string
+  default     = ""
+}
+
+variable "queue_batch_size" {
+  type    = number
+  default = 50
+}
+
+variable "queue_batching_window_seconds" {
+  type    = number
+  default = 60
+}
+
+variable "queue_max_concurrency" {
+  description = "Concurrent batches at most (bounds the insert load on ClickHouse)."
+  type        = number
+  default     = 2
+}
+
+variable "failure_dlq_url" {
+  description = "SQS queue URL that messages whose objects cannot load are copied to, with the reason (raw-events; FAILURE_DLQ_URL). Empty: they are left to the source queue's redrive policy."
+  type        = string
+  default     = ""
+}
+
+variable "failure_dlq_arn" {
+  description = "The ARN of failure_dlq_url, for the function's permission to send to it."
+  type        = string
+  default     = ""
+}
+
 variable "server_side_threshold" {
   description = "Files per invocation above which the server-side path is used."
   type        = number
