@@ -16,11 +16,12 @@ use eventlog_trigger::xapi::{Route, referenced, route, sqs_messages};
 pub type Target = fn(&[u8]);
 
 /// The targets, by name (the file names under `fuzz/fuzz_targets/`).
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("key_name", key_name),
     ("check_file", check_file_target),
     ("validate", validate_target),
     ("xapi_line", xapi_line),
+    ("xapi_raw_object", xapi_raw_object),
     ("ledger_decode", ledger_decode),
     ("checkpoint_decode", checkpoint_decode),
     ("checkpoint_lambda_event", checkpoint_lambda_event),
@@ -102,6 +103,51 @@ pub fn xapi_line(data: &[u8]) {
         out.lines().count() as u64,
         tally.loadable + tally.unknown + tally.invalid
     );
+}
+
+/// An object for the raw-events target: every line derives rows or a
+/// problem (never a panic), the rows have their tables' width and encode,
+/// the hash is of the line's bytes, and the check reports one line per
+/// non-empty line and agrees with `derive` on which fail.
+pub fn xapi_raw_object(data: &[u8]) {
+    use eventlog_core::xapi::extract::write_row_binary;
+    use eventlog_core::xapi::raw::{self, Limits, Provenance, attribution};
+    let limits = Limits {
+        max_attributions: 3,
+    };
+    let prov = Provenance {
+        file: "s3://b/k.jsonl",
+        etag: Some("e"),
+    };
+    let mut n = 0u32;
+    let mut failing = 0u64;
+    for (_, line) in raw::lines(data) {
+        if line.is_empty() {
+            continue;
+        }
+        n += 1;
+        match raw::derive(line, &prov, n, &limits) {
+            Ok(d) => {
+                assert_eq!(d.raw.len(), raw::RAW.len());
+                assert_eq!(d.event_hash, eventlog_core::xapi::sha256_hex(line));
+                let mut out = Vec::new();
+                write_row_binary(&mut out, raw::RAW, &d.raw);
+                for a in &d.attributions {
+                    assert_eq!(a.len(), attribution::COLUMNS.len());
+                    write_row_binary(&mut out, attribution::COLUMNS, a);
+                }
+                assert!(d.attributions.len() <= 3);
+            }
+            Err(p) => {
+                assert!(!p.field.is_empty() && !p.message.is_empty());
+                failing += 1;
+            }
+        }
+    }
+    let (out, tally) = raw::check::check_object(data, Some("k.jsonl"), &limits);
+    assert_eq!(out.lines().count() as u64, tally.statements);
+    assert_eq!(tally.statements, u64::from(n));
+    assert!(tally.failing >= failing, "the check also fails mixed timestamps");
 }
 
 /// The parquet crate panics on some damaged files (for example "offset +
