@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""xAPI to ClickHouse, end to end, both load paths.
+"""xAPI to ClickHouse, end to end, both load paths, both targets.
 
     ~/.cache/eventlog/venv/bin/python bench/xapi_load.py [--statements 1000000] [--files 100]
+        [--paths in-process,server-side] [--targets five-tables,raw-events]
 
 Needs `cargo build --release -p eventlog`, s3s-fs (see bench/checkpoint_s3.py)
 and the test venv (chdb). Generates the statements from the nine examples
@@ -113,38 +114,48 @@ def cpu_seconds(pid):
 TABLES = ("video_events", "activity_attempt_events", "page_attempt_events", "page_viewed_events", "part_attempt_events")
 
 
-def engine_floor(sql, env, s3_url):
+RAW_TABLES = ("raw_events",)
+
+
+def tables_of(target):
+    return RAW_TABLES if target == "raw-events" else TABLES
+
+
+def engine_floor(sql, env, s3_url, target):
     """The server-side path's floor: one read of the files into a staging
-    table and five plain inserts from it, SQL from
-    core/benches/xapi_floor_sql.rs. Returns (seconds, None, rows, rows)."""
-    db = "bench_floor"
-    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=dict(env, CLICKHOUSE_DATABASE=db),
+    table and five plain inserts from it (raw-events: one plain INSERT …
+    SELECT from the read), SQL from core/benches/xapi_floor_sql.rs.
+    Returns (seconds, None, rows, rows)."""
+    db = "bench_floor_" + target.replace("-", "_")
+    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db, "--target", target], env=dict(env, CLICKHOUSE_DATABASE=db),
                    check=True, capture_output=True)
     source = f"s3(bench_s3, url = '{s3_url}/xapi/section/**.jsonl', format = 'LineAsString', structure = 'line String')"
-    out = subprocess.run(["cargo", "bench", "-q", "-p", "eventlog-core", "--bench", "xapi_floor_sql", "--", db, "floor_stage", source],
+    extra = ["raw-events"] if target == "raw-events" else []
+    out = subprocess.run(["cargo", "bench", "-q", "-p", "eventlog-core", "--bench", "xapi_floor_sql", "--", db, "floor_stage", source] + extra,
                          cwd=REPO, check=True, capture_output=True, text=True).stdout
     plan = json.loads(out)
     t = time.perf_counter()
-    sql(plan["stage"])
+    if plan["stage"]:
+        sql(plan["stage"])
     for insert in plan["inserts"]:
         sql(insert)
     w = time.perf_counter() - t
-    sql(f"DROP TABLE {db}.floor_stage")
-    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in TABLES)
+    sql(f"DROP TABLE IF EXISTS {db}.floor_stage")
+    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in tables_of(target))
     return w, None, n, n
 
 
-def insert_floor(sql, env, loaded_db, root, fmt):
+def insert_floor(sql, env, loaded_db, root, fmt, target):
     """The in-process path's floor: the rows it loaded, exported to local
     files in `fmt`, inserted by the engine into empty tables from those
     files. Returns (seconds, None, rows, rows)."""
-    db = "bench_insert_floor_" + fmt.lower()
-    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=dict(env, CLICKHOUSE_DATABASE=db),
+    db = "bench_insert_floor_" + fmt.lower() + "_" + target.replace("-", "_")
+    subprocess.run([BIN, "xapi", "schema", "--create", "--database", db, "--target", target], env=dict(env, CLICKHOUSE_DATABASE=db),
                    check=True, capture_output=True)
     files = {}
-    for t in TABLES:
+    for t in tables_of(target):
         cols = sql(f"SELECT arrayStringConcat(groupArray(concat('`', name, '`')), ', ') FROM system.columns "
-                   f"WHERE database = '{loaded_db}' AND table = '{t}' AND name != 'inserted_at'").strip()
+                   f"WHERE database = '{loaded_db}' AND table = '{t}' AND name NOT IN ('inserted_at', 'event_version')").strip()
         path = os.path.join(root, f"{t}.{fmt}")
         sql(f"SELECT {cols} FROM {loaded_db}.{t} FINAL INTO OUTFILE '{path}' FORMAT {fmt}")
         files[t] = (cols, path)
@@ -152,7 +163,7 @@ def insert_floor(sql, env, loaded_db, root, fmt):
     for t, (cols, path) in files.items():
         sql(f"INSERT INTO {db}.{t} ({cols}) SELECT * FROM file('{path}', {fmt})")
     w = time.perf_counter() - t0
-    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in TABLES)
+    n = sum(int(sql(f"SELECT count() FROM {db}.{t}")) for t in tables_of(target))
     return w, None, n, n
 
 
@@ -162,6 +173,8 @@ def main():
     ap.add_argument("--files", type=int, default=100)
     ap.add_argument("--paths", default="in-process,server-side",
                     help="which load paths to run, comma-separated (each beside its floor)")
+    ap.add_argument("--targets", default="five-tables,raw-events",
+                    help="which targets to load, comma-separated")
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release -p eventlog")
@@ -200,30 +213,8 @@ def main():
         rows.append(("engine alone: count the lines over S3", w, None, int(counted), None))
         floors = {}
         wanted = args.paths.split(",")
-        if "server-side" in wanted:
-            floors["server-side"] = engine_floor(sql, base, s3_url)
-            rows.append(("engine floor: one read into the five tables, simplest SQL by hand", *floors["server-side"]))
-        runs = [(p, f) for p, f in (("in-process", "RowBinary"), ("in-process", "JSONEachRow"), ("server-side", None)) if p in wanted]
-        for path, fmt in runs:
-            db = "bench_" + path.replace("-", "_") + (f"_{fmt.lower()}" if fmt else "")
-            env = dict(base, CLICKHOUSE_DATABASE=db, XAPI_INSERT_FORMAT=fmt or "RowBinary")
-            subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)
-            for run in ("first load", "same files again"):
-                servers = [cpu_seconds(p.pid) for p in procs]
-                d = measure([BIN, "xapi", "bulk", "--bucket", "xapi", "--prefix", "section/", "--path", path], env)
-                s3_cpu, engine_cpu = (cpu_seconds(p.pid) - c for p, c in zip(procs, servers))
-                report = json.loads(d["out"])
-                if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
-                    sys.exit(f"{path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
-                stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in TABLES)
-                rows.append((f"{path}: {run}" + (f" ({fmt})" if fmt else ""), d["wall"], d["rss"], report["total_rows"], stored))
-                cpu_rows.append((rows[-1][0], d["wall"], d["cpu"], s3_cpu, engine_cpu))
-            if fmt == "RowBinary":
-                for file_fmt in ("JSONEachRow", "RowBinaryWithNamesAndTypes"):
-                    f = insert_floor(sql, base, db, root, file_fmt)
-                    rows.append((f"engine floor: insert the same rows from local files ({file_fmt})", *f))
-                    if "in-process" not in floors or f[0] < floors["in-process"][0]:
-                        floors["in-process"] = f
+        for target in args.targets.split(","):
+            run_target(sql, base, s3_url, root, procs, target, wanted, rows, cpu_rows, floors)
         print("| run | seconds | vs its floor | eventlog peak RSS (MB) | statements loaded | rows/s | rows in tables (FINAL) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, w, rss, n, stored in rows:
@@ -245,6 +236,39 @@ def main():
         for p in procs:
             p.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def run_target(sql, base, s3_url, root, procs, target, wanted, rows, cpu_rows, floors):
+    """Load the bucket into `target`'s tables by each wanted path, each run
+    beside its floor (keys of `floors` are "<target> <path>")."""
+    if "server-side" in wanted:
+        floors[f"{target} server-side"] = engine_floor(sql, base, s3_url, target)
+        what = "the five tables" if target == "five-tables" else "raw_events"
+        rows.append((f"{target} engine floor: one read into {what}, simplest SQL by hand", *floors[f"{target} server-side"]))
+    formats = ("RowBinary", "JSONEachRow") if target == "five-tables" else ("RowBinary",)
+    runs = [(p, f) for p, f in [("in-process", f) for f in formats] + [("server-side", None)] if p in wanted]
+    for path, fmt in runs:
+        db = "bench_" + target.replace("-", "_") + "_" + path.replace("-", "_") + (f"_{fmt.lower()}" if fmt else "")
+        env = dict(base, CLICKHOUSE_DATABASE=db, XAPI_INSERT_FORMAT=fmt or "RowBinary", XAPI_TARGET=target)
+        subprocess.run([BIN, "xapi", "schema", "--create", "--database", db], env=env, check=True, capture_output=True)
+        for run in ("first load", "same files again"):
+            servers = [cpu_seconds(p.pid) for p in procs]
+            d = measure([BIN, "xapi", "bulk", "--bucket", "xapi", "--prefix", "section/", "--path", path], env)
+            s3_cpu, engine_cpu = (cpu_seconds(p.pid) - c for p, c in zip(procs, servers))
+            report = json.loads(d["out"])
+            if report.get("path") != path.replace("-", "_") or report.get("fallback_from_server_side"):
+                sys.exit(f"{target} {path}: ran {report.get('path')}: {report.get('fallback_from_server_side')}")
+            stored = sum(int(sql(f"SELECT count() FROM {db}.{t} FINAL")) for t in tables_of(target))
+            loaded = report["rows"].get("raw_events", 0) if target == "raw-events" else report["total_rows"]
+            rows.append((f"{target} {path}: {run}" + (f" ({fmt})" if fmt else ""), d["wall"], d["rss"], loaded, stored))
+            cpu_rows.append((rows[-1][0], d["wall"], d["cpu"], s3_cpu, engine_cpu))
+        if fmt == "RowBinary":
+            for file_fmt in ("JSONEachRow", "RowBinaryWithNamesAndTypes"):
+                f = insert_floor(sql, base, db, root, file_fmt, target)
+                rows.append((f"{target} engine floor: insert the same rows from local files ({file_fmt})", *f))
+                key = f"{target} in-process"
+                if key not in floors or f[0] < floors[key][0]:
+                    floors[key] = f
 
 
 if __name__ == "__main__":
