@@ -93,7 +93,8 @@ fn main() {
 /// The raw-events floor: `{"stage": "", "inserts": [one INSERT … SELECT]}`.
 fn raw_floor(database: &str, source: &str) -> serde_json::Value {
     use eventlog_core::xapi::raw::{RAW, RAW_TABLE, Rule as R};
-    let typed = |path: &[&str], ty: &str| format!("JSONExtract(line{}, {})", path_args(path), literal(ty));
+    let typed =
+        |path: &[&str], ty: &str| format!("JSONExtract(line{}, {})", path_args(path), literal(ty));
     let verb = "JSONExtractString(line, 'verb', 'id')";
     let kind = "JSONExtractString(line, 'object', 'definition', 'type')";
     let videos: Vec<String> = xapi::VIDEO_VERBS.iter().map(|v| literal(v)).collect();
@@ -117,7 +118,10 @@ fn raw_floor(database: &str, source: &str) -> serde_json::Value {
             R::Response => typed(&["result", "response"], "Nullable(String)"),
             R::SubType => typed(&["object", "definition", "subType"], "Nullable(String)"),
             R::VideoUrl => "JSONExtractString(line, 'object', 'id')".into(),
-            R::Timestamp => "parseDateTime64BestEffortOrZero(JSONExtractString(line, 'timestamp'), 3, 'UTC')".into(),
+            R::Timestamp => {
+                "parseDateTime64BestEffortOrZero(JSONExtractString(line, 'timestamp'), 3, 'UTC')"
+                    .into()
+            }
             R::EventType => category.clone(),
             R::Verb => verb.into(),
             R::EventHash => "lower(hex(SHA256(line)))".into(),

@@ -147,7 +147,10 @@ pub fn xapi_raw_object(data: &[u8]) {
     let (out, tally) = raw::check::check_object(data, Some("k.jsonl"), &limits);
     assert_eq!(out.lines().count() as u64, tally.statements);
     assert_eq!(tally.statements, u64::from(n));
-    assert!(tally.failing >= failing, "the check also fails mixed timestamps");
+    assert!(
+        tally.failing >= failing,
+        "the check also fails mixed timestamps"
+    );
 }
 
 /// The parquet crate panics on some damaged files (for example "offset +

@@ -66,6 +66,18 @@ fn check_template(s: &str) -> Result<(), String> {
     if s.starts_with('/') || s.ends_with('/') {
         problems.push("must be a relative key naming a file".to_string());
     }
+    // The checkpoints must stay under their root, whatever the store.
+    if s.split('/')
+        .any(|part| part == ".." || part == "." || part.is_empty())
+    {
+        problems.push(
+            "may not leave the checkpoints root or name an empty folder (no `..`, `.` or `//`)"
+                .to_string(),
+        );
+    }
+    if s.contains(['\\', '\0']) {
+        problems.push("may not contain a backslash or a NUL".to_string());
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -157,6 +169,11 @@ mod tests {
             "{{study}}/{datatype}/x",
             "{study}/{datatype}/{env}.parquet",
             "/{study}/{datatype}/x",
+            "../{study}/{datatype}/events.parquet",
+            "a/../../{study}/{datatype}/x",
+            "./{study}/{datatype}/x",
+            "a//{study}/{datatype}/x",
+            "a\\{study}/{datatype}/x",
         ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }

@@ -60,12 +60,12 @@ impl LocalStore {
         p
     }
 
-    /// The file behind a listed key: the literal path, or for a name that
-    /// is not UTF-8 (listed with `\xNN` escapes) the path with its bytes.
+    /// The file behind a key: every `\xNN` in it stands for the byte NN
+    /// (how names that are not UTF-8 are listed, and how a name's own
+    /// `\x` text is written), so two names never share a key.
     fn resolve(&self, key: &str) -> PathBuf {
-        let literal = self.path(key);
-        if !key.contains("\\x") || fs::symlink_metadata(&literal).is_ok() {
-            return literal;
+        if !key.contains("\\x") {
+            return self.path(key);
         }
         let mut p = self.root.clone();
         for part in key.split('/').filter(|s| !s.is_empty()) {
@@ -77,12 +77,27 @@ impl LocalStore {
 
 /// A file name as key text: UTF-8 as is, every byte of an invalid
 /// sequence as `\xNN`, so such a file is listed, read and reported under
-/// a name people can read instead of vanishing or colliding.
+/// a name people can read instead of vanishing. A backslash that would
+/// read as such an escape (`\x` and two hex digits in the name itself) is
+/// written `\x5C`, so a name holding the text `\xFF` and one holding the
+/// byte 0xFF get different keys.
 fn escape_name(name: &std::ffi::OsStr) -> String {
     let bytes = name.as_bytes();
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
+        let valid = chunk.valid();
+        let mut rest = valid;
+        while let Some(i) = rest.find('\\') {
+            out.push_str(&rest[..i]);
+            let after = &rest.as_bytes()[i + 1..];
+            let escape_like = after.first() == Some(&b'x')
+                && after.len() >= 3
+                && after[1].is_ascii_hexdigit()
+                && after[2].is_ascii_hexdigit();
+            out.push_str(if escape_like { "\\x5C" } else { "\\" });
+            rest = &rest[i + 1..];
+        }
+        out.push_str(rest);
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02X}"));
         }
@@ -150,14 +165,53 @@ fn not_found(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound
 }
 
+/// Open a regular file for reading. Anything else (a named pipe, a
+/// socket, a device) is an `InvalidInput` error saying what it is, and is
+/// never waited on: the open does not block (`O_NONBLOCK`, which changes
+/// nothing for a regular file), and the type is checked on the handle.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("not a regular file ({}): not read", describe(&kind)),
+    ))
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn describe(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a plain file"
+    }
+}
+
 /// Open `path`; `None` when nothing is there. A dangling symlink is an
 /// error (a file a user meant to be there is missing), but a file that
 /// appears between the failed open and the check (another writer's rename
 /// landing) is opened, not reported as an error.
 fn open_existing(path: &Path) -> Result<Option<File>, StoreError> {
     for _ in 0..3 {
-        match File::open(path) {
+        match open_regular(path) {
             Ok(f) => return Ok(Some(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                return Err(StoreError::io(path.display(), e));
+            }
             Err(e) if not_found(&e) => match fs::symlink_metadata(path) {
                 Err(_) => return Ok(None),
                 Ok(m) if m.file_type().is_symlink() => {
@@ -251,8 +305,8 @@ impl LocalStore {
     }
 
     fn get_to_file_blocking(&self, key: &str, dest: &Path) -> Result<Option<Version>, StoreError> {
-        let path = self.path(key);
-        let mut file = match File::open(&path) {
+        let path = self.resolve(key);
+        let mut file = match open_regular(&path) {
             Ok(f) => f,
             Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(StoreError::io(path.display(), e)),
@@ -284,7 +338,7 @@ impl LocalStore {
         body: Body,
         condition: Condition,
     ) -> Result<Version, StoreError> {
-        let target = self.path(key);
+        let target = self.resolve(key);
         let dir = target
             .parent()
             .map(Path::to_path_buf)
@@ -395,7 +449,7 @@ fn lock_path(target: &Path) -> PathBuf {
 
 impl ObjectStore for LocalStore {
     fn locate(&self, key: &str) -> String {
-        self.path(key).display().to_string()
+        self.resolve(key).display().to_string()
     }
 
     async fn list_page(&self, req: &ListRequest) -> Result<Page, StoreError> {
@@ -543,6 +597,39 @@ mod tests {
             assert_eq!(listed[0].key, "prod/log-submit-\\xFF\\xFE-x.json");
             let got = s.get(&listed[0].key, 100).await.unwrap().unwrap();
             assert_eq!(got.bytes, b"{}");
+        });
+    }
+
+    /// A name holding the text `\xFF` and one holding the byte 0xFF:
+    /// two keys, each reading its own file.
+    #[test]
+    fn names_never_share_a_key() {
+        rt().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let text = std::ffi::OsStr::from_bytes(b"a\\xFF.json");
+            let byte = std::ffi::OsStr::from_bytes(b"a\xff.json");
+            let plain = std::ffi::OsStr::from_bytes(b"a\\b.json");
+            std::fs::write(dir.path().join(text), b"text").unwrap();
+            std::fs::write(dir.path().join(byte), b"byte").unwrap();
+            std::fs::write(dir.path().join(plain), b"plain").unwrap();
+            let s = LocalStore::new(dir.path());
+            let listed = s.list("").await.unwrap();
+            let keys: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
+            assert_eq!(keys.len(), 3, "{keys:?}");
+            let mut bodies = Vec::new();
+            for k in &keys {
+                bodies.push(s.get(k, 100).await.unwrap().unwrap().bytes);
+            }
+            bodies.sort();
+            assert_eq!(
+                bodies,
+                [b"byte".to_vec(), b"plain".to_vec(), b"text".to_vec()]
+            );
+            assert!(keys.contains(&"a\\x5CxFF.json") && keys.contains(&"a\\xFF.json"));
+            assert!(
+                keys.contains(&"a\\b.json"),
+                "other backslashes stay as they are"
+            );
         });
     }
 

@@ -74,8 +74,9 @@ pub async fn open_version(
     match file {
         XapiFile::Local(p) => {
             let shown = p.display().to_string();
-            let f = tokio::fs::File::open(p)
-                .await
+            // A named pipe or a device is refused, never waited on.
+            let f = eventlog_store::local::open_regular(p)
+                .map(tokio::fs::File::from_std)
                 .map_err(|e| XapiError::read(&shown, e, false))?;
             let meta = f
                 .metadata()

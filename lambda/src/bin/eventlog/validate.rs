@@ -24,6 +24,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Files larger than this are reported, not read (the checkpoint
+    /// pipeline's limit).
+    #[arg(long, env = "EVENTLOG_MAX_OBJECT_BYTES", default_value_t = 1 << 20)]
+    max_object_bytes: u64,
     /// Files, or directories to search recursively for *.json files.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -50,7 +54,8 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     for path in &files {
-        check_one(&mut out, path, args.format, color, &mut counts);
+        let read = walk::read_capped(path, args.max_object_bytes);
+        check_one(&mut out, path, read, args.format, color, &mut counts);
     }
     if args.format == Format::Text {
         let _ = writeln!(out, "{}", counts.summary());
@@ -72,12 +77,13 @@ pub fn run(args: Args) -> ExitCode {
 fn check_one(
     out: &mut impl Write,
     path: &std::path::Path,
+    read: std::io::Result<Vec<u8>>,
     format: Format,
     color: bool,
     counts: &mut Counts,
 ) {
     let shown = path.display().to_string();
-    let bytes = match std::fs::read(path) {
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             counts.io_errors += 1;

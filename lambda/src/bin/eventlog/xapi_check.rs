@@ -1,7 +1,7 @@
 //! `eventlog xapi check PATH...`: what the loader would make of each line,
 //! without ClickHouse or S3. Files are read line by line (any size).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +19,9 @@ pub struct Args {
     format: Format,
     #[command(flatten)]
     target: crate::xapi::TargetArg,
+    /// Lines longer than this are reported, not kept (the loader's limit).
+    #[arg(long, default_value_t = 16 << 20)]
+    max_line_bytes: usize,
     /// Attributions a statement may carry (raw-events target).
     #[arg(
         long,
@@ -36,7 +39,12 @@ pub struct Args {
 /// cannot be read.
 pub fn run(args: Args) -> ExitCode {
     if args.target.target == crate::xapi::TargetChoice::RawEvents {
-        return raw::run(&args.paths, args.format, args.max_attributions);
+        return raw::run(
+            &args.paths,
+            args.format,
+            args.max_attributions,
+            args.max_line_bytes,
+        );
     }
     let (files, walk_errors) = walk::jsonl_files(&args.paths);
     let stdout = std::io::stdout();
@@ -53,7 +61,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     for path in &files {
         let shown = path.display().to_string();
-        match check_file(&mut out, args.format, path, &shown) {
+        match check_file(&mut out, args.format, path, &shown, args.max_line_bytes) {
             Ok(t) => total.absorb(&t),
             Err(e) => {
                 unreadable += 1;
@@ -102,22 +110,27 @@ fn check_file(
     format: Format,
     path: &std::path::Path,
     shown: &str,
+    max: usize,
 ) -> std::io::Result<Tally> {
-    let mut reader = BufReader::new(std::fs::File::open(path)?);
+    let mut reader = BufReader::new(eventlog_store::local::open_regular(path)?);
     let mut buf = Vec::new();
     let mut tally = Tally::default();
     let mut lineno = 0u64;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
+    while let Some(read) = walk::next_line(&mut reader, &mut buf, max, false)? {
         lineno += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        let Some(j) = tally.judge(&buf) else {
-            continue;
+        let j = match read {
+            Ok(()) => match tally.judge(&buf) {
+                Some(j) => j,
+                None => continue,
+            },
+            Err(len) => {
+                let j = Judgement::Invalid {
+                    reason: format!("line of {len} bytes is over the {max}-byte limit"),
+                };
+                tally.invalid += 1;
+                buf.clear();
+                j
+            }
         };
         match format {
             Format::Json => {
@@ -174,21 +187,27 @@ fn unreadable_line(out: &mut impl Write, format: Format, path: &str, why: &str) 
 /// The raw-events target: each file is an object that loads whole or not
 /// at all.
 mod raw {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufReader, Write};
     use std::path::PathBuf;
     use std::process::ExitCode;
 
     use eventlog::walk;
     use eventlog_core::xapi::raw::Limits;
+    use eventlog_core::xapi::raw::Problem;
     use eventlog_core::xapi::raw::attribution::TimeKind;
-    use eventlog_core::xapi::raw::check::{Tally, judge, write_line_json};
+    use eventlog_core::xapi::raw::check::{LineVerdict, Tally, judge, write_line_json};
 
     use super::unreadable_line;
     use crate::validate::Format;
 
     /// Exit 0 when every object loads, 1 when one would fail, 2 when a
     /// file cannot be read.
-    pub fn run(paths: &[PathBuf], format: Format, max_attributions: usize) -> ExitCode {
+    pub fn run(
+        paths: &[PathBuf],
+        format: Format,
+        max_attributions: usize,
+        max_line: usize,
+    ) -> ExitCode {
         let (files, walk_errors) = walk::jsonl_files(paths);
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
@@ -207,7 +226,7 @@ mod raw {
         let (mut loading, mut failing) = (0usize, 0usize);
         for path in &files {
             let shown = path.display().to_string();
-            match check_file(&mut out, format, path, &shown, &limits) {
+            match check_file(&mut out, format, path, &shown, &limits, max_line) {
                 Ok(t) if t.loads() => loading += 1,
                 Ok(_) => failing += 1,
                 Err(e) => {
@@ -242,55 +261,39 @@ mod raw {
         }
     }
 
-    /// The next line by universal newlines into `buf`; false at the end.
-    fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-        buf.clear();
-        let mut any = false;
-        loop {
-            let chunk = r.fill_buf()?;
-            if chunk.is_empty() {
-                return Ok(any);
-            }
-            any = true;
-            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(i) => {
-                    let cr = chunk[i] == b'\r';
-                    buf.extend_from_slice(&chunk[..i]);
-                    r.consume(i + 1);
-                    if cr && r.fill_buf()?.first() == Some(&b'\n') {
-                        r.consume(1);
-                    }
-                    return Ok(true);
-                }
-                None => {
-                    let n = chunk.len();
-                    buf.extend_from_slice(chunk);
-                    r.consume(n);
-                }
-            }
-        }
-    }
-
     fn check_file(
         out: &mut impl Write,
         format: Format,
         path: &std::path::Path,
         shown: &str,
         limits: &Limits,
+        max_line: usize,
     ) -> std::io::Result<Tally> {
-        let mut reader = BufReader::new(std::fs::File::open(path)?);
+        let mut reader = BufReader::new(eventlog_store::local::open_regular(path)?);
         let mut buf = Vec::new();
         let mut tally = Tally::default();
         let mut times = TimeKind::None;
         let (mut physical, mut n) = (0u64, 0u32);
         let mut types: std::collections::BTreeMap<&str, u64> = Default::default();
-        while next_line(&mut reader, &mut buf)? {
+        while let Some(read) = eventlog::walk::next_line(&mut reader, &mut buf, max_line, true)? {
             physical += 1;
-            if buf.is_empty() {
+            if read.is_ok() && buf.is_empty() {
                 continue;
             }
             n += 1;
-            let v = judge(&buf, n, shown, limits, &mut times);
+            let v = match read {
+                Ok(()) => judge(&buf, n, shown, limits, &mut times),
+                Err(len) => LineVerdict {
+                    event_type: None,
+                    event_hash: String::new(),
+                    attributions: 0,
+                    problem: Some(Problem::new(
+                        "line",
+                        "line_too_long",
+                        format!("the line is {len} bytes, over the {max_line}-byte limit"),
+                    )),
+                },
+            };
             tally.statements += 1;
             tally.attributions += v.attributions as u64;
             if v.problem.is_some() {
