@@ -106,6 +106,9 @@ pub struct Invocation {
     /// `REPORT_PREFIX`: where, in the checkpoint bucket, the monthly report
     /// is written after a run that committed something. Off when unset.
     pub report_prefix: Option<String>,
+    /// `TIME_BUDGET_MARGIN_MS`: time kept back from the invocation's budget
+    /// for merging and committing; unset: the default rule.
+    pub time_margin_ms: Option<u64>,
 }
 
 /// A configuration problem: answered with status 400.
@@ -153,6 +156,12 @@ impl Invocation {
         .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
         let template = template_from_key(&key);
         let settings = settings_from_env(env, &template, &mut problems);
+        let mut margin = None;
+        if env("TIME_BUDGET_MARGIN_MS").is_some() {
+            let mut ms = 0u64;
+            number(env, "TIME_BUDGET_MARGIN_MS", &mut ms, &mut problems);
+            margin = Some(ms);
+        }
         for (name, b) in [
             ("source", &source_bucket),
             ("checkpoint", &checkpoint_bucket),
@@ -173,6 +182,7 @@ impl Invocation {
             report_prefix: env("REPORT_PREFIX")
                 .map(|p| p.trim_matches('/').to_string())
                 .filter(|p| !p.is_empty()),
+            time_margin_ms: margin,
         })
     }
 
@@ -396,6 +406,29 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn a_bad_time_margin_is_a_configuration_error_naming_the_variable() {
+        let bad = env_of(&[
+            ("SOURCE_BUCKET", "bucket-b"),
+            ("TIME_BUDGET_MARGIN_MS", "30s"),
+        ]);
+        let err = Invocation::resolve(&json!({}), &bad).unwrap_err();
+        assert!(err.0.contains("TIME_BUDGET_MARGIN_MS"), "{err}");
+        let good = env_of(&[
+            ("SOURCE_BUCKET", "bucket-b"),
+            ("TIME_BUDGET_MARGIN_MS", "45000"),
+        ]);
+        let inv = Invocation::resolve(&json!({}), &good).unwrap();
+        assert_eq!(inv.time_margin_ms, Some(45_000));
+        let unset = env_of(&[("SOURCE_BUCKET", "bucket-b")]);
+        assert_eq!(
+            Invocation::resolve(&json!({}), &unset)
+                .unwrap()
+                .time_margin_ms,
+            None
+        );
     }
 
     #[test]

@@ -169,3 +169,168 @@ fn a_template_outside_the_root_is_refused() {
         .collect();
     assert_eq!(outside, ["events"], "nothing next to the root either");
 }
+
+/// A folder sync that fails after the checkpoint's rename fails the group
+/// (the write is not known to be durable); the next run finds its events
+/// already there and completes the ledger, so nothing is lost or doubled.
+#[test]
+fn a_failed_folder_sync_is_reported_and_the_next_run_completes() {
+    let b = LocalBackend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let mut cmd = backend.command(&[]);
+    cmd.env("EVENTLOG_FAIL_DIR_SYNC", "1");
+    let out = run_within(cmd, Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_ne!(out.status.code(), Some(0), "{summary}");
+    let text = summary.to_string();
+    assert!(text.contains("syncing the folder"), "{summary}");
+    let failed = summary["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter(|g| g["status"] == "failed")
+        .count();
+    assert!(failed > 0, "{summary}");
+
+    let again = run_within(backend.command(&[]), Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&again.stdout).expect("summary");
+    assert_eq!(again.status.code(), Some(0), "{summary}");
+    let rows: usize = backend.rows().values().map(Vec::len).sum();
+    assert_eq!(rows, 10, "every sample once: {summary}");
+    let third = run_within(backend.command(&[]), Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&third.stdout).expect("summary");
+    assert_eq!(summary["new_objects"], 0, "{summary}");
+    assert_eq!(summary["events_added"], 0, "{summary}");
+    assert_eq!(backend.rows().values().map(Vec::len).sum::<usize>(), 10);
+}
+
+/// A checkpoints root the run may not write names the real cause, records
+/// nothing, and the files are taken once it can write again. (As root the
+/// binary runs as `nobody`, since root writes through any mode.)
+#[test]
+fn a_read_only_checkpoints_root_names_the_cause() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = LocalBackend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let root = b.checkpoints();
+    std::fs::create_dir_all(&root).unwrap();
+    let set_mode = |mode| {
+        for p in [b.dir.path(), &b.source(), &root] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    set_mode(0o555);
+    let mut cmd = backend.command(&[]);
+    let uid = Command::new("id").arg("-u").output().expect("id -u").stdout;
+    let as_root = String::from_utf8_lossy(&uid).trim() == "0";
+    if as_root {
+        let program = cmd.get_program().to_owned();
+        let mut wrapped = Command::new("setpriv");
+        wrapped
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program)
+            .args(cmd.get_args())
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        cmd = wrapped;
+    }
+    let out = run_within(cmd, Duration::from_secs(60));
+    set_mode(0o755);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    assert!(!text.contains("No such file"), "{text}");
+    assert!(backend.rows().is_empty(), "nothing stored");
+    let again = run_within(backend.command(&[]), Duration::from_secs(60));
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(backend.rows().values().map(Vec::len).sum::<usize>(), 10);
+}
+
+fn names_under(dir: &Path, pred: &dyn Fn(&str) -> bool) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                if pred(&e.file_name().to_string_lossy()) {
+                    found.push(p.clone());
+                }
+                dirs.push(p);
+            } else if pred(&e.file_name().to_string_lossy()) {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+fn make_old(path: &Path) {
+    let past = std::time::SystemTime::now() - Duration::from_secs(600);
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+}
+
+/// A run killed with a checkpoint staged leaves its staged file and its
+/// merge scratch folder; the next run removes those, and only those: a
+/// staged file a live run holds stays, and the rows are exact.
+#[test]
+fn the_next_run_removes_what_a_killed_run_left_and_nothing_else() {
+    let b = LocalBackend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let scratch = tempfile::tempdir().unwrap();
+    let tmpdir = scratch.path().to_str().unwrap().to_string();
+    let killed = run_within(
+        backend.command(&[("EVENTLOG_CRASH_AT", "staged"), ("TMPDIR", &tmpdir)]),
+        Duration::from_secs(60),
+    );
+    assert!(!killed.status.success(), "the crash point was reached");
+    let is_staged = |n: &str| n.starts_with(".eventlog-") && n.ends_with(".tmp");
+    let is_scratch = |n: &str| n.starts_with("eventlog-merge-");
+    let staged = names_under(&b.checkpoints(), &is_staged);
+    let merges = names_under(scratch.path(), &is_scratch);
+    assert!(!staged.is_empty(), "a checkpoint was staged");
+    assert!(!merges.is_empty(), "a merge folder was left");
+    // A live concurrent run's staged file: locked, in another group.
+    let live_dir = b.checkpoints().join("live/form");
+    std::fs::create_dir_all(&live_dir).unwrap();
+    let live = live_dir.join(".eventlog-live.tmp");
+    std::fs::write(&live, b"in progress").unwrap();
+    let held = std::fs::File::open(&live).unwrap();
+    held.lock().unwrap();
+    for p in staged.iter().chain(&merges).chain([&live]) {
+        make_old(p);
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).unwrap().flatten() {
+                make_old(&e.path());
+            }
+        }
+    }
+    let next = run_within(
+        backend.command(&[("TMPDIR", &tmpdir)]),
+        Duration::from_secs(60),
+    );
+    let summary: Value = serde_json::from_slice(&next.stdout).expect("summary");
+    assert_eq!(next.status.code(), Some(0), "{summary}");
+    assert_eq!(
+        summary["leftovers_removed"],
+        staged.len() + merges.len(),
+        "{summary}"
+    );
+    assert!(names_under(scratch.path(), &is_scratch).is_empty());
+    assert_eq!(
+        names_under(&b.checkpoints(), &is_staged),
+        vec![live.clone()]
+    );
+    drop(held);
+    let rows: usize = backend.rows().values().map(Vec::len).sum();
+    assert_eq!(rows, 10, "every sample once: {summary}");
+}

@@ -221,8 +221,10 @@ async fn attempt(
     };
     let failed = |e: GroupError| Attempt::Failed(e);
     let scratch = tempfile::Builder::new()
-        .prefix("eventlog-merge-")
+        .prefix(eventlog_store::leftovers::SCRATCH_PREFIX)
         .tempdir_in(store.scratch_dir())
+        .map_err(|e| failed(GroupError::Scratch(e)))?;
+    let _owner = eventlog_store::leftovers::claim(scratch.path())
         .map_err(|e| failed(GroupError::Scratch(e)))?;
     let existing_path = scratch.path().join("existing.parquet");
     let out_path = scratch.path().join("merged.parquet");

@@ -129,6 +129,8 @@ pub struct RunSummary {
     pub total_rows: u64,
     /// Latest event timestamp among events this run merged.
     pub last_event_timestamp: Option<String>,
+    /// Staged files and scratch folders of dead runs, removed at the start.
+    pub leftovers_removed: usize,
     pub groups: Vec<GroupResult>,
     pub bad_files: Vec<BadFile>,
     pub skipped: Vec<SkippedName>,

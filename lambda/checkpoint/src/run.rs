@@ -73,6 +73,32 @@ pub struct KeyRef {
     pub version: Option<eventlog_store::Version>,
 }
 
+/// Remove what dead runs left: staged files under the checkpoints, merge
+/// scratch folders. Best effort: what cannot be removed is logged, and the
+/// run goes on.
+async fn sweep_leftovers(sink: &impl ObjectStore, prefix: &str) -> usize {
+    use eventlog_store::leftovers::{sweep_scratch, sweep_staged};
+    let (staging, scratch) = (sink.staging_root(prefix), sink.scratch_dir());
+    let swept = tokio::task::spawn_blocking(move || {
+        let mut swept = sweep_scratch(&scratch);
+        if let Some(root) = staging {
+            let staged = sweep_staged(&root);
+            swept.removed += staged.removed;
+            swept.problems.extend(staged.problems);
+        }
+        swept
+    })
+    .await
+    .unwrap_or_default();
+    for problem in &swept.problems {
+        tracing::warn!(%problem, "could not sweep what a dead run left");
+    }
+    if swept.removed > 0 {
+        tracing::info!(removed = swept.removed, "removed what dead runs left");
+    }
+    swept.removed
+}
+
 pub async fn run<S: ObjectStore, C: ObjectStore>(
     source: &S,
     source_prefix: &str,
@@ -88,6 +114,7 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     let keys = LedgerKeys::new(&state);
     let (from, to) = (source.locate(source_prefix), sink.locate(sink_prefix));
     let mut summary = RunSummary::starting(&opts.run_id, from, to, sink.locate(&keys.root()));
+    summary.leftovers_removed = sweep_leftovers(sink, sink_prefix).await;
     let (mut ledger, first) = load_ledger(sink, keys, source, source_prefix, &opts.input).await?;
     let exclude = [exclude, &[format!("{state}/")]].concat();
     let s = &opts.settings;

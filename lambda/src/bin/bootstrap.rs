@@ -25,13 +25,12 @@ use serde_json::Value;
 use tracing::Instrument;
 
 /// Stop reading new files when this much time is left: at least 30 s, or a
-/// fifth of the invocation's budget, for merging and committing.
-fn margin(total: Duration) -> Duration {
-    let fifth = total / 5;
-    let configured = env("TIME_BUDGET_MARGIN_MS")
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
-    configured.unwrap_or_else(|| fifth.max(Duration::from_secs(30)))
+/// fifth of the invocation's budget, for merging and committing, unless
+/// `TIME_BUDGET_MARGIN_MS` says otherwise.
+fn margin(total: Duration, configured_ms: Option<u64>) -> Duration {
+    configured_ms
+        .map(Duration::from_millis)
+        .unwrap_or_else(|| (total / 5).max(Duration::from_secs(30)))
 }
 
 async fn handle(
@@ -51,7 +50,7 @@ async fn handle(
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let left = Duration::from_millis(ctx.deadline.saturating_sub(now_ms));
-    let deadline = Instant::now() + left.saturating_sub(margin(left));
+    let deadline = Instant::now() + left.saturating_sub(margin(left, inv.time_margin_ms));
     let source = S3Store::new(s3.clone(), &inv.source_bucket);
     let sink = S3Store::new(s3.clone(), &inv.checkpoint_bucket);
     let (named, batch) = match request(&payload) {

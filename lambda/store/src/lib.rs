@@ -13,6 +13,7 @@
 //! atomically. Every error names the object it is about and says whether
 //! another attempt could succeed.
 
+pub mod leftovers;
 pub mod local;
 pub mod location;
 pub mod s3;
@@ -213,6 +214,13 @@ pub trait ObjectStore: Send + Sync {
 
     /// A scratch directory on local disk for temporary files.
     fn scratch_dir(&self) -> PathBuf;
+
+    /// The local folder under which this store stages its writes to keys
+    /// under `prefix`, where dead runs' staged files are swept; `None`
+    /// where writes are not staged on local disk (S3).
+    fn staging_root(&self, _prefix: &str) -> Option<PathBuf> {
+        None
+    }
 
     /// Whether listing disjoint ranges at once is faster than one listing
     /// (true of S3, where each page is a round trip).

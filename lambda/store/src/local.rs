@@ -345,6 +345,7 @@ impl LocalStore {
             .unwrap_or_else(|| self.root.clone());
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(dir.display(), e))?;
         let (staged, version) = stage(&dir, &target, body)?;
+        crash_point("staged");
         let lock_path = lock_path(&target);
         let lock = OpenOptions::new()
             .create(true)
@@ -372,10 +373,16 @@ impl LocalStore {
         staged
             .persist(&target)
             .map_err(|e| StoreError::io(target.display(), e.error))?;
-        // Make the rename itself durable before reporting success.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
+        // Make the rename itself durable before reporting success. If that
+        // fails the write is not known to be durable, so the put fails: the
+        // caller retries, and a merge that finds its events already there
+        // writes nothing.
+        File::open(&dir).and_then(|d| sync_dir(&d)).map_err(|e| {
+            StoreError::io(
+                format!("{} (syncing the folder after the rename)", dir.display()),
+                e,
+            )
+        })?;
         drop(lock);
         Ok(version)
     }
@@ -390,10 +397,14 @@ fn stage(
     body: Body,
 ) -> Result<(tempfile::NamedTempFile, Version), StoreError> {
     let mut staged = tempfile::Builder::new()
-        .prefix(".eventlog-")
+        .prefix(crate::leftovers::STAGED_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| StoreError::io(dir.display(), e))?;
+    // Locked while this process lives: the next run's sweep then knows a
+    // live write from a dead run's leftover.
+    crate::leftovers::hold(staged.as_file())
+        .map_err(|e| StoreError::io(staged.path().display(), e))?;
     let version = match body {
         Body::Bytes(bytes) => {
             staged
@@ -437,6 +448,28 @@ fn stage(
         .sync_all()
         .map_err(|e| StoreError::io(staged.path().display(), e))?;
     Ok((staged, version))
+}
+
+/// `EVENTLOG_CRASH_AT=staged` (test builds): abort with the new content
+/// staged and not yet renamed, as a killed process would leave it.
+fn crash_point(name: &str) {
+    #[cfg(feature = "fault-injection")]
+    if std::env::var("EVENTLOG_CRASH_AT").is_ok_and(|v| v == name) {
+        eprintln!("eventlog: crash injected at `{name}` (EVENTLOG_CRASH_AT)");
+        std::process::abort();
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = name;
+}
+
+fn sync_dir(d: &File) -> std::io::Result<()> {
+    #[cfg(feature = "fault-injection")]
+    if std::env::var("EVENTLOG_FAIL_DIR_SYNC").is_ok_and(|v| v == "1") {
+        return Err(std::io::Error::other(
+            "folder sync failed (EVENTLOG_FAIL_DIR_SYNC)",
+        ));
+    }
+    d.sync_all()
 }
 
 fn lock_path(target: &Path) -> PathBuf {
@@ -512,6 +545,10 @@ impl ObjectStore for LocalStore {
 
     fn scratch_dir(&self) -> PathBuf {
         std::env::temp_dir()
+    }
+
+    fn staging_root(&self, prefix: &str) -> Option<PathBuf> {
+        Some(self.resolve(prefix))
     }
 }
 

@@ -105,6 +105,9 @@ impl ObjectStore for AnyStore {
     fn scratch_dir(&self) -> PathBuf {
         each!(self, s => s.scratch_dir())
     }
+    fn staging_root(&self, prefix: &str) -> Option<PathBuf> {
+        each!(self, s => s.staging_root(prefix))
+    }
     fn lists_in_parallel(&self) -> bool {
         each!(self, s => s.lists_in_parallel())
     }

@@ -90,9 +90,18 @@ impl ClickHouseConfig {
                 format!("must be an http(s) URL, got {:?}", redact_url(&url)),
             ));
         }
-        let timeout = get("CLICKHOUSE_TIMEOUT_SECONDS")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(60);
+        let timeout = match get("CLICKHOUSE_TIMEOUT_SECONDS") {
+            None => 60,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if (1..=86_400).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "CLICKHOUSE_TIMEOUT_SECONDS",
+                        format!("must be a whole number of seconds from 1 to 86400, got {v:?}"),
+                    ));
+                }
+            },
+        };
         Ok(ClickHouseConfig {
             url: url.trim_end_matches('/').to_string(),
             user: get("CLICKHOUSE_USER")
@@ -425,5 +434,25 @@ mod tests {
         // the time limit it set itself.
         assert!(server(500, Some(159)).retryable(false));
         assert!(!server(500, Some(159)).retryable(true));
+    }
+
+    #[test]
+    fn a_bad_timeout_is_a_configuration_error_naming_the_variable() {
+        let env = |timeout: &'static str| {
+            move |k: &str| match k {
+                "CLICKHOUSE_URL" => Some("http://127.0.0.1:8123".to_string()),
+                "CLICKHOUSE_TIMEOUT_SECONDS" => Some(timeout.to_string()),
+                _ => None,
+            }
+        };
+        for bad in ["abc", "0", "-5", "1.5", ""] {
+            let err = ClickHouseConfig::from_env(&env(bad)).unwrap_err();
+            assert!(
+                err.to_string().contains("CLICKHOUSE_TIMEOUT_SECONDS"),
+                "{bad:?}: {err}"
+            );
+        }
+        let ok = ClickHouseConfig::from_env(&env(" 7 ")).unwrap();
+        assert_eq!(ok.timeout, Duration::from_secs(7));
     }
 }
