@@ -131,7 +131,7 @@ fn fix(code: &str, field: &str, suggested_name: Option<&str>) -> String {
         }
         "date_not_calendar" => format!("Write `{f}` as a real calendar date, YYYY-MM-DD."),
         "value_error" => "Check the module and modality against the datatype.".into(),
-        "study_not_path_safe" => "Use a study name that can be a folder name (no /, \\ or ..).".into(),
+        "study_not_path_safe" => "Use a study name that can be a folder name: 1 to 255 bytes, no /, \\, control characters, `.` or `..`.".into(),
         "unreadable" => "Check that the file still exists and can be read.".into(),
         "internal_error" => {
             "This is a fault of the checker, not of the file: please report it. The other files are checked as usual.".into()

@@ -8,6 +8,17 @@ use eventlog_tests::backend::Backend;
 use eventlog_tests::infra::faulty_proxy;
 use eventlog_tests::s3::{self, S3Backend};
 use eventlog_tests::scenarios as sc;
+use eventlog_tests::testdata;
+use serde_json::Value;
+
+fn first_sample() -> std::path::PathBuf {
+    let mut names: Vec<_> = std::fs::read_dir(testdata("visit-events/files"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names.remove(0)
+}
 
 fn s3() -> Box<dyn Backend> {
     Box::new(S3Backend::new())
@@ -332,4 +343,45 @@ fn the_size_limit_holds_without_content_length() {
 #[test]
 fn report_over_the_checkpoints() {
     sc::report_over_the_checkpoints(&s3);
+}
+
+/// A group whose checkpoint key S3 cannot hold (over 1 024 bytes, with a
+/// long template) fails its files, not the run: they are reported with
+/// `key_unwritable` and recorded, the other groups commit, and the next
+/// run has nothing left to do.
+#[test]
+fn a_group_key_s3_cannot_hold_is_a_per_file_problem() {
+    let b = S3Backend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let mut v: Value = serde_json::from_slice(&std::fs::read(first_sample()).unwrap()).unwrap();
+    v["study"] = Value::String("s".repeat(250));
+    v["ptid"] = Value::String("900001".into());
+    let name = "log-delete-20250415-191415-0-ingest-form-900001-2025-04-14.json";
+    backend.put_source(name, &serde_json::to_vec(&v).unwrap());
+    let long = ["a", "b", "c"].map(|c| c.repeat(250)).join("/");
+    let template = format!("{long}/{{study}}/{{datatype}}/events.parquet");
+    let run = || {
+        let mut cmd = backend.command(&[]);
+        cmd.args(["--template", &template]);
+        let out = cmd.output().unwrap();
+        let summary: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), summary)
+    };
+    let (code, summary) = run();
+    assert_eq!(code, Some(1), "{summary}");
+    let bad = summary["bad_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("reported: {summary}"));
+    assert_eq!(bad["errors"][0]["code"], "key_unwritable", "{bad}");
+    assert!(bad.to_string().contains("1024"), "{bad}");
+    let rows: usize = backend.rows().values().map(Vec::len).sum();
+    assert_eq!(rows, 10, "the other groups committed: {summary}");
+    let (code, summary) = run();
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(summary["new_objects"], 0, "{summary}");
 }

@@ -334,3 +334,66 @@ fn the_next_run_removes_what_a_killed_run_left_and_nothing_else() {
     let rows: usize = backend.rows().values().map(Vec::len).sum();
     assert_eq!(rows, 10, "every sample once: {summary}");
 }
+
+/// The first sample with `study` replaced, under a name that agrees with
+/// its content (ptid made unique by `ptid`).
+fn with_study(study: &str, ptid: &str) -> (String, Vec<u8>) {
+    let mut v: Value = serde_json::from_slice(&sample()).unwrap();
+    v["study"] = Value::String(study.to_string());
+    v["ptid"] = Value::String(ptid.to_string());
+    let name = format!("log-delete-20250415-191415-0-ingest-form-{ptid}-2025-04-14.json");
+    (name, serde_json::to_vec(&v).unwrap())
+}
+
+fn bad_file<'a>(summary: &'a Value, key_end: &str) -> &'a Value {
+    summary["bad_files"]
+        .as_array()
+        .expect("bad files")
+        .iter()
+        .find(|f| f["key"].as_str().unwrap().ends_with(key_end))
+        .unwrap_or_else(|| panic!("{key_end} is reported: {summary}"))
+}
+
+/// A study no folder can be named after (too long, NUL, a line break) is
+/// invalid, to the checker and to the pipeline alike: reported, recorded,
+/// and the next run has nothing to do.
+#[test]
+fn a_study_no_folder_can_hold_is_invalid_everywhere() {
+    let b = LocalBackend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let cases = [
+        ("s".repeat(300), "900001"),
+        ("a\u{0}b".to_string(), "900002"),
+        ("two\nlines".to_string(), "900003"),
+    ];
+    let mut names = Vec::new();
+    for (study, ptid) in &cases {
+        let (name, body) = with_study(study, ptid);
+        backend.put_source(&name, &body);
+        names.push(name);
+    }
+    let (ok_name, ok_body) = with_study(&"é".repeat(127), "900004");
+    backend.put_source(&ok_name, &ok_body);
+    let out = run_within(backend.command(&[]), Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_eq!(out.status.code(), Some(1), "{summary}");
+    for name in &names {
+        let f = bad_file(&summary, name);
+        assert_eq!(f["problem"], "invalid", "{f}");
+        assert_eq!(f["errors"][0]["field"], "study", "{f}");
+        assert_eq!(f["errors"][0]["code"], "study_not_path_safe", "{f}");
+        let check = Command::new(bin("eventlog"))
+            .arg("validate")
+            .arg(b.source().join(name))
+            .output()
+            .unwrap();
+        assert_eq!(check.status.code(), Some(1), "the checker agrees: {name}");
+    }
+    let rows: usize = backend.rows().values().map(Vec::len).sum();
+    assert_eq!(rows, 11, "the samples and the 254-byte study: {summary}");
+    let again = run_within(backend.command(&[]), Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&again.stdout).expect("summary");
+    assert_eq!(again.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["new_objects"], 0, "{summary}");
+}

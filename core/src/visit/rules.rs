@@ -12,6 +12,9 @@ use crate::json::{self, Int, JsonErrorKind, Object, Str, Value};
 use crate::report::{Code, Issue, excerpt};
 use crate::unicode;
 
+/// The longest folder name common file systems hold (`NAME_MAX`).
+pub const MAX_STUDY_BYTES: usize = 255;
+
 /// The outcome of validating one document.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -490,14 +493,26 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `study` is a folder of every checkpoint key, on S3 and on a local
+    /// disk alike: it must be a name both can hold and every tool can show.
     fn study_path_safe(&mut self, study: String) -> Option<String> {
-        let bad = study.is_empty() || study == "." || study == ".." || study.contains(['/', '\\']);
-        if bad {
+        let why = if study.is_empty() || study == "." || study == ".." {
+            Some("be a name (not empty, `.` or `..`)")
+        } else if study.contains(['/', '\\']) {
+            Some("be free of `/` and `\\`")
+        } else if study.chars().any(char::is_control) {
+            Some("be free of control characters (NUL, tab, line breaks…)")
+        } else if study.len() > MAX_STUDY_BYTES {
+            Some("be at most 255 bytes in UTF-8 (the longest folder name file systems hold)")
+        } else {
+            None
+        };
+        if let Some(why) = why {
             self.fail(
                 "study",
                 Code::StudyNotPathSafe,
                 format!(
-                    "`study` becomes a folder of the checkpoint key, so it must be non-empty and free of `/` and `\\`; got {}",
+                    "`study` becomes a folder of the checkpoint key, so it must {why}; got {}",
                     show_text(&study)
                 ),
             );

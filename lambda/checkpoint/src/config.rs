@@ -26,10 +26,27 @@ impl Template {
         &self.0
     }
 
+    /// The key of one group. One pass over the template: a study that
+    /// reads `{datatype}` stays that text.
     pub fn render(&self, study: &str, datatype: &str) -> String {
-        self.0
-            .replace("{study}", study)
-            .replace("{datatype}", datatype)
+        let mut out = String::with_capacity(self.0.len() + study.len() + datatype.len());
+        let mut rest = self.0.as_str();
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let Some(after) = tail.strip_prefix("{study}") {
+                out.push_str(study);
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix("{datatype}") {
+                out.push_str(datatype);
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The fixed text before the first placeholder, where the ledger and
@@ -160,6 +177,11 @@ mod tests {
     fn templates() {
         let t = Template::parse(Template::DEFAULT).unwrap();
         assert_eq!(t.render("adrc", "form"), "adrc/form/events.parquet");
+        assert_eq!(
+            t.render("{datatype}", "form"),
+            "{datatype}/form/events.parquet",
+            "a study is inserted as text, never filled in again"
+        );
         assert_eq!(t.static_prefix(), "");
         let t = Template::parse("prod/checkpoints/{study}/{datatype}/events.parquet").unwrap();
         assert_eq!(t.static_prefix(), "prod/checkpoints/");

@@ -101,6 +101,65 @@ impl Checked {
         self.not_read(key, location, "unreadable", message);
     }
 
+    /// Valid events whose group's checkpoint could never be written
+    /// (`problem` says why, per study and datatype) become invalid files:
+    /// reported with `key_unwritable` and recorded, so they are not tried
+    /// again every run while the other groups commit.
+    pub fn unwritable(
+        &mut self,
+        problem: impl Fn(&str, &str) -> Option<String>,
+        locate: impl Fn(&str) -> String,
+    ) {
+        let mut verdicts: std::collections::HashMap<String, Option<String>> = Default::default();
+        let mut why = |study: &str, datatype: &str| {
+            let group = format!("{study}/{datatype}");
+            verdicts
+                .entry(group)
+                .or_insert_with(|| problem(study, datatype))
+                .clone()
+        };
+        let mut kept = Vec::with_capacity(self.events.len());
+        let mut bad_keys = std::collections::HashMap::new();
+        for s in std::mem::take(&mut self.events) {
+            match why(&s.event.study, s.event.datatype.as_str()) {
+                None => kept.push(s),
+                Some(message) => {
+                    bad_keys.insert(s.key, message);
+                }
+            }
+        }
+        self.events = kept;
+        if bad_keys.is_empty() {
+            return;
+        }
+        let mut pending = Vec::with_capacity(self.pending.len());
+        for (group, mut e) in std::mem::take(&mut self.pending) {
+            let Some(message) = bad_keys.remove(&e.key) else {
+                pending.push((group, e));
+                continue;
+            };
+            let message = format!("no checkpoint can be written for group {group}: {message}");
+            self.counts.valid_events -= 1;
+            self.counts.invalid += 1;
+            e.outcome = Outcome::Invalid;
+            e.group = None;
+            e.detail = Some(message.clone());
+            self.bad_files.push(BadFile {
+                key: e.key.clone(),
+                location: locate(&e.key),
+                problem: "invalid",
+                errors: vec![IssueOut {
+                    field: "study".into(),
+                    code: "key_unwritable",
+                    message,
+                }],
+                name_findings: Vec::new(),
+            });
+            self.updates.push(e);
+        }
+        self.pending = pending;
+    }
+
     /// A file without a verdict: reported, and left unrecorded so the next
     /// run tries it again.
     fn not_read(&mut self, key: &str, location: String, problem: &'static str, message: String) {

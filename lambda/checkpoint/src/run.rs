@@ -154,6 +154,12 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     for (key, message) in lookup_failed {
         checked.unreadable(&key, source.locate(&key), message);
     }
+    checked.unwritable(
+        |study, datatype| {
+            sink.key_problem(&join_key(sink_prefix, &template.render(study, datatype)))
+        },
+        |key| source.locate(key),
+    );
     summary.add_counts(&checked.counts);
     let groups = group::group(std::mem::take(&mut checked.events));
     summary.grouped(&groups);

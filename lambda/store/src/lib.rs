@@ -215,6 +215,13 @@ pub trait ObjectStore: Send + Sync {
     /// A scratch directory on local disk for temporary files.
     fn scratch_dir(&self) -> PathBuf;
 
+    /// Why an object could never be written at `key` in this store (too
+    /// long, a character it cannot hold), known before trying; `None` when
+    /// it can be.
+    fn key_problem(&self, _key: &str) -> Option<String> {
+        None
+    }
+
     /// The local folder under which this store stages its writes to keys
     /// under `prefix`, where dead runs' staged files are swept; `None`
     /// where writes are not staged on local disk (S3).

@@ -462,6 +462,10 @@ fn crash_point(name: &str) {
     let _ = name;
 }
 
+/// The longest file name and path Linux file systems take.
+const NAME_MAX: usize = 255;
+const PATH_MAX: usize = 4095;
+
 fn sync_dir(d: &File) -> std::io::Result<()> {
     #[cfg(feature = "fault-injection")]
     if std::env::var("EVENTLOG_FAIL_DIR_SYNC").is_ok_and(|v| v == "1") {
@@ -549,6 +553,30 @@ impl ObjectStore for LocalStore {
 
     fn staging_root(&self, prefix: &str) -> Option<PathBuf> {
         Some(self.resolve(prefix))
+    }
+
+    fn key_problem(&self, key: &str) -> Option<String> {
+        let path = self.resolve(key);
+        let bytes = path.as_os_str().as_bytes();
+        if bytes.contains(&0) {
+            return Some("a file name cannot hold the NUL character".into());
+        }
+        // The staged copy's name (`.eventlog-XXXXXX.tmp`) must fit as well.
+        let staged = crate::leftovers::STAGED_PREFIX.len() + 10;
+        if let Some(long) = path.iter().find(|c| {
+            c.len() > NAME_MAX || (c.len() + staged > NAME_MAX && Some(*c) == path.file_name())
+        }) {
+            return Some(format!(
+                "a folder or file name of {} bytes; file systems hold at most {NAME_MAX}",
+                long.len()
+            ));
+        }
+        (bytes.len() + staged > PATH_MAX).then(|| {
+            format!(
+                "a path of {} bytes; paths are at most {PATH_MAX}",
+                bytes.len()
+            )
+        })
     }
 }
 

@@ -105,6 +105,9 @@ impl ObjectStore for AnyStore {
     fn scratch_dir(&self) -> PathBuf {
         each!(self, s => s.scratch_dir())
     }
+    fn key_problem(&self, key: &str) -> Option<String> {
+        each!(self, s => s.key_problem(key))
+    }
     fn staging_root(&self, prefix: &str) -> Option<PathBuf> {
         each!(self, s => s.staging_root(prefix))
     }

@@ -27,6 +27,9 @@ fn micros(t: &aws_sdk_s3::primitives::DateTime) -> i64 {
 }
 
 /// How to reach S3.
+/// The longest key S3 accepts, in UTF-8 bytes.
+pub const S3_MAX_KEY_BYTES: usize = 1024;
+
 #[derive(Debug, Clone, Default)]
 pub struct S3Config {
     /// An S3-compatible endpoint (e.g. `http://127.0.0.1:9000`); `None` for AWS.
@@ -434,6 +437,15 @@ impl ObjectStore for S3Store {
 
     fn scratch_dir(&self) -> PathBuf {
         std::env::temp_dir()
+    }
+
+    fn key_problem(&self, key: &str) -> Option<String> {
+        (key.len() > S3_MAX_KEY_BYTES).then(|| {
+            format!(
+                "a key of {} bytes; S3 keys are at most {S3_MAX_KEY_BYTES}",
+                key.len()
+            )
+        })
     }
 
     fn lists_in_parallel(&self) -> bool {
