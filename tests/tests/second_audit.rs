@@ -397,3 +397,51 @@ fn a_study_no_folder_can_hold_is_invalid_everywhere() {
     assert_eq!(again.status.code(), Some(0), "{summary}");
     assert_eq!(summary["new_objects"], 0, "{summary}");
 }
+
+/// Bad files are streamed to the errors file as they are found: the
+/// summary keeps the first ones in key order and counts them all; the
+/// errors file has every one, once.
+#[test]
+fn bad_files_stream_to_the_errors_file_and_the_summary_counts_them() {
+    let b = LocalBackend::new();
+    let backend: &dyn Backend = &b;
+    backend.put_tree(&testdata("visit-events/files"));
+    let n = 1500;
+    for i in 0..n {
+        let name = format!("log-submit-20250101-000000-7-ingest-form-{i:05}-2025-01-01.json");
+        backend.put_source(&name, b"{\"broken\": ");
+    }
+    let out = run_within(backend.command(&[]), Duration::from_secs(60));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        summary["bad_files_total"], n,
+        "{}",
+        summary["bad_files_total"]
+    );
+    let shown: Vec<&str> = summary["bad_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown.len(), 100);
+    assert!(shown.windows(2).all(|w| w[0] < w[1]), "in key order");
+    assert!(shown[0].ends_with("-00000-2025-01-01.json"), "{}", shown[0]);
+    let files = backend.errors_files();
+    assert_eq!(files.len(), 1);
+    let mut keys: Vec<String> = files[0]
+        .1
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "every bad file once");
+    assert_eq!(backend.rows().values().map(Vec::len).sum::<usize>(), 10);
+}

@@ -323,11 +323,14 @@ fn both_load_paths_give_identical_rows() {
         ("XAPI_BATCH_ROWS", "7"),
         ("XAPI_INSERT_PARALLELISM", "3"),
     ]);
+    // Batches cut by bytes: every row its own insert.
+    let d = setup("pbb").with_env(&[("XAPI_BATCH_BYTES", "1")]);
     let files = generated_files();
     for (k, t) in &files {
         a.put(k, t);
         b.put(k, t);
         c.put(k, t);
+        d.put(k, t);
     }
     let uris = |s: &Setup| {
         files
@@ -350,6 +353,22 @@ fn both_load_paths_give_identical_rows() {
     assert_eq!(code_c, 1, "{rc}");
     assert_eq!(ra["rows"], rc["rows"], "{ra}\n{rc}");
     assert!(rc["inserts"].as_u64().unwrap() > 30, "small batches: {rc}");
+    let d_uris = uris(&d);
+    let mut args_d = vec!["xapi", "load", "--path", "in-process"];
+    args_d.extend(d_uris.iter().map(String::as_str));
+    let (_, rd) = d.run(&args_d);
+    assert_eq!(ra["rows"], rd["rows"], "{ra}\n{rd}");
+    let total: u64 = rd["rows"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        rd["inserts"].as_u64(),
+        Some(total),
+        "one row per insert: {rd}"
+    );
     assert_eq!(rb["path"], "server_side", "{rb}");
     assert!(rb["fallback_from_server_side"].is_null(), "{rb}");
     assert_eq!(code_a, 1, "invalid lines make the load partial: {ra}");

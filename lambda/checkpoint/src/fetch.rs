@@ -63,11 +63,13 @@ pub async fn fetch_all(
     settings: &crate::config::RunSettings,
     deadline: Option<Instant>,
     progress: &dyn Progress,
-) -> (Vec<FetchResult>, Vec<ObjectMeta>) {
+    on_read: &mut (dyn FnMut(FetchResult) + Send),
+) -> Vec<ObjectMeta> {
     let _timed = crate::timed::Timed::start();
     let (concurrency, max_bytes) = (settings.concurrency, settings.max_object_bytes);
     let deferred = std::sync::Mutex::new(Vec::new());
-    let results: Vec<Option<FetchResult>> = objects
+    let mut read = 0usize;
+    objects
         .map(|crate::plan::Planned { meta, prev }| {
             let deferred = &deferred;
             async move {
@@ -121,15 +123,19 @@ pub async fn fetch_all(
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect()
+        .for_each(|r| {
+            if let Some(r) = r {
+                read += 1;
+                on_read(r);
+            }
+            futures::future::ready(())
+        })
         .await;
-    let mut results: Vec<FetchResult> = results.into_iter().flatten().collect();
-    results.sort_by(|a, b| a.meta.key.cmp(&b.meta.key));
     let deferred = deferred.into_inner().unwrap_or_else(|p| p.into_inner());
     let span = tracing::Span::current();
-    span.record("read", results.len());
+    span.record("read", read);
     span.record("deferred", deferred.len());
-    (results, deferred)
+    deferred
 }
 
 /// The first error of a report, for the ledger's detail column.
@@ -163,13 +169,16 @@ mod tests {
             max_object_bytes: 50,
             ..RunSettings::default()
         };
-        let (got, deferred) = rt.block_on(fetch_all(
+        let mut got = Vec::new();
+        let deferred = rt.block_on(fetch_all(
             &store,
             futures::stream::iter(listed.clone()),
             &settings,
             None,
             &Silent,
+            &mut |r| got.push(r),
         ));
+        got.sort_by(|a, b| a.meta.key.cmp(&b.meta.key));
         assert!(deferred.is_empty());
         let kinds: Vec<(&str, &str)> = got
             .iter()
@@ -190,13 +199,16 @@ mod tests {
         );
         // Past the deadline nothing new starts: every object is deferred.
         let past = Some(Instant::now());
-        let (got, deferred) = rt.block_on(fetch_all(
+        let mut got = Vec::new();
+        let deferred = rt.block_on(fetch_all(
             &store,
             futures::stream::iter(listed),
             &settings,
             past,
             &Silent,
+            &mut |r| got.push(r),
         ));
+        got.sort_by(|a, b| a.meta.key.cmp(&b.meta.key));
         assert_eq!((got.len(), deferred.len()), (0, 2));
     }
 

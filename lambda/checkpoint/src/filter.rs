@@ -10,7 +10,7 @@ use crate::fetch::{FetchResult, Fetched, first_error};
 use crate::group::Sourced;
 use crate::ledger::{Entry, Outcome};
 use crate::plan::same_content;
-use crate::report::{BadFile, IssueOut};
+use crate::report::{BadFile, BadFiles, IssueOut};
 
 /// Who records entries, and when.
 #[derive(Debug, Clone)]
@@ -32,9 +32,9 @@ pub struct Counts {
     pub name_findings: usize,
 }
 
-/// The result of the filter stage.
-#[derive(Debug, Default)]
+/// The result of the filter stage, built as files are read.
 pub struct Checked {
+    stamp: Stamp,
     /// Valid events outside sandbox projects, with their source objects.
     pub events: Vec<Sourced>,
     /// Their files' entries, by `study/datatype`: recorded once that group
@@ -43,31 +43,49 @@ pub struct Checked {
     /// Entries recorded whatever the groups do.
     pub updates: Vec<Entry>,
     /// Problems for the errors file and the report.
-    pub bad_files: Vec<BadFile>,
+    pub bad_files: BadFiles,
     pub counts: Counts,
 }
 
-/// Sort every fetched file into events, problems and ledger entries.
-#[tracing::instrument(
-    name = "filter",
-    skip_all,
-    fields(valid_events, invalid, filtered, duration_ms)
-)]
+/// Sort every fetched file into events, problems and ledger entries
+/// (problems kept in memory).
 pub fn filter(fetched: Vec<FetchResult>, stamp: &Stamp) -> Checked {
-    let _timed = crate::timed::Timed::start();
-    let mut out = Checked::default();
+    let mut out = Checked::new(stamp.clone(), None);
     for r in fetched {
+        out.take(r);
+    }
+    out
+}
+
+impl Checked {
+    /// Nothing yet; problems spill under `scratch` when given.
+    pub fn new(stamp: Stamp, scratch: Option<&std::path::Path>) -> Self {
+        Checked {
+            bad_files: BadFiles::new(&stamp.run_id, scratch, crate::run::REPORT_LIMIT),
+            stamp,
+            events: Vec::new(),
+            pending: Vec::new(),
+            updates: Vec::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// One file read: its event, problem and ledger entry, sorted at once,
+    /// so nothing else of its report is kept.
+    pub fn take(&mut self, r: FetchResult) {
+        let stamp = self.stamp.clone();
+        let stamp = &stamp;
         match r.fetched {
             Fetched::Checked { sha256, report } => {
-                out.checked(r.meta, r.prev, r.location, sha256, *report, stamp)
+                self.checked(r.meta, r.prev, r.location, sha256, *report, stamp)
             }
-            Fetched::Unreadable { message } => out.unreadable(&r.meta.key, r.location, message),
+            Fetched::Unreadable { message } => self.unreadable(&r.meta.key, r.location, message),
             Fetched::Internal { message } => {
-                out.counts.internal_errors += 1;
-                out.not_read(&r.meta.key, r.location, "internal_error", message);
+                self.counts.internal_errors += 1;
+                self.not_read(&r.meta.key, r.location, "internal_error", message);
             }
             Fetched::TooLarge { message } => {
-                out.counts.too_large += 1;
+                self.counts.too_large += 1;
                 let e = entry(
                     &r.meta,
                     None,
@@ -76,8 +94,8 @@ pub fn filter(fetched: Vec<FetchResult>, stamp: &Stamp) -> Checked {
                     Some(message.clone()),
                     stamp,
                 );
-                out.updates.push(e);
-                out.bad_files.push(bad(
+                self.updates.push(e);
+                self.bad_files.push(bad(
                     &r.meta.key,
                     r.location,
                     "too_large",
@@ -87,14 +105,7 @@ pub fn filter(fetched: Vec<FetchResult>, stamp: &Stamp) -> Checked {
             }
         }
     }
-    let span = tracing::Span::current();
-    span.record("valid_events", out.counts.valid_events);
-    span.record("invalid", out.counts.invalid);
-    span.record("filtered", out.counts.filtered);
-    out
-}
 
-impl Checked {
     /// A file that could not be read this time: reported, retried next run.
     pub fn unreadable(&mut self, key: &str, location: String, message: String) {
         self.counts.unreadable += 1;
@@ -367,8 +378,10 @@ mod tests {
         );
         let outcomes: Vec<Outcome> = c.updates.iter().map(|e| e.outcome).collect();
         assert_eq!(outcomes, [Outcome::Filtered, Outcome::Invalid]);
-        let problems: Vec<&str> = c.bad_files.iter().map(|b| b.problem).collect();
-        assert_eq!(problems, ["name_mismatch", "invalid"]);
+        let shown = c.bad_files.shown();
+        let problems: Vec<&str> = shown.iter().map(|b| b.problem).collect();
+        // In key order: `log-bad.json` before `log-submit-2099…`.
+        assert_eq!(problems, ["invalid", "name_mismatch"]);
     }
 
     #[test]

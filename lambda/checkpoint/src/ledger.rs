@@ -139,7 +139,18 @@ pub struct Ledger {
     pub io: LedgerIo,
     /// Entries per row group of the snapshots this run writes.
     row_group: usize,
+    /// The largest segment read or written ([`SEGMENT_MAX_BYTES`]).
+    segment_cap: u64,
 }
+
+/// One segment to write: its bytes and the entries they hold.
+type SegmentPart = (Vec<u8>, BTreeMap<String, Entry>);
+
+/// The largest ledger segment a run reads: a segment is decoded in memory,
+/// so an object larger than this under a segment's key (damage, or not
+/// ours) stops the run with an error instead of exhausting its memory. A
+/// run's own segment is split to stay under it.
+pub const SEGMENT_MAX_BYTES: u64 = 256 << 20;
 
 fn file_len(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
@@ -164,7 +175,17 @@ impl Ledger {
     /// Read the ledger's state: the hint, the snapshot's footer, the
     /// segments after it. A single-file ledger is taken over first.
     pub async fn load(store: &impl ObjectStore, keys: LedgerKeys) -> Result<Ledger, LedgerError> {
+        Self::load_capped(store, keys, SEGMENT_MAX_BYTES).await
+    }
+
+    /// [`Ledger::load`] with another segment size cap.
+    pub async fn load_capped(
+        store: &impl ObjectStore,
+        keys: LedgerKeys,
+        segment_cap: u64,
+    ) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger {
+            segment_cap,
             keys,
             snapshot_seq: 0,
             snapshot: None,
@@ -251,7 +272,7 @@ impl Ledger {
         let got: Vec<Result<Option<Vec<u8>>, StoreError>> =
             futures::future::join_all((from..from + window).map(|seq| async move {
                 let key = keys.segment(seq);
-                Ok(store.get(&key, u64::MAX).await?.map(|o| o.bytes))
+                Ok(store.get(&key, self.segment_cap).await?.map(|o| o.bytes))
             }))
             .await;
         let mut found = Vec::new();
@@ -342,7 +363,7 @@ impl Ledger {
         seq: u64,
     ) -> Result<bool, LedgerError> {
         let key = self.keys.segment(seq);
-        let Some(obj) = store.get(&key, u64::MAX).await? else {
+        let Some(obj) = store.get(&key, self.segment_cap).await? else {
             return Ok(false);
         };
         self.apply_segment(store, seq, &obj.bytes)?;
@@ -435,12 +456,49 @@ impl Ledger {
         updates: &[Entry],
         max_attempts: u32,
     ) -> Result<(u64, u32), LedgerError> {
-        let bytes = {
-            let map: BTreeMap<String, Entry> =
-                updates.iter().map(|e| (e.key.clone(), e.clone())).collect();
-            encode(&map)
-                .map_err(|e| corrupt(store, &self.keys.segment(self.last_segment + 1), e))?
-        };
+        let map: BTreeMap<String, Entry> =
+            updates.iter().map(|e| (e.key.clone(), e.clone())).collect();
+        let parts = self.encode_parts(store, map)?;
+        let mut conflicts = 0;
+        for (bytes, entries) in parts {
+            conflicts += self.append(store, bytes, entries, max_attempts).await?;
+        }
+        Ok((self.last_segment, conflicts))
+    }
+
+    /// The entries as segments no larger than the cap (halved until each
+    /// fits): usually one.
+    fn encode_parts(
+        &self,
+        store: &impl ObjectStore,
+        map: BTreeMap<String, Entry>,
+    ) -> Result<Vec<SegmentPart>, LedgerError> {
+        let mut todo = vec![map];
+        let mut parts = Vec::new();
+        while let Some(mut map) = todo.pop() {
+            let key = self.keys.segment(self.last_segment + 1);
+            let bytes = encode(&map).map_err(|e| corrupt(store, &key, e))?;
+            if bytes.len() as u64 <= self.segment_cap || map.len() < 2 {
+                parts.push((bytes, map));
+                continue;
+            }
+            let middle = map.keys().nth(map.len() / 2).cloned().unwrap_or_default();
+            let upper = map.split_off(&middle);
+            // Popped last-in first-out: the lower half goes first.
+            todo.push(upper);
+            todo.push(map);
+        }
+        Ok(parts)
+    }
+
+    /// Write one segment at the next free number; the conflicts met.
+    async fn append(
+        &mut self,
+        store: &impl ObjectStore,
+        bytes: Vec<u8>,
+        entries: BTreeMap<String, Entry>,
+        max_attempts: u32,
+    ) -> Result<u32, LedgerError> {
         let mut conflicts = 0;
         loop {
             let seq = self.last_segment + 1;
@@ -452,9 +510,8 @@ impl Ledger {
                 Ok(_) => {
                     self.io.wrote(bytes.len() as u64);
                     self.last_segment = seq;
-                    self.overlay
-                        .extend(updates.iter().map(|e| (e.key.clone(), e.clone())));
-                    return Ok((seq, conflicts));
+                    self.overlay.extend(entries);
+                    return Ok(conflicts);
                 }
                 Err(e) if e.is_precondition() && conflicts + 1 < max_attempts.max(2) * 8 => {
                     conflicts += 1;
@@ -633,6 +690,34 @@ mod tests {
             out.push(c.seek(k).await.unwrap().map(|e| e.etag));
         }
         out
+    }
+
+    #[test]
+    fn segments_stay_under_the_cap_and_a_larger_one_is_an_error() {
+        crate::test_runtime().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let s = LocalStore::new(dir.path());
+            let ks: Vec<String> = (0..3000).map(|i| format!("events/k{i:04}")).collect();
+            let es: Vec<Entry> = ks.iter().map(|k| entry(k, "v1")).collect();
+            let whole = encode(&es.iter().map(|e| (e.key.clone(), e.clone())).collect())
+                .unwrap()
+                .len() as u64;
+            let cap = whole / 3;
+            let mut l = Ledger::load_capped(&s, keys(), cap).await.unwrap();
+            let (last, _) = l.commit(&s, &es, 4).await.unwrap();
+            assert!(last >= 3, "split into several segments: {last}");
+            for seq in 1..=last {
+                let p = dir.path().join(keys().segment(seq));
+                let len = std::fs::metadata(&p).unwrap().len();
+                assert!(len <= cap, "segment {seq}: {len} of {whole} over {cap}");
+            }
+            let l = Ledger::load_capped(&s, keys(), cap).await.unwrap();
+            let got = seek_all(&l, &s, &ks).await;
+            assert!(got.iter().all(|e| e.as_deref() == Some("v1")), "{got:?}");
+            // A reader with a smaller cap refuses, naming the segment.
+            let err = Ledger::load_capped(&s, keys(), 64).await.unwrap_err();
+            assert!(err.to_string().contains("segments/"), "{err}");
+        });
     }
 
     #[test]

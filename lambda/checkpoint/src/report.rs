@@ -132,7 +132,10 @@ pub struct RunSummary {
     /// Staged files and scratch folders of dead runs, removed at the start.
     pub leftovers_removed: usize,
     pub groups: Vec<GroupResult>,
+    /// The first bad files, in key order (all of them are in the errors file).
     pub bad_files: Vec<BadFile>,
+    /// How many bad files there were in all.
+    pub bad_files_total: usize,
     pub skipped: Vec<SkippedName>,
     pub errors_file: Option<String>,
     /// Why the errors file could not be written (its files stay unrecorded).
@@ -325,43 +328,183 @@ impl RunSummary {
                 let _ = writeln!(s, "        {}: {} [{}]", e.field, e.message, e.code);
             }
         }
-        if self.bad_files.len() > 50 {
+        let total = self.bad_files_total.max(self.bad_files.len());
+        if total > 50 {
             let _ = writeln!(
                 s,
                 "  … {} more bad files in {}",
-                self.bad_files.len() - 50,
+                total - 50,
                 self.errors_file.as_deref().unwrap_or("the errors file")
             );
         }
     }
 }
 
+impl BadFile {
+    /// Its line in the errors file.
+    pub fn errors_line(&self, run_id: &str) -> String {
+        let mut line = serde_json::json!({
+            "run_id": run_id,
+            "key": self.key,
+            "location": self.location,
+            "problem": self.problem,
+            "errors": self.errors,
+            "name_findings": self.name_findings,
+        })
+        .to_string();
+        line.push('\n');
+        line
+    }
+}
+
+/// Orders bad files by key, for keeping the first ones in a heap.
+struct ByKey(BadFile);
+
+impl PartialEq for ByKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key == other.0.key
+    }
+}
+impl Eq for ByKey {}
+impl PartialOrd for ByKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.key.cmp(&other.0.key)
+    }
+}
+
+/// Every bad file of a run, streamed: each one's errors-file line goes to
+/// a local spill file as it is found, and only the first `shown` (in key
+/// order) stay in memory for the summary. So a run over a million broken
+/// files holds their keys, not their reports.
+pub struct BadFiles {
+    run_id: String,
+    limit: usize,
+    shown: std::collections::BinaryHeap<ByKey>,
+    keys: std::collections::HashSet<String>,
+    spill: Spill,
+}
+
+enum Spill {
+    /// No scratch folder given: the lines are kept in memory.
+    Memory(String),
+    File(std::io::BufWriter<tempfile::NamedTempFile>),
+    /// Staging the errors file locally failed: it cannot be written, so
+    /// its files stay unrecorded.
+    Failed(String),
+}
+
+impl BadFiles {
+    /// Spilled under `scratch` when given, else kept in memory.
+    pub fn new(run_id: &str, scratch: Option<&std::path::Path>, limit: usize) -> Self {
+        let spill = match scratch {
+            None => Spill::Memory(String::new()),
+            Some(dir) => match tempfile::Builder::new()
+                .prefix(eventlog_store::leftovers::ERRORS_PREFIX)
+                .suffix(".jsonl")
+                .tempfile_in(dir)
+                .and_then(|f| eventlog_store::leftovers::hold(f.as_file()).map(|()| f))
+            {
+                Ok(f) => Spill::File(std::io::BufWriter::new(f)),
+                Err(e) => Spill::Failed(format!("{}: {e}", dir.display())),
+            },
+        };
+        BadFiles {
+            run_id: run_id.to_string(),
+            limit,
+            shown: Default::default(),
+            keys: Default::default(),
+            spill,
+        }
+    }
+
+    pub fn push(&mut self, b: BadFile) {
+        use std::io::Write;
+        let line = b.errors_line(&self.run_id);
+        match &mut self.spill {
+            Spill::Memory(text) => text.push_str(&line),
+            Spill::File(w) => {
+                if let Err(e) = w.write_all(line.as_bytes()) {
+                    self.spill = Spill::Failed(e.to_string());
+                }
+            }
+            Spill::Failed(_) => {}
+        }
+        self.keys.insert(b.key.clone());
+        self.shown.push(ByKey(b));
+        if self.shown.len() > self.limit {
+            self.shown.pop();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    /// The first ones, in key order.
+    pub fn shown(&self) -> Vec<BadFile> {
+        let mut v: Vec<BadFile> = self.shown.iter().map(|b| b.0.clone()).collect();
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    }
+
+    /// Write the errors file at `key` (never replacing one).
+    #[tracing::instrument(name = "errors_file", skip_all, fields(files = self.len(), duration_ms))]
+    pub async fn write(self, sink: &impl ObjectStore, key: &str) -> Result<String, StoreError> {
+        let _timed = crate::timed::Timed::start();
+        // Kept until the put is done: dropping it deletes the file.
+        let mut staged = None;
+        let body = match self.spill {
+            Spill::Memory(text) => Body::Bytes(text.into_bytes()),
+            Spill::File(w) => {
+                let file = w
+                    .into_inner()
+                    .map_err(|e| StoreError::io("the errors file staged locally", e.error()))?;
+                file.as_file()
+                    .sync_data()
+                    .map_err(|e| StoreError::io(file.path().display(), e))?;
+                let path = file.path().to_path_buf();
+                staged = Some(file);
+                Body::File(path)
+            }
+            Spill::Failed(why) => {
+                return Err(StoreError::io(
+                    "the errors file staged locally",
+                    format!("could not be written: {why}"),
+                ));
+            }
+        };
+        sink.put(key, body, Condition::IfAbsent).await?;
+        drop(staged);
+        Ok(sink.locate(key))
+    }
+}
+
 /// Write one JSON line per bad file to `key` (a new object: a run id is
 /// never reused, so the write never replaces anything).
-#[tracing::instrument(name = "errors_file", skip_all, fields(files = bad_files.len(), duration_ms))]
 pub async fn write_errors_file(
     sink: &impl ObjectStore,
     key: &str,
     run_id: &str,
     bad_files: &[BadFile],
 ) -> Result<String, StoreError> {
-    let _timed = crate::timed::Timed::start();
-    let mut body = String::new();
+    let mut all = BadFiles::new(run_id, None, 0);
     for b in bad_files {
-        let line = serde_json::json!({
-            "run_id": run_id,
-            "key": b.key,
-            "location": b.location,
-            "problem": b.problem,
-            "errors": b.errors,
-            "name_findings": b.name_findings,
-        });
-        body.push_str(&line.to_string());
-        body.push('\n');
+        all.push(b.clone());
     }
-    sink.put(key, Body::Bytes(body.into_bytes()), Condition::IfAbsent)
-        .await?;
-    Ok(sink.locate(key))
+    all.write(sink, key).await
 }
 
 #[cfg(test)]

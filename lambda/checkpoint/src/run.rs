@@ -15,11 +15,12 @@ use crate::commit::{GroupResult, GroupStatus, commit_groups};
 use crate::config::{RunSettings, Template};
 use crate::error::RunError;
 use crate::fault::point;
-use crate::filter::{Checked, Stamp, filter};
+use crate::filter::{Checked, Stamp};
 use crate::ledger::{Compaction, LedgerKeys, State};
 use crate::ledger::{Entry, Ledger};
 use crate::progress::Progress;
-use crate::report::{RunSummary, SkippedName, write_errors_file};
+use crate::report::BadFiles;
+use crate::report::{RunSummary, SkippedName};
 use crate::{fetch, group, keys, list, plan};
 
 /// Bad files and skipped names listed in the report (the counts are exact).
@@ -128,67 +129,104 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         exclude: &exclude,
         first,
     };
-    let (mut plan, lookup_failed, read_early) =
-        plan_reading(where_from, &state_view, opts, &mut summary, progress).await?;
+    let stamp = Stamp {
+        run_id: opts.run_id.clone(),
+        now_micros: chrono::Utc::now().timestamp_micros(),
+    };
+    let mut checked = Checked::new(stamp, Some(&sink.scratch_dir()));
+    let (mut plan, lookup_failed, read_early) = plan_reading(
+        where_from,
+        &state_view,
+        opts,
+        &mut summary,
+        progress,
+        &mut checked,
+    )
+    .await?;
     point("listed");
     let skipped = record_plan(&mut summary, &plan, &opts.run_id);
     point("planned");
     let mut candidates = candidate_keys(&plan);
     candidates.extend(lookup_failed.iter().map(|(k, _)| k.clone()));
-    let (fetched, deferred) = match read_early {
-        Some(read) => read,
+    let deferred = match read_early {
+        Some(deferred) => deferred,
         None => {
             progress.stage("reading", Some(plan.to_fetch.len() as u64));
             let to_fetch = futures::stream::iter(std::mem::take(&mut plan.to_fetch));
-            fetch::fetch_all(source, to_fetch, s, opts.deadline, progress).await
+            let take = &mut |r| checked.take(r);
+            fetch::fetch_all(source, to_fetch, s, opts.deadline, progress, take).await
         }
     };
     summary.deferred += deferred.len();
     point("fetched");
-    let stamp = Stamp {
-        run_id: opts.run_id.clone(),
-        now_micros: chrono::Utc::now().timestamp_micros(),
-    };
-    let mut checked = filter(fetched, &stamp);
     checked.updates.extend(skipped);
     for (key, message) in lookup_failed {
         checked.unreadable(&key, source.locate(&key), message);
     }
-    checked.unwritable(
-        |study, datatype| {
-            sink.key_problem(&join_key(sink_prefix, &template.render(study, datatype)))
-        },
-        |key| source.locate(key),
-    );
+    let key_problem = |study: &str, datatype: &str| {
+        sink.key_problem(&join_key(sink_prefix, &template.render(study, datatype)))
+    };
+    checked.unwritable(key_problem, |key| source.locate(key));
     summary.add_counts(&checked.counts);
-    let groups = group::group(std::mem::take(&mut checked.events));
-    summary.grouped(&groups);
-    let results = commit_groups(
-        sink,
-        sink_prefix,
-        &template,
-        groups,
-        s,
-        ledger.is_new(),
-        progress,
-    )
-    .await;
-    point("groups-committed");
-    let updates = recorded(&mut summary, results, checked);
-    let updates = write_errors(sink, &state, &mut summary, updates).await;
-    point("errors-written");
-    // Past the deadline, a compaction is left to the next run.
-    let may_compact = opts.deadline.is_none_or(|d| Instant::now() < d);
-    commit_ledger(sink, &mut ledger, &updates, s, may_compact, &mut summary).await;
-    point("ledger-committed");
+    let target = Target {
+        store: sink,
+        prefix: sink_prefix,
+        template: &template,
+        state: &state,
+    };
+    let updates = commit_all(&target, checked, &mut ledger, opts, progress, &mut summary).await;
     summary.unrecorded = unrecorded(candidates, &updates, summary.ledger.committed);
     summary.duration_ms = started.elapsed().as_millis() as u64;
     summary.compute_status();
     Ok(summary)
 }
 
-/// Files read, and those left for later runs.
-type Read = (Vec<fetch::FetchResult>, Vec<ObjectMeta>);
+/// Where a run writes.
+struct Target<'a, C> {
+    store: &'a C,
+    prefix: &'a str,
+    template: &'a Template,
+    /// The ledger's and errors files' folder.
+    state: &'a str,
+}
+
+/// Stages 5 to 8: group, commit the groups, write the errors file, record
+/// the ledger. Returns the entries recorded.
+async fn commit_all<C: ObjectStore>(
+    target: &Target<'_, C>,
+    mut checked: Checked,
+    ledger: &mut Ledger,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+    summary: &mut RunSummary,
+) -> Vec<Entry> {
+    let (sink, s) = (target.store, &opts.settings);
+    let groups = group::group(std::mem::take(&mut checked.events));
+    summary.grouped(&groups);
+    let fresh = ledger.is_new();
+    let results = commit_groups(
+        sink,
+        target.prefix,
+        target.template,
+        groups,
+        s,
+        fresh,
+        progress,
+    )
+    .await;
+    point("groups-committed");
+    let updates = recorded(summary, results, checked);
+    let updates = write_errors(sink, target.state, summary, updates).await;
+    point("errors-written");
+    // Past the deadline, a compaction is left to the next run.
+    let may_compact = opts.deadline.is_none_or(|d| Instant::now() < d);
+    commit_ledger(sink, ledger, &updates, s, may_compact, summary).await;
+    point("ledger-committed");
+    updates
+}
+
+/// The files left for later runs (those read went to the filter).
+type Read = Vec<ObjectMeta>;
 
 /// Stages 1 and 2, and for a sweep without a cap stage 3 with them: each
 /// page's files are read while the listing goes on, since at S3's latency
@@ -201,6 +239,7 @@ async fn plan_reading<S: ObjectStore, C: ObjectStore>(
     opts: &RunOptions,
     summary: &mut RunSummary,
     progress: &dyn Progress,
+    checked: &mut Checked,
 ) -> Result<(plan::Plan, Vec<(String, String)>, Option<Read>), RunError> {
     let s = &opts.settings;
     let source = from.store;
@@ -213,7 +252,8 @@ async fn plan_reading<S: ObjectStore, C: ObjectStore>(
         let listed = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|planned| (planned, rx))
         });
-        Some(fetch::fetch_all(source, listed, s, opts.deadline, progress).await)
+        let take = &mut |r| checked.take(r);
+        Some(fetch::fetch_all(source, listed, s, opts.deadline, progress, take).await)
     };
     let planning = plan_input(
         from,
@@ -354,7 +394,11 @@ fn record_plan(summary: &mut RunSummary, plan: &plan::Plan, run_id: &str) -> Vec
 /// The groups' results into the summary, and the entries to record: every
 /// file outside a group, and the files of the groups that committed (or
 /// had nothing to change). A failed group's files wait for the next run.
-fn recorded(summary: &mut RunSummary, results: Vec<GroupResult>, checked: Checked) -> Vec<Entry> {
+fn recorded(
+    summary: &mut RunSummary,
+    results: Vec<GroupResult>,
+    checked: Checked,
+) -> (Vec<Entry>, BadFiles) {
     let mut updates = checked.updates;
     for g in &results {
         let name = format!("{}/{}", g.study, g.datatype);
@@ -374,8 +418,9 @@ fn recorded(summary: &mut RunSummary, results: Vec<GroupResult>, checked: Checke
         );
     }
     summary.groups = results;
-    summary.bad_files = checked.bad_files;
-    updates
+    summary.bad_files = checked.bad_files.shown();
+    summary.bad_files_total = checked.bad_files.len();
+    (updates, checked.bad_files)
 }
 
 /// Write the errors file. If it cannot be written, none of the files it
@@ -385,23 +430,23 @@ async fn write_errors(
     sink: &impl ObjectStore,
     state: &str,
     summary: &mut RunSummary,
-    mut updates: Vec<Entry>,
+    (mut updates, bad_files): (Vec<Entry>, BadFiles),
 ) -> Vec<Entry> {
-    if !summary.bad_files.is_empty() {
+    if !bad_files.is_empty() {
         let key = join_key(state, &format!("errors/{}.jsonl", summary.run_id));
-        match write_errors_file(sink, &key, &summary.run_id, &summary.bad_files).await {
+        let reported = |u: &Entry| bad_files.contains(&u.key);
+        let unrecorded: Vec<bool> = updates.iter().map(reported).collect();
+        match bad_files.write(sink, &key).await {
             Ok(location) => summary.errors_file = Some(location),
             Err(e) => {
-                let reported: HashSet<&str> =
-                    summary.bad_files.iter().map(|b| b.key.as_str()).collect();
-                updates.retain(|u| !reported.contains(u.key.as_str()));
+                let mut keep = unrecorded.iter().map(|bad| !bad);
+                updates.retain(|_| keep.next().unwrap_or(true));
                 tracing::error!(error = %e, "could not write the errors file; its files stay unrecorded");
                 summary.errors_file_error = Some(e.to_string());
             }
         }
     }
     // The errors file has every bad file; the report keeps the first ones.
-    summary.bad_files.truncate(REPORT_LIMIT);
     summary.skipped.truncate(REPORT_LIMIT);
     updates
 }

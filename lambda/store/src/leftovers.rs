@@ -18,6 +18,8 @@ use std::time::Duration;
 pub const STAGED_PREFIX: &str = ".eventlog-";
 /// The name every merge scratch folder starts with.
 pub const SCRATCH_PREFIX: &str = "eventlog-merge-";
+/// The name every staged errors file (in the temporary directory) starts with.
+pub const ERRORS_PREFIX: &str = "eventlog-errors-";
 /// The lock file inside a scratch folder.
 pub const OWNER_FILE: &str = ".owner";
 
@@ -120,8 +122,8 @@ pub fn sweep_staged(root: &Path) -> Swept {
     swept
 }
 
-/// Remove the merge scratch folders dead runs left in `scratch` (the
-/// temporary directory).
+/// Remove the merge scratch folders and staged errors files dead runs
+/// left in `scratch` (the temporary directory).
 pub fn sweep_scratch(scratch: &Path) -> Swept {
     let mut swept = Swept::default();
     let entries = match fs::read_dir(scratch) {
@@ -132,10 +134,20 @@ pub fn sweep_scratch(scratch: &Path) -> Swept {
         }
     };
     for entry in entries.flatten() {
-        let is_scratch = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(SCRATCH_PREFIX));
+        let name = entry.file_name();
+        let name = name.to_str().unwrap_or_default();
+        if name.starts_with(ERRORS_PREFIX)
+            && entry.file_type().is_ok_and(|k| k.is_file())
+            && abandoned(&entry.path())
+        {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => swept.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => swept.problem(&entry.path(), e),
+            }
+            continue;
+        }
+        let is_scratch = name.starts_with(SCRATCH_PREFIX);
         if !is_scratch || !entry.file_type().is_ok_and(|k| k.is_dir()) {
             continue;
         }

@@ -245,6 +245,10 @@ pub struct XapiSettings {
     pub threshold: usize,
     /// Rows per insert on the in-process path.
     pub batch_rows: usize,
+    /// Encoded bytes per insert on the in-process path: a batch is sent at
+    /// whichever of the two comes first, so memory stays bounded by
+    /// (categories + inserts in flight) × this, whatever the lines hold.
+    pub batch_bytes: usize,
     /// Inserts in flight at once on the in-process path, while the next
     /// rows are read and converted.
     pub insert_parallelism: usize,
@@ -283,6 +287,7 @@ impl Default for XapiSettings {
             raw: RawSettings::default(),
             threshold: 10,
             batch_rows: 5000,
+            batch_bytes: 32 << 20,
             insert_parallelism: 4,
             insert_format: InsertFormat::RowBinary,
             files_per_query: 100,
@@ -334,6 +339,7 @@ impl XapiConfig {
             raw,
             threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
             batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
+            batch_bytes: num("XAPI_BATCH_BYTES", 32 << 20)?.max(1),
             insert_parallelism: num("XAPI_INSERT_PARALLELISM", 4)?.max(1),
             insert_format: match get("XAPI_INSERT_FORMAT").as_deref() {
                 None | Some("RowBinary") => InsertFormat::RowBinary,

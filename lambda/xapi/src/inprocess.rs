@@ -241,7 +241,8 @@ impl Load<'_, '_> {
                 rows: 1,
             }),
         }
-        if batch.count >= self.loader.settings.batch_rows {
+        let s = &self.loader.settings;
+        if batch.count >= s.batch_rows || batch.rows.len() >= s.batch_bytes {
             self.flush(category).await;
         }
     }

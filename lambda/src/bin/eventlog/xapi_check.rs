@@ -302,47 +302,67 @@ mod raw {
             } else if let Some(t) = v.event_type {
                 *types.entry(t).or_default() += 1;
             }
-            match format {
-                Format::Json => {
-                    let mut line = String::with_capacity(200);
-                    write_line_json(&mut line, Some(shown), physical, n, &v);
-                    let _ = writeln!(out, "{line}");
-                }
-                Format::Text => {
-                    if let Some(p) = &v.problem {
-                        let _ = writeln!(
-                            out,
-                            "{shown}:{physical}: {}: {} [{}]",
-                            p.field, p.message, p.code
-                        );
-                    }
-                }
-            }
+            write_verdict(out, format, shown, (physical, n), &v);
         }
         if format == Format::Text {
-            let kinds: Vec<String> = types.iter().map(|(t, n)| format!("{n} {t}")).collect();
-            if tally.loads() {
-                let _ = writeln!(
-                    out,
-                    "ok {shown}: {} statement(s) would load ({}), {} attribution row(s)",
-                    tally.statements,
-                    if kinds.is_empty() {
-                        String::from("none")
-                    } else {
-                        kinds.join(", ")
-                    },
-                    tally.attributions
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "FAILS {shown}: nothing of this file would load: {} of {} statement(s) fail it, the first at line {}",
-                    tally.failing,
-                    tally.statements,
-                    tally.first_failing.unwrap_or(0)
-                );
-            }
+            write_file_summary(out, shown, &tally, &types);
         }
         Ok(tally)
+    }
+
+    /// One line's verdict: every line in JSON, problems only in text.
+    fn write_verdict(
+        out: &mut impl Write,
+        format: Format,
+        shown: &str,
+        (physical, n): (u64, u32),
+        v: &LineVerdict,
+    ) {
+        match format {
+            Format::Json => {
+                let mut line = String::with_capacity(200);
+                write_line_json(&mut line, Some(shown), physical, n, v);
+                let _ = writeln!(out, "{line}");
+            }
+            Format::Text => {
+                if let Some(p) = &v.problem {
+                    let _ = writeln!(
+                        out,
+                        "{shown}:{physical}: {}: {} [{}]",
+                        p.field, p.message, p.code
+                    );
+                }
+            }
+        }
+    }
+
+    fn write_file_summary(
+        out: &mut impl Write,
+        shown: &str,
+        tally: &Tally,
+        types: &std::collections::BTreeMap<&str, u64>,
+    ) {
+        let kinds: Vec<String> = types.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        if tally.loads() {
+            let _ = writeln!(
+                out,
+                "ok {shown}: {} statement(s) would load ({}), {} attribution row(s)",
+                tally.statements,
+                if kinds.is_empty() {
+                    String::from("none")
+                } else {
+                    kinds.join(", ")
+                },
+                tally.attributions
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "FAILS {shown}: nothing of this file would load: {} of {} statement(s) fail it, the first at line {}",
+                tally.failing,
+                tally.statements,
+                tally.first_failing.unwrap_or(0)
+            );
+        }
     }
 }
