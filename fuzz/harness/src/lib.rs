@@ -16,7 +16,7 @@ use eventlog_trigger::xapi::{Route, referenced, route, sqs_messages};
 pub type Target = fn(&[u8]);
 
 /// The targets, by name (the file names under `fuzz/fuzz_targets/`).
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("key_name", key_name),
     ("check_file", check_file_target),
     ("validate", validate_target),
@@ -24,6 +24,7 @@ pub const TARGETS: [(&str, Target); 9] = [
     ("xapi_raw_object", xapi_raw_object),
     ("ledger_decode", ledger_decode),
     ("checkpoint_decode", checkpoint_decode),
+    ("report_reader", report_reader),
     ("checkpoint_lambda_event", checkpoint_lambda_event),
     ("xapi_lambda_event", xapi_lambda_event),
 ];
@@ -318,6 +319,117 @@ pub fn checkpoint_decode(data: &[u8]) {
         }
         Err(e) => assert!(e.to_string().contains("fuzz.parquet"), "{e}"),
     }
+}
+
+/// A checkpoint-schema file whose values come from `data`: strings cut at
+/// 0xFF bytes (any UTF-8, empty, or null for a cut of one 0xFE), ADCIDs and
+/// timestamps from the bytes, so the report's aggregation sees odd values
+/// (dates that are not dates, intervals of any sign) in a valid file.
+fn checkpoint_of(data: &[u8]) -> Vec<u8> {
+    use arrow_array::{
+        ArrayRef, Int32Array, LargeStringArray, RecordBatch, TimestampMicrosecondArray,
+    };
+    use std::sync::Arc;
+    let pieces: Vec<Option<String>> = data
+        .split(|b| *b == 0xFF)
+        .map(|p| (p != [0xFE]).then(|| String::from_utf8_lossy(p).into_owned()))
+        .collect();
+    let rows = (pieces.len() / 4).clamp(1, 64);
+    let schema = eventlog_formats::checkpoint::schema();
+    let pick = |r: usize, c: usize| pieces[(r * 7 + c * 3) % pieces.len()].clone();
+    let number = |r: usize, c: usize| {
+        let b = data
+            .get((r * 5 + c) % data.len().max(1))
+            .copied()
+            .unwrap_or(0);
+        i64::from(b) - 64
+    };
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(c, f)| -> ArrayRef {
+            match f.name().as_str() {
+                "pipeline_adcid" => Arc::new(Int32Array::from_iter(
+                    (0..rows).map(|r| Some(number(r, c) as i32)),
+                )),
+                "timestamp" => Arc::new(
+                    TimestampMicrosecondArray::from_iter(
+                        (0..rows)
+                            .map(|r| Some(1_700_000_000_000_000 + number(r, c) * 86_400_000_000)),
+                    )
+                    .with_timezone(eventlog_formats::checkpoint::TIMESTAMP_TZ),
+                ),
+                _ => Arc::new(LargeStringArray::from_iter((0..rows).map(|r| pick(r, c)))),
+            }
+        })
+        .collect();
+    let Ok(batch) = RecordBatch::try_new(schema.clone(), columns) else {
+        return Vec::new();
+    };
+    let mut buf = Vec::new();
+    if let Ok(mut w) = parquet::arrow::ArrowWriter::try_new(&mut buf, schema, None) {
+        let _ = w.write(&batch);
+        let _ = w.close();
+    }
+    buf
+}
+
+/// The report's checkpoint reader and everything after it: a file of any
+/// bytes (`S`: a well-formed file of a foreign shape; `C`: a checkpoint of
+/// odd values) is read into the numbers, or refused with an error naming
+/// it; what was read always makes CSV tables whose rows have their
+/// header's width, and a page.
+pub fn report_reader(data: &[u8]) {
+    tolerate_caught_panics();
+    let bytes = match data.split_first() {
+        Some((b'S', rest)) => shaped_parquet(rest),
+        Some((b'C', rest)) => checkpoint_of(rest),
+        _ => data.to_vec(),
+    };
+    let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::io::Write::write_all(&mut file, &bytes).expect("written");
+    let mut numbers = eventlog_report::Numbers::default();
+    let filter = eventlog_report::Filter::default();
+    match eventlog_report::read_file(file.path(), "fuzz.parquet", &mut numbers, &filter) {
+        Ok(()) => {
+            let tables = eventlog_report::tables::Tables::from(&numbers);
+            for (name, text) in tables.csv_files() {
+                let records = csv_widths(&text);
+                let width = records.first().copied().unwrap_or(0);
+                assert!(
+                    records.iter().all(|w| *w == width),
+                    "{name}: records of widths {records:?}\n{text}"
+                );
+            }
+            let page = eventlog_report::page::html(&tables, &filter, "fuzz");
+            assert!(page.contains("</html>"));
+        }
+        Err(e) => assert!(e.to_string().contains("fuzz.parquet"), "{e}"),
+    }
+}
+
+/// The number of fields of each record of a CSV text (RFC 4180: a quoted
+/// field may hold commas, quotes doubled, and line breaks).
+fn csv_widths(text: &str) -> Vec<usize> {
+    let (mut widths, mut fields, mut quoted, mut any) = (Vec::new(), 1, false, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields += 1,
+            '\n' if !quoted => {
+                widths.push(fields);
+                (fields, any) = (1, false);
+                continue;
+            }
+            _ => {}
+        }
+        any = true;
+    }
+    if any {
+        widths.push(fields);
+    }
+    widths
 }
 
 fn as_event(data: &[u8]) -> Option<serde_json::Value> {

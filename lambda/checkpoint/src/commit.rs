@@ -220,6 +220,16 @@ async fn attempt(
         None => None,
     };
     let failed = |e: GroupError| Attempt::Failed(e);
+    let deadline = store.deadline();
+    let late = |what| {
+        failed(GroupError::Deadline {
+            location: location.to_string(),
+            what,
+        })
+    };
+    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        return Err(late("merged"));
+    }
     let scratch = tempfile::Builder::new()
         .prefix(eventlog_store::leftovers::SCRATCH_PREFIX)
         .tempdir_in(store.scratch_dir())
@@ -240,8 +250,14 @@ async fn attempt(
     let stats = {
         let existing = version.as_ref().map(|_| existing_path.clone());
         let (out, loc) = (out_path.clone(), location.to_string());
-        tokio::task::spawn_blocking(move || merge_to_file(existing.as_deref(), &events, &out, &loc))
+        let merging = tokio::task::spawn_blocking(move || {
+            merge_to_file(existing.as_deref(), &events, &out, &loc)
+        });
+        // A merge still running at the deadline is left to finish unseen;
+        // nothing of it is written.
+        eventlog_store::deadline::within(deadline, merging)
             .await
+            .ok_or_else(|| late("written"))?
             // A panic while reading or merging (a damaged file the parquet
             // reader trips on) fails this group, untouched.
             .map_err(|e| {

@@ -53,6 +53,15 @@ pub enum GroupError {
     Panicked { location: String, message: String },
     #[error(transparent)]
     Write(StoreError),
+    /// The run's deadline came first: nothing of this group was written,
+    /// and its files are left for the next run.
+    #[error(
+        "{location}: the run's deadline was reached before this group was {what}; left for the next run"
+    )]
+    Deadline {
+        location: String,
+        what: &'static str,
+    },
 }
 
 impl GroupError {
@@ -60,7 +69,9 @@ impl GroupError {
         match self {
             GroupError::Read(e) | GroupError::Write(e) => e.is_retryable() || e.is_precondition(),
             GroupError::Scratch(_) => true,
-            GroupError::Merge(_) | GroupError::Panicked { .. } => false,
+            GroupError::Merge(_) | GroupError::Panicked { .. } | GroupError::Deadline { .. } => {
+                false
+            }
         }
     }
 }

@@ -19,6 +19,16 @@ pub struct Stamp {
     pub now_micros: i64,
 }
 
+impl Stamp {
+    /// Entries recorded by `run_id`, now.
+    pub fn now(run_id: &str) -> Stamp {
+        Stamp {
+            run_id: run_id.to_string(),
+            now_micros: chrono::Utc::now().timestamp_micros(),
+        }
+    }
+}
+
 /// Counts of what was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -110,6 +120,32 @@ impl Checked {
     pub fn unreadable(&mut self, key: &str, location: String, message: String) {
         self.counts.unreadable += 1;
         self.not_read(key, location, "unreadable", message);
+    }
+
+    /// The end of the filter stage (each file was sorted as it was read,
+    /// in `fetch`): the named keys that could not be looked up, and the
+    /// groups whose checkpoint could never be written. Its span carries
+    /// the stage's counts.
+    #[tracing::instrument(
+        name = "filter",
+        skip_all,
+        fields(valid_events, invalid, filtered, duration_ms)
+    )]
+    pub fn close(
+        &mut self,
+        lookup_failed: Vec<(String, String)>,
+        key_problem: impl Fn(&str, &str) -> Option<String>,
+        locate: impl Fn(&str) -> String,
+    ) {
+        let _timed = crate::timed::Timed::start();
+        for (key, message) in lookup_failed {
+            self.unreadable(&key, locate(&key), message);
+        }
+        self.unwritable(key_problem, &locate);
+        let span = tracing::Span::current();
+        span.record("valid_events", self.counts.valid_events);
+        span.record("invalid", self.counts.invalid);
+        span.record("filtered", self.counts.filtered);
     }
 
     /// Valid events whose group's checkpoint could never be written

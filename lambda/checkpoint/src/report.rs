@@ -131,6 +131,9 @@ pub struct RunSummary {
     pub last_event_timestamp: Option<String>,
     /// Staged files and scratch folders of dead runs, removed at the start.
     pub leftovers_removed: usize,
+    /// The run's deadline cut it short: files were left unread, or groups
+    /// uncommitted, for the next run (see `deferred`, `groups`).
+    pub deadline_reached: bool,
     pub groups: Vec<GroupResult>,
     /// The first bad files, in key order (all of them are in the errors file).
     pub bad_files: Vec<BadFile>,
@@ -210,6 +213,7 @@ impl RunSummary {
             || self.errors_file_error.is_some()
             || self.invalid + self.too_large + self.unreadable + self.internal_errors > 0
             || self.deferred > 0
+            || self.deadline_reached
         {
             RunStatus::Partial
         } else {
@@ -249,13 +253,7 @@ impl RunSummary {
             self.filtered,
             self.deferred
         );
-        if self.name_findings > 0 {
-            let _ = writeln!(
-                s,
-                "  names        {} file(s) whose name disagrees with the content",
-                self.name_findings
-            );
-        }
+        self.write_notes(&mut s);
         let _ = writeln!(
             s,
             "  events       {} added, {} replaced, {} superseded within this run",
@@ -317,6 +315,30 @@ impl RunSummary {
                         .unwrap_or_default()
                 );
             }
+        }
+    }
+
+    /// The lines only some runs have: a deadline reached, names that
+    /// disagree with their content.
+    fn write_notes(&self, s: &mut String) {
+        use std::fmt::Write;
+        if self.deadline_reached {
+            let _ = writeln!(
+                s,
+                "  deadline     reached: {} file(s) left unread and {} group(s) uncommitted, for the next run",
+                self.deferred,
+                self.groups
+                    .iter()
+                    .filter(|g| g.status == GroupStatus::Failed)
+                    .count()
+            );
+        }
+        if self.name_findings > 0 {
+            let _ = writeln!(
+                s,
+                "  names        {} file(s) whose name disagrees with the content",
+                self.name_findings
+            );
         }
     }
 

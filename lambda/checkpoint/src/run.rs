@@ -129,11 +129,7 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
         exclude: &exclude,
         first,
     };
-    let stamp = Stamp {
-        run_id: opts.run_id.clone(),
-        now_micros: chrono::Utc::now().timestamp_micros(),
-    };
-    let mut checked = Checked::new(stamp, Some(&sink.scratch_dir()));
+    let mut checked = Checked::new(Stamp::now(&opts.run_id), Some(&sink.scratch_dir()));
     let (mut plan, lookup_failed, read_early) = plan_reading(
         where_from,
         &state_view,
@@ -160,13 +156,10 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     summary.deferred += deferred.len();
     point("fetched");
     checked.updates.extend(skipped);
-    for (key, message) in lookup_failed {
-        checked.unreadable(&key, source.locate(&key), message);
-    }
     let key_problem = |study: &str, datatype: &str| {
         sink.key_problem(&join_key(sink_prefix, &template.render(study, datatype)))
     };
-    checked.unwritable(key_problem, |key| source.locate(key));
+    checked.close(lookup_failed, key_problem, |key| source.locate(key));
     summary.add_counts(&checked.counts);
     let target = Target {
         store: sink,
@@ -176,9 +169,29 @@ pub async fn run<S: ObjectStore, C: ObjectStore>(
     };
     let updates = commit_all(&target, checked, &mut ledger, opts, progress, &mut summary).await;
     summary.unrecorded = unrecorded(candidates, &updates, summary.ledger.committed);
+    summary.deadline_reached = deadline_reached(&summary, opts, sink.deadline());
     summary.duration_ms = started.elapsed().as_millis() as u64;
     summary.compute_status();
     Ok(summary)
+}
+
+/// Whether the run's deadlines cut it short: files left unread after
+/// reading stopped, or anything failed once requests were out of time.
+fn deadline_reached(
+    summary: &RunSummary,
+    opts: &RunOptions,
+    hard: Option<tokio::time::Instant>,
+) -> bool {
+    let now = Instant::now();
+    let stopped_reading = opts.deadline.is_some_and(|d| now >= d) && summary.deferred > 0;
+    let cut = hard.is_some_and(|d| tokio::time::Instant::now() >= d)
+        && (summary
+            .groups
+            .iter()
+            .any(|g| g.status == GroupStatus::Failed)
+            || !summary.ledger.committed
+            || summary.errors_file_error.is_some());
+    stopped_reading || cut
 }
 
 /// Where a run writes.

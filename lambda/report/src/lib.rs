@@ -14,6 +14,7 @@ pub mod tables;
 use std::path::Path;
 
 use eventlog_formats::checkpoint::{Rows, stream_file};
+#[cfg(feature = "store")]
 use eventlog_store::{ObjectStore, join_key};
 
 pub use aggregate::{Filter, Numbers};
@@ -38,6 +39,7 @@ pub struct Summary {
 }
 
 /// The checkpoint files under `prefix`: `{study}/{datatype}/events.parquet`.
+#[cfg(feature = "store")]
 async fn checkpoint_keys<S: ObjectStore>(
     store: &S,
     prefix: &str,
@@ -67,7 +69,7 @@ async fn checkpoint_keys<S: ObjectStore>(
 /// Stream one local parquet file into `numbers`. A damaged file is an
 /// error naming it (never a panic); the report is then not written, since
 /// its numbers would be partial.
-fn read_file(
+pub fn read_file(
     path: &Path,
     location: &str,
     numbers: &mut Numbers,
@@ -80,6 +82,7 @@ fn read_file(
 }
 
 /// Read every checkpoint under `prefix` of `store`.
+#[cfg(feature = "store")]
 pub async fn read<S: ObjectStore>(
     store: &S,
     prefix: &str,
@@ -112,6 +115,7 @@ pub async fn read<S: ObjectStore>(
 }
 
 /// Read the checkpoints and write the report into `out` (created).
+#[cfg(feature = "store")]
 pub async fn build<S: ObjectStore>(
     store: &S,
     prefix: &str,
@@ -156,6 +160,7 @@ pub fn write(
 /// write its files under `dest` in the same store, replacing the previous
 /// report (each file under the version it was seen with, so two runs never
 /// interleave their writes silently). The keys written.
+#[cfg(feature = "store")]
 pub async fn publish<S: ObjectStore>(
     store: &S,
     source: &str,

@@ -7,9 +7,10 @@
 //! could commit nothing, or could not list or read its state, fails the
 //! invocation so the Lambda's Errors metric and alarms fire.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use eventlog::InvocationError;
+use eventlog::budget::Budget;
 use eventlog::checkpoint_lambda::{
     BadConfig, Invocation, Named, bad_config_response, batch_response, finish,
 };
@@ -18,6 +19,7 @@ use eventlog_checkpoint::commit::GroupStatus;
 use eventlog_checkpoint::progress::Silent;
 use eventlog_checkpoint::report::RunSummary;
 use eventlog_checkpoint::{RunInput, RunOptions, new_run_id, run};
+use eventlog_store::deadline::Bounded;
 use eventlog_store::s3::{S3Config, S3Store, client};
 use eventlog_trigger::checkpoint::{Request, request};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -50,9 +52,12 @@ async fn handle(
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let left = Duration::from_millis(ctx.deadline.saturating_sub(now_ms));
-    let deadline = Instant::now() + left.saturating_sub(margin(left, inv.time_margin_ms));
-    let source = S3Store::new(s3.clone(), &inv.source_bucket);
-    let sink = S3Store::new(s3.clone(), &inv.checkpoint_bucket);
+    // Reading stops with the margin left; no request waits past the
+    // invocation's end, so the run always answers.
+    let budget = Budget::new(left, Some(margin(left, inv.time_margin_ms)));
+    let bounded = |bucket: &str| Bounded::new(S3Store::new(s3.clone(), bucket), Some(budget.hard));
+    let source = bounded(&inv.source_bucket);
+    let sink = bounded(&inv.checkpoint_bucket);
     let (named, batch) = match request(&payload) {
         Request::Sweep => (None, false),
         Request::Queue(messages) => (Some(Named::from_messages(&inv, messages)), true),
@@ -63,7 +68,7 @@ async fn handle(
         // A retried invocation has the same request id: each attempt
         // still gets its own run id (and errors file).
         run_id: new_run_id(Some(&ctx.request_id)),
-        deadline: Some(deadline),
+        deadline: Some(budget.stop_reading_std()),
         input: named.as_ref().map_or(RunInput::Sweep, Named::input),
     };
     tracing::info!(source = %format!("s3://{}/{}", inv.source_bucket, inv.prefix), checkpoint_path = %inv.checkpoint_path(), "run starting");
@@ -106,7 +111,7 @@ async fn handle(
 /// With `REPORT_PREFIX`, the monthly report after a run that committed a
 /// group, so it is as fresh as the checkpoints. A report that cannot be
 /// written is logged; the run's answer does not change for it.
-async fn write_report(inv: &Invocation, sink: &S3Store, summary: &RunSummary) {
+async fn write_report(inv: &Invocation, sink: &Bounded<S3Store>, summary: &RunSummary) {
     let Some(dest) = &inv.report_prefix else {
         return;
     };

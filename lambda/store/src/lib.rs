@@ -13,6 +13,7 @@
 //! atomically. Every error names the object it is about and says whether
 //! another attempt could succeed.
 
+pub mod deadline;
 pub mod leftovers;
 pub mod local;
 pub mod location;
@@ -103,6 +104,9 @@ pub enum StoreError {
     },
     #[error("{location}: {message}")]
     Config { location: String, message: String },
+    /// The run's deadline came before the answer.
+    #[error("{location}: the run's deadline was reached while {what}")]
+    Deadline { location: String, what: String },
 }
 
 impl StoreError {
@@ -136,7 +140,8 @@ impl StoreError {
             StoreError::PreconditionFailed { location }
             | StoreError::TooLarge { location, .. }
             | StoreError::Io { location, .. }
-            | StoreError::Config { location, .. } => location,
+            | StoreError::Config { location, .. }
+            | StoreError::Deadline { location, .. } => location,
         }
     }
 }
@@ -219,6 +224,12 @@ pub trait ObjectStore: Send + Sync {
     /// long, a character it cannot hold), known before trying; `None` when
     /// it can be.
     fn key_problem(&self, _key: &str) -> Option<String> {
+        None
+    }
+
+    /// When every request of this store must be over (see
+    /// [`deadline::Bounded`]); `None`: no run-wide deadline.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
         None
     }
 

@@ -4,6 +4,7 @@
 
 use chrono::DateTime;
 use eventlog_store::ObjectStore;
+use eventlog_store::deadline::Bounded;
 use eventlog_store::s3::S3Store;
 pub use eventlog_trigger::xapi::{BulkRequest, DateSource, key_time};
 
@@ -14,6 +15,7 @@ use crate::{LoadReport, Loader, XapiError, XapiSettings};
 pub async fn list_bulk(
     s3: &aws_sdk_s3::Client,
     req: &BulkRequest,
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<Vec<XapiFile>, XapiError> {
     let base = req.prefix.trim_end_matches('/');
     let prefixes: Vec<String> = if req.section_ids.is_empty() {
@@ -35,7 +37,7 @@ pub async fn list_bulk(
             .collect()
     };
     // The checkpoint pipeline's S3 listing: paginated, with ETags and times.
-    let store = S3Store::new(s3.clone(), req.bucket.clone());
+    let store = Bounded::new(S3Store::new(s3.clone(), req.bucket.clone()), deadline);
     let mut out = Vec::new();
     for prefix in prefixes {
         let objects = store.list(&prefix).await?;
@@ -84,7 +86,7 @@ pub async fn run_bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<BulkOutc
             false,
         )
     })?;
-    let files = list_bulk(s3, req).await?;
+    let files = list_bulk(s3, req, loader.deadline).await?;
     if req.dry_run {
         return Ok(BulkOutcome::DryRun { files });
     }

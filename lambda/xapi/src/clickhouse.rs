@@ -219,6 +219,15 @@ impl ClickHouse {
         c
     }
 
+    /// The same client for best-effort work: one attempt, answered within
+    /// `timeout` (requests set their own timeout, so the shorter one wins).
+    pub fn single_attempt(&self, timeout: Duration) -> ClickHouse {
+        let mut c = self.clone();
+        c.cfg.max_attempts = 1;
+        c.cfg.timeout = c.cfg.timeout.min(timeout);
+        c
+    }
+
     /// Time left before the deadline, if there is one.
     pub fn time_left(&self) -> Option<Duration> {
         self.deadline

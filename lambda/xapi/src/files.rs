@@ -59,14 +59,44 @@ pub struct Opened {
     pub etag: Option<String>,
 }
 
-pub async fn open(file: &XapiFile, s3: Option<&aws_sdk_s3::Client>) -> Result<Opened, XapiError> {
-    open_version(file, s3, None).await
+pub async fn open(
+    file: &XapiFile,
+    s3: Option<&aws_sdk_s3::Client>,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Opened, XapiError> {
+    open_version(file, s3, None, deadline).await
 }
 
 /// Open `file`; with `version`, only that version of it (S3 `If-Match`
 /// on the ETag; a local file whose size or time changed fails), for
 /// reading an object a second time.
+/// Every read of it ends by `deadline` (a silent server fails it then).
 pub async fn open_version(
+    file: &XapiFile,
+    s3: Option<&aws_sdk_s3::Client>,
+    version: Option<&str>,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Opened, XapiError> {
+    let late = || {
+        XapiError::read(
+            file.name(),
+            "the run's deadline was reached while opening it",
+            true,
+        )
+    };
+    let mut opened = eventlog_store::deadline::within(deadline, open_unbounded(file, s3, version))
+        .await
+        .ok_or_else(late)??;
+    if deadline.is_some() {
+        opened.reader = Box::new(eventlog_store::deadline::BoundedRead::new(
+            opened.reader,
+            deadline,
+        ));
+    }
+    Ok(opened)
+}
+
+async fn open_unbounded(
     file: &XapiFile,
     s3: Option<&aws_sdk_s3::Client>,
     version: Option<&str>,

@@ -367,7 +367,7 @@ impl Load<'_, '_> {
 
     fn spawn_open(&self, i: usize) -> JoinHandle<Result<Opened, XapiError>> {
         let file = self.files[i].clone();
-        let s3 = self.loader.s3.cloned();
-        tokio::spawn(async move { files::open(&file, s3.as_ref()).await })
+        let (s3, deadline) = (self.loader.s3.cloned(), self.loader.deadline);
+        tokio::spawn(async move { files::open(&file, s3.as_ref(), deadline).await })
     }
 }

@@ -232,13 +232,10 @@ impl Loader<'_> {
                         key,
                         etag: None,
                     } => {
-                        let etag = s3
-                            .head_object()
-                            .bucket(&bucket)
-                            .key(&key)
-                            .send()
+                        let head = s3.head_object().bucket(&bucket).key(&key).send();
+                        let etag = eventlog_store::deadline::within(self.deadline, head)
                             .await
-                            .ok()
+                            .and_then(Result::ok)
                             .and_then(|h| h.e_tag().map(|e| e.trim_matches('"').to_string()));
                         XapiFile::S3 { bucket, key, etag }
                     }

@@ -312,6 +312,9 @@ pub(crate) fn stage_name(identity: &str) -> String {
 /// Drop staging tables older than `stage_max_age_secs` (an hour): left behind by a load that was
 /// killed before it could drop its own (a Lambda timeout, SIGKILL). Memory
 /// tables hold their lines until dropped, so they must not pile up.
+/// How long the stage sweep waits for each answer.
+const SWEEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) async fn sweep_stages(loader: &Loader<'_>) {
     let target = loader.target();
     let sql = format!(
@@ -320,11 +323,19 @@ pub(crate) async fn sweep_stages(loader: &Loader<'_>) {
         eventlog_core::xapi::sql::literal(STAGE_PREFIX),
         loader.settings.stage_max_age_secs
     );
-    let Ok((names, _)) = loader.ch.query(&sql).await else {
-        return;
+    // Housekeeping: one attempt each, briefly. A server that does not
+    // answer fails the load's own queries soon enough; this must not spend
+    // a retry cycle of the run's time first.
+    let ch = loader.ch.single_attempt(SWEEP_TIMEOUT);
+    let names = match ch.query(&sql).await {
+        Ok((names, _)) => names,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for old staging tables");
+            return;
+        }
     };
     for name in names.lines().filter(|n| n.starts_with(STAGE_PREFIX)) {
-        if let Err(e) = loader.ch.query(&stage_drop(&target, name)).await {
+        if let Err(e) = ch.query(&stage_drop(&target, name)).await {
             tracing::warn!(stage = %name, error = %e, "could not drop an old staging table");
         }
     }

@@ -53,9 +53,27 @@ pub struct FaultyProxy {
     pub down: Arc<AtomicBool>,
     /// PUTs whose path contains this are answered 403 AccessDenied.
     pub deny_put: Arc<Mutex<Option<String>>>,
+    /// Which requests are accepted and never answered.
+    pub silent: Arc<Mutex<Silence>>,
+}
+
+/// Requests the proxy takes and never answers: a server that accepts
+/// connections and then says nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Silence {
+    #[default]
+    None,
+    All,
+    /// PUTs (writes) only: reads go through.
+    Puts,
 }
 
 impl FaultyProxy {
+    /// From now on, take these requests and never answer them.
+    pub fn set_silent(&self, which: Silence) {
+        *self.silent.lock().unwrap() = which;
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -115,6 +133,7 @@ struct Shared {
     down_after: Arc<AtomicU64>,
     down: Arc<AtomicBool>,
     deny_put: Arc<Mutex<Option<String>>>,
+    silent: Arc<Mutex<Silence>>,
 }
 
 pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
@@ -131,6 +150,7 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
         down_after: Arc::new(AtomicU64::new(0)),
         down: Arc::new(AtomicBool::new(false)),
         deny_put: Arc::new(Mutex::new(None)),
+        silent: Arc::new(Mutex::new(Silence::None)),
     };
     let proxy = FaultyProxy {
         addr,
@@ -140,6 +160,7 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
         down_after: shared.down_after.clone(),
         down: shared.down.clone(),
         deny_put: shared.deny_put.clone(),
+        silent: shared.silent.clone(),
     };
     super::runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
@@ -171,6 +192,10 @@ fn full(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gone> {
+    let silence = *s.silent.lock().unwrap();
+    if silence == Silence::All || (silence == Silence::Puts && req.method() == Method::PUT) {
+        return std::future::pending().await;
+    }
     let limit = s.down_after.load(Ordering::SeqCst);
     if s.down.load(Ordering::SeqCst) || (limit > 0 && s.requests.load(Ordering::SeqCst) >= limit) {
         s.down.store(true, Ordering::SeqCst);

@@ -27,6 +27,8 @@ struct State {
     queue: VecDeque<(String, Value)>,
     results: Vec<(String, Outcome)>,
     init_error: Option<String>,
+    /// Each invocation's time (the function's timeout); 120 s unless set.
+    timeout: Option<std::time::Duration>,
 }
 
 pub struct RuntimeApi {
@@ -81,6 +83,11 @@ impl RuntimeApi {
         cmd
     }
 
+    /// Give the next invocations this long (their deadline header).
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.state.lock().unwrap().timeout = Some(timeout);
+    }
+
     /// Queue an invocation and wait for the function's answer.
     pub fn invoke(&self, request_id: &str, event: Value, timeout: Duration) -> Outcome {
         {
@@ -133,12 +140,17 @@ async fn handle(
     match (method, parts.as_slice()) {
         (Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => loop {
             let waiter = notify.notified();
-            if let Some((id, event)) = state.lock().unwrap().queue.pop_front() {
+            let next = {
+                let mut s = state.lock().unwrap();
+                let timeout = s.timeout.unwrap_or(std::time::Duration::from_secs(120));
+                s.queue.pop_front().map(|q| (q, timeout))
+            };
+            if let Some(((id, event), timeout)) = next {
                 let deadline = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .unwrap()
                     .as_millis()
-                    + 120_000;
+                    + timeout.as_millis();
                 let resp = Response::builder()
                     .status(StatusCode::OK)
                     .header("content-type", "application/json")

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use eventlog::CliError;
+use eventlog::budget::Budget;
 use eventlog_checkpoint::config::{RunSettings, Template};
 use eventlog_checkpoint::progress::{Progress, Silent};
 use eventlog_checkpoint::report::RunStatus;
 use eventlog_checkpoint::{KeyRef, RunInput, RunOptions, new_run_id, run};
+use eventlog_store::deadline::Bounded;
 use eventlog_store::location::{AnyStore, Location, overlap_exclusions};
 
 #[derive(clap::Args, Debug)]
@@ -56,6 +58,11 @@ pub struct Args {
     /// take precedence.
     #[arg(long, env = "EVENTLOG_CONFIG")]
     config: Option<PathBuf>,
+    /// Finish within this many seconds: reading stops early enough to
+    /// commit what was read, no request waits past the end, and a run cut
+    /// short exits non-zero, saying what it left for the next run.
+    #[arg(long, env = "EVENTLOG_DEADLINE_SECONDS", value_name = "SECONDS")]
+    deadline: Option<f64>,
     /// Print the run summary as JSON.
     #[arg(long, conflicts_with = "quiet")]
     json: bool,
@@ -263,6 +270,17 @@ fn execute(
             return ExitCode::from(2);
         }
     };
+    let budget = match args
+        .deadline
+        .map(|d| Budget::from_seconds(d, "--deadline"))
+        .transpose()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("eventlog checkpoint: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let exclude = overlap_exclusions(&source, &checkpoints);
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let progress: Box<dyn Progress> = if show_bar {
@@ -283,10 +301,12 @@ fn execute(
         };
         let (src, src_prefix) = AnyStore::open(&source, s3.as_ref())?;
         let (dst, dst_prefix) = AnyStore::open(&checkpoints, s3.as_ref())?;
+        let hard = budget.map(|b| b.hard);
+        let (src, dst) = (Bounded::new(src, hard), Bounded::new(dst, hard));
         let opts = RunOptions {
             settings,
             run_id: new_run_id(None),
-            deadline: None,
+            deadline: budget.map(|b| b.stop_reading_std()),
             input,
         };
         Ok::<_, CliError>(
@@ -303,6 +323,14 @@ fn execute(
         )
     });
     progress.finish();
+    finish(args, result)
+}
+
+/// Print the summary (or the error); the exit code says how the run went.
+fn finish(
+    args: &Args,
+    result: Result<eventlog_checkpoint::report::RunSummary, CliError>,
+) -> ExitCode {
     match result {
         Ok(summary) => {
             if args.json {

@@ -1,4 +1,6 @@
 //! `eventlog`: validate event files by hand, build checkpoints, load xAPI.
+// The checkpoint run's future nests every store wrapper's futures.
+#![recursion_limit = "256"]
 
 mod checkpoint;
 mod report;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use eventlog::CliError;
+use eventlog::budget::Budget;
 use eventlog::env::env_var as env;
 use eventlog::xapi_front::{bulk, handle};
 use eventlog_core::xapi::sql::{Target, ddl};
@@ -36,6 +37,16 @@ pub struct TargetArg {
     /// (raw_events and experiment_attributions, what Torus reads today).
     #[arg(long, value_enum, env = "XAPI_TARGET", default_value_t = TargetChoice::FiveTables)]
     pub target: TargetChoice,
+}
+
+/// The run-wide time budget of `load` and `bulk`.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct DeadlineArg {
+    /// Finish within this many seconds: no request waits past the end,
+    /// and files not loaded by then are reported failed (retryable), never
+    /// half-claimed.
+    #[arg(long, env = "EVENTLOG_DEADLINE_SECONDS", value_name = "SECONDS")]
+    pub deadline: Option<f64>,
 }
 
 /// Which load path: chosen by file count, or forced.
@@ -91,6 +102,8 @@ pub struct BulkArgs {
     path: PathChoice,
     #[command(flatten)]
     target: TargetArg,
+    #[command(flatten)]
+    deadline: DeadlineArg,
 }
 
 impl BulkArgs {
@@ -138,6 +151,8 @@ pub enum Command {
         /// Files above which the server-side path is used.
         #[arg(long, env = "XAPI_SERVER_SIDE_THRESHOLD")]
         threshold: Option<usize>,
+        #[command(flatten)]
+        deadline: DeadlineArg,
         #[arg(required = true)]
         files: Vec<String>,
     },
@@ -224,8 +239,21 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
         )
         .await;
     }
+    let deadline = match &cmd {
+        Command::Load { deadline, .. } => deadline.deadline,
+        Command::Bulk(args) => args.deadline.deadline,
+        _ => None,
+    };
+    let hard = match deadline {
+        Some(d) => Some(
+            Budget::from_seconds(d, "--deadline")
+                .map_err(CliError::Usage)?
+                .hard,
+        ),
+        None => None,
+    };
     let mut config = XapiConfig::from_env(&env)?;
-    let ch = ClickHouse::new(config.clickhouse.clone())?;
+    let ch = ClickHouse::new(config.clickhouse.clone())?.with_deadline(hard);
     // Only build an S3 client (and look up credentials) when S3 is involved.
     let needs_s3 = match &cmd {
         Command::Load { files, .. } => files.iter().any(|f| f.starts_with("s3://")),
@@ -255,7 +283,7 @@ async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
         ch: &ch,
         s3: s3_client.as_ref(),
         settings: &config.settings,
-        deadline: None,
+        deadline: hard,
     };
     match cmd {
         Command::Load { files, .. } => load(&loader, &files).await,

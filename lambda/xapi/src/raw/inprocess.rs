@@ -252,7 +252,7 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
             ..p
         }
     };
-    let mut opened = files::open(file, ctx.s3.as_ref())
+    let mut opened = files::open(file, ctx.s3.as_ref(), ctx.deadline)
         .await
         .map_err(read_failed)?;
     if let (Some(max), Some(size)) = (ctx.raw.max_object_bytes, opened.size)
@@ -344,7 +344,7 @@ async fn insert_read_again(
     p: &Prepared,
     stored: &mut Stored,
 ) -> Result<(), String> {
-    let mut opened = files::open_version(file, ctx.s3.as_ref(), Some(&p.version))
+    let mut opened = files::open_version(file, ctx.s3.as_ref(), Some(&p.version), ctx.deadline)
         .await
         .map_err(|e| format!("reading it again to insert: {e}"))?;
     let prov = Provenance {
