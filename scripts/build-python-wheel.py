@@ -18,7 +18,23 @@ import zipfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(REPO, "wasm", "python")
-WASMTIME = "wasmtime>=20"
+
+
+
+def wasmtime_range():
+    """The wasmtime the wheel needs: the major version the tests install
+    (scripts/python-requirements.txt pins it), since that is the range that
+    is tested. A new major is taken by updating the pin there."""
+    with open(os.path.join(REPO, "scripts", "python-requirements.txt")) as f:
+        for line in f:
+            m = re.match(r"wasmtime==(\d+)\.", line.strip())
+            if m:
+                major = int(m.group(1))
+                return f"wasmtime>={major},<{major + 1}"
+    sys.exit("scripts/python-requirements.txt pins no wasmtime")
+
+
+WASMTIME = wasmtime_range()
 
 
 def version():

@@ -138,9 +138,21 @@ function scheduleRender() {
 const pathOf = (f) => f.webkitRelativePath || f.relativePath || f.name;
 
 async function addFiles(files) {
-  // One entry per path: a file picked twice at once is checked once.
-  const seen = new Set();
-  const list = files.filter((f) => (checkable(f.name) || files.length === 1) && !seen.has(pathOf(f)) && seen.add(pathOf(f)));
+  // Each file keyed by its path where the browser gives one. Two files of
+  // one pick or drop never share a key: without a path to tell them apart
+  // (loose files from different folders), the second is "name (2)".
+  // The same file given twice (same path, size and time) is checked once.
+  const seen = new Map();
+  const list = files.filter((f) => {
+    if (!checkable(f.name) && files.length > 1) return false;
+    const path = pathOf(f);
+    const same = seen.get(path) || [];
+    if (same.some((g) => g.size === f.size && g.lastModified === f.lastModified)) return false;
+    same.push(f);
+    seen.set(path, same);
+    f.key = same.length === 1 ? path : `${path} (${same.length})`;
+    return true;
+  });
   if (!list.length) {
     setStatus("No .json or .jsonl files found there.");
     return;
@@ -150,12 +162,12 @@ async function addFiles(files) {
   if (!state.pending || !state.batch) state.batch = { started: performance.now(), count: 0, done: 0 };
   state.batch.count += list.length;
   state.pending += list.length;
-  for (const f of list) if (/\.jsonl$/i.test(f.name)) xapiFiles.set(pathOf(f), f);
+  for (const f of list) if (/\.jsonl$/i.test(f.name)) xapiFiles.set(f.key, f);
   $("progress").hidden = false;
   $("clear").disabled = false;
   for (let i = 0; i < list.length; i += BATCH) {
     const chunk = list.slice(i, i + BATCH);
-    const names = chunk.map(pathOf);
+    const names = chunk.map((f) => f.key);
     const buffers = await Promise.all(chunk.map((f) => f.arrayBuffer().catch(() => new ArrayBuffer(0))));
     send(names, buffers, false);
     scheduleRender();
@@ -167,7 +179,9 @@ function readEntry(entry, prefix) {
   return new Promise((resolve) => {
     if (entry.isFile) {
       entry.file((f) => {
-        f.relativePath = prefix + f.name;
+        // The path under what was dropped (the entry's own, for a file
+        // inside a dropped folder).
+        f.relativePath = (entry.fullPath || "").replace(/^\//, "") || prefix + f.name;
         resolve([f]);
       }, () => resolve([]));
     } else if (entry.isDirectory) {
@@ -300,7 +314,10 @@ function render() {
     setStatus(`Checking… ${b.done} of ${files(b.count)}`);
   } else if (reports.length && b) {
     $("progress").hidden = true;
-    const secs = ((performance.now() - b.started) / 1000).toFixed(1);
+    // The batch's time is taken once, when its last file comes back: a
+    // redraw later (a search, a page) does not add to it.
+    b.finished = b.finished || performance.now();
+    const secs = ((b.finished - b.started) / 1000).toFixed(1);
     const all = reports.length === b.count ? "" : ` (${files(reports.length)} in the list)`;
     setStatus(`Checked ${files(b.count)} in ${secs} s${all}: ${reports.length - withProblems} without problems, ${withProblems} with problems.`);
   }
@@ -397,7 +414,7 @@ function downloadCsv() {
   const lines = ["file,verdict,kind,field,code,message,what to do"];
   for (const r of state.reports) {
     for (const p of problems(r)) {
-      lines.push([r.path, r.valid ? "valid" : "invalid", p.kind === "name" ? "file name" : "content", p.field, p.code, p.message, p.plain].map(csvField).join(","));
+      lines.push([r.path, r.valid ? "valid" : "invalid", p.kind === "name" ? "file name" : "content", p.field, p.code, p.message.replaceAll("`", '"'), p.plain].map(csvField).join(","));
     }
   }
   const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));

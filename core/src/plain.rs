@@ -26,7 +26,7 @@ pub fn place(field: &str) -> String {
 }
 
 /// Python's `json` phrasing, in plain words.
-fn json_phrase(python: &str) -> &'static str {
+pub fn json_phrase(python: &str) -> &'static str {
     match python {
         "Expecting value" => {
             "a value was expected (text in quotes, a number, true, false, null, an object or a list)"
@@ -47,50 +47,36 @@ fn json_phrase(python: &str) -> &'static str {
     }
 }
 
+/// What an empty file (or one of nothing but white space) is told.
+pub const EMPTY_FILE: &str = "the file is empty";
+
+/// A JSON decoding error of a whole file, in plain words with its place.
+pub fn json_file_words(e: &crate::json::JsonError) -> String {
+    match (e.kind, e.encoding) {
+        (_, Some((encoding, at))) => {
+            format!(
+                "the file is not readable text: its bytes are not valid {encoding} at byte {at}"
+            )
+        }
+        (crate::json::JsonErrorKind::Syntax, None) => format!(
+            "the file is not valid JSON: at line {}, column {}, {}",
+            e.line,
+            e.column,
+            json_phrase(e.message)
+        ),
+        (_, None) => format!(
+            "the file cannot be read as JSON: at line {}, column {}, {}",
+            e.line, e.column, e.message
+        ),
+    }
+}
+
 /// A JSON decoding error of one line, in plain words with its column.
 pub fn json_words(e: &crate::json::JsonError) -> String {
     match e.encoding {
         Some(_) => String::from("its bytes are not readable text"),
         None => format!("at column {}, {}", e.column, json_phrase(e.message)),
     }
-}
-
-/// `"<python message>: line L column C (char N)"` as plain words with the
-/// position, or `None` when the message is not in that form.
-fn broken_json(message: &str) -> Option<String> {
-    let (phrase, line, column) = json_position(message)?;
-    Some(format!(
-        "The file is not valid JSON: at line {line}, column {column}, {}.",
-        json_phrase(phrase)
-    ))
-}
-
-/// The Python phrase, line and column of a "not valid JSON: …" message.
-fn json_position(message: &str) -> Option<(&str, &str, &str)> {
-    let body = message.strip_prefix("not valid JSON: ")?;
-    let (phrase, at) = body.rsplit_once(": line ")?;
-    let (line, rest) = at.split_once(" column ")?;
-    let (column, _) = rest.split_once(" (char ")?;
-    Some((phrase, line, column))
-}
-
-/// An xAPI line that is not JSON: the line is the problem's place already,
-/// so only the column is said.
-fn broken_line(message: &str) -> Option<String> {
-    let (phrase, _, column) = json_position(message)?;
-    Some(format!(
-        "The line is not valid JSON: at column {column}, {}.",
-        json_phrase(phrase)
-    ))
-}
-
-/// The message of an encoding problem, in plain words.
-fn unreadable_text(message: &str) -> Option<String> {
-    let (_, at) = message.rsplit_once(": cannot decode as ")?;
-    let (encoding, byte) = at.split_once(" at byte ")?;
-    Some(format!(
-        "The file is not readable text: its bytes are not valid {encoding} at byte {byte}."
-    ))
 }
 
 fn sentence(message: &str) -> String {
@@ -120,7 +106,11 @@ fn fix(code: &str, field: &str, suggested_name: Option<&str>) -> String {
         "extra_forbidden" => format!("Remove `{f}`, or check its spelling against the event fields."),
         "string_type" | "string_unicode" => format!("Write `{f}` as text in double quotes."),
         "string_too_long" => format!("Shorten `{f}`."),
-        "string_pattern_mismatch" => format!("Write `{f}` in the form given."),
+        "string_pattern_mismatch" => match f {
+            "visit_date" => "Write visit_date as YYYY-MM-DD, like 2025-03-18.".into(),
+            "ptid" => "Write ptid as 1 to 10 letters, digits or punctuation marks, without spaces or accents.".into(),
+            _ => format!("Write `{f}` as the event fields describe it."),
+        },
         "literal_error" => format!("Use one of the allowed values for `{f}`."),
         "int_type" | "int_parsing" | "int_from_float" | "bool_not_int" | "finite_number" => {
             format!("Write `{f}` as a whole number, without quotes or a fraction.")
@@ -136,6 +126,10 @@ fn fix(code: &str, field: &str, suggested_name: Option<&str>) -> String {
         "internal_error" => {
             "This is a fault of the checker, not of the file: please report it. The other files are checked as usual.".into()
         }
+        "name_not_read" => match suggested_name {
+            Some(n) => format!("Name the file {n} so the pipeline reads it."),
+            None => "Name it {env}/log-{action}-{YYYYMMDD-HHMMSS}-{adcid}-{project}-{ptid}-{visit_date}.json, from its content (once the content is valid), so the pipeline reads it.".into(),
+        },
         "name_mismatch" | "name_unparsed" | "name_reference_skip" => match suggested_name {
             Some(n) => format!("Name the file {n}"),
             None => "Name the file {env}/log-{action}-{YYYYMMDD-HHMMSS}-{adcid}-{project}-{ptid}-{visit_date}.json, from its content (once the content is valid).".into(),
@@ -152,22 +146,60 @@ fn fix(code: &str, field: &str, suggested_name: Option<&str>) -> String {
 /// `suggested_name` is the name the file should have (from its content),
 /// for file-name findings.
 pub fn explain(field: &str, code: &str, message: &str, suggested_name: Option<&str>) -> String {
-    let what = match code {
-        "json_invalid" => broken_json(message).unwrap_or_else(|| sentence(message)),
-        "json_encoding" => unreadable_text(message).unwrap_or_else(|| sentence(message)),
-        "xapi_invalid_line" => broken_line(message).unwrap_or_else(|| sentence(message)),
+    let what = what(code, message);
+    let todo = if message.starts_with(EMPTY_FILE) {
+        String::from("Write the event into it, or remove it.")
+    } else {
+        fix(code, field, suggested_name)
+    };
+    unmark(&if todo.is_empty() {
+        what
+    } else {
+        format!("{what} {todo}")
+    })
+}
+
+/// What is wrong, as a sentence for people (no advice): the message a
+/// report a person reads carries (the errors file, for one).
+pub fn what(code: &str, message: &str) -> String {
+    let text = match code {
         "name_reference_skip" => sentence(&message.replace(
             "the reference consumer would silently never read this file",
             "the old pipeline would have skipped this file without a word",
         )),
         _ => sentence(message),
     };
-    let todo = fix(code, field, suggested_name);
-    if todo.is_empty() {
-        what
-    } else {
-        format!("{what} {todo}")
+    unmark(&text)
+}
+
+/// Every problem of a file, errors then name findings, each explained; the
+/// name the content calls for is suggested once, on the first name
+/// finding that needs it, not under every one.
+pub fn explain_all(r: &FileReport) -> alloc::vec::Vec<String> {
+    let mut suggested = r.suggested_name.as_deref();
+    let mut out = alloc::vec::Vec::new();
+    for i in r.errors.iter().chain(r.name_findings.iter().flatten()) {
+        let code = i.code.as_str();
+        let names_file = matches!(
+            code,
+            "name_mismatch" | "name_unparsed" | "name_reference_skip" | "name_not_read"
+        );
+        if names_file && suggested.is_none() && r.suggested_name.is_some() {
+            // Said already: this one only says what is wrong.
+            out.push(what(code, &i.message));
+            continue;
+        }
+        out.push(explain(&i.field, code, &i.message, suggested));
+        if names_file {
+            suggested = None;
+        }
     }
+    out
+}
+
+/// Backtick marks (`field`) as quotes, for text people read.
+fn unmark(s: &str) -> String {
+    s.replace('`', "\"")
 }
 
 /// [`explain`] for an issue.
@@ -192,17 +224,16 @@ pub fn text_block(r: &FileReport, paint: &dyn Fn(&str, &str) -> String) -> Strin
         paint("31", "INVALID")
     };
     out.push_str(&format!("{mark} {path}\n"));
-    let suggested = r.suggested_name.as_deref();
     let tinted = r
         .errors
         .iter()
         .map(|i| ("31", i))
         .chain(r.name_findings.iter().flatten().map(|i| ("33", i)));
-    for (tint, i) in tinted {
+    for ((tint, i), text) in tinted.zip(explain_all(r)) {
         out.push_str(&format!(
             "        {}: {} [{}]\n",
             paint(tint, &place(&i.field)),
-            explain_issue(i, suggested),
+            text,
             i.code.as_str()
         ));
     }
@@ -260,15 +291,100 @@ mod tests {
 
     #[test]
     fn a_broken_xapi_line_by_its_column() {
-        let text = explain(
-            "line 3",
-            "xapi_invalid_line",
-            "not valid JSON: Expecting value: line 1 column 10 (char 9)",
-            None,
-        );
+        let crate::xapi::check::Judgement::Invalid { reason } =
+            crate::xapi::check::judge("{\"verb\": }")
+        else {
+            panic!("a broken line")
+        };
+        let text = explain("line 3", "xapi_invalid_line", &reason, None);
         assert!(
             text.starts_with("The line is not valid JSON: at column 10, a value was expected"),
             "{text}"
+        );
+        assert!(
+            !text.contains("Expecting") && !text.contains("char"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty() {
+        for body in [&b""[..], b"  \n\t"] {
+            let r = check_file(None, body);
+            let text = explain_issue(&r.errors[0], None);
+            assert_eq!(
+                text,
+                "The file is empty. Write the event into it, or remove it."
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_the_pipeline_never_reads_is_said_so() {
+        let body = br#"{"action":"submit","study":"adrc","pipeline_adcid":42,"project_label":"ingest-form","center_label":"alpha","gear_name":"g","ptid":"44914","visit_date":"2025-03-03","datatype":"form","module":"UDS","packet":"I","timestamp":"2025-03-18T20:22:50Z"}"#;
+        let r = check_file(Some("drop/submit-44914.json"), body);
+        assert!(r.valid, "the verdict on the content stays");
+        let findings = r.name_findings.as_ref().expect("a finding");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code.as_str(), "name_not_read");
+        let text = explain_issue(&findings[0], r.suggested_name.as_deref());
+        assert!(text.contains("will never read"), "{text}");
+        assert!(
+            text.ends_with("Name the file drop/log-submit-20250318-202250-42-ingest-form-44914-2025-03-03.json so the pipeline reads it."),
+            "{text}"
+        );
+        let ok = check_file(
+            Some("drop/log-submit-20250318-202250-42-ingest-form-44914-2025-03-03.json"),
+            body,
+        );
+        assert_eq!(ok.name_findings.as_deref(), Some(&[][..]));
+    }
+
+    const MISNAMED: &[u8] = br#"{"action":"submit","study":"adrc","pipeline_adcid":42,"project_label":"ingest-form","center_label":"alpha","gear_name":"g","ptid":"899485","visit_date":"2025-03-03","datatype":"form","module":"UDS","packet":"I","timestamp":"2025-03-18T20:22:50Z"}"#;
+
+    #[test]
+    fn one_voice_for_people() {
+        // Two parts of the name are off: the name to use is said once.
+        let r = check_file(
+            Some("log-submit-20250318-202250-42-ingest-form-111111-2025-03-04.json"),
+            MISNAMED,
+        );
+        let texts = explain_all(&r);
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let named = texts.iter().filter(|t| t.contains("Name the file")).count();
+        assert_eq!(named, 1, "{texts:?}");
+        let block = text_block(&r, &plain_paint);
+        assert_eq!(block.matches("Name the file").count(), 1, "{block}");
+        // No backtick marks, no "None", no jargon.
+        let r = check_file(None, br#"{"visit_date": "2025-02-30", "ptid": "a b"}"#);
+        for t in explain_all(&r) {
+            assert!(!t.contains('`'), "{t}");
+            assert!(
+                !t.contains("ASCII") && !t.contains("in the form given"),
+                "{t}"
+            );
+        }
+        let old_form = check_file(
+            Some("log-submit-20250318-202250-42-ingest-form-899485-01.json"),
+            MISNAMED,
+        );
+        for t in explain_all(&old_form) {
+            assert!(!t.contains("None"), "{t}");
+        }
+    }
+
+    #[test]
+    fn never_a_name_with_a_day_that_does_not_exist() {
+        let body = core::str::from_utf8(MISNAMED)
+            .unwrap()
+            .replace("2025-03-03", "2025-02-30");
+        let r = check_file(Some("log-submit-x.json"), body.as_bytes());
+        assert!(!r.valid);
+        assert_eq!(r.suggested_name, None);
+        let texts = explain_all(&r);
+        assert!(
+            texts.iter().all(|t| !t.contains("2025-02-30.json")),
+            "{texts:?}"
         );
     }
 

@@ -51,6 +51,9 @@ pub enum Code {
     NameMismatch,
     NameUnparsed,
     NameReferenceSkip,
+    /// The pipeline will not read a file of this name (it reads only
+    /// `log-….json`): whatever the content, it never arrives.
+    NameNotRead,
     // xAPI statements.
     SchemaType,
     SchemaConst,
@@ -61,7 +64,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 36] = [
+    pub const ALL: [Code; 37] = [
         Code::JsonInvalid,
         Code::JsonEncoding,
         Code::JsonIntegerTooLong,
@@ -93,6 +96,7 @@ impl Code {
         Code::NameMismatch,
         Code::NameUnparsed,
         Code::NameReferenceSkip,
+        Code::NameNotRead,
         Code::SchemaType,
         Code::SchemaConst,
         Code::SchemaRequired,
@@ -133,6 +137,7 @@ impl Code {
             Code::NameMismatch => "name_mismatch",
             Code::NameUnparsed => "name_unparsed",
             Code::NameReferenceSkip => "name_reference_skip",
+            Code::NameNotRead => "name_not_read",
             Code::SchemaType => "schema_type",
             Code::SchemaConst => "schema_const",
             Code::SchemaRequired => "schema_required",

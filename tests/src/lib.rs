@@ -6,6 +6,7 @@ pub mod cases;
 pub mod clickhouse;
 pub mod hostile;
 pub mod infra;
+pub mod packages;
 pub mod rows;
 pub mod s3;
 pub mod scenarios;

@@ -59,6 +59,43 @@ pub fn new_bucket(c: &Client, tag: &str) -> String {
     name
 }
 
+/// A bucket of a fixed name (the README's), emptied: created when
+/// missing, every object in it deleted otherwise.
+pub fn ensure_bucket(c: &Client, name: &str) {
+    runtime().block_on(async {
+        if c.head_bucket().bucket(name).send().await.is_err() {
+            c.create_bucket()
+                .bucket(name)
+                .send()
+                .await
+                .expect("create bucket");
+            return;
+        }
+        let mut token = None;
+        loop {
+            let page = c
+                .list_objects_v2()
+                .bucket(name)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .expect("list");
+            for o in page.contents() {
+                c.delete_object()
+                    .bucket(name)
+                    .key(o.key().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+            match page.next_continuation_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+    });
+}
+
 pub fn put(c: &Client, bucket: &str, key: &str, bytes: &[u8]) {
     runtime()
         .block_on(

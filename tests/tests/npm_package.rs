@@ -6,58 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use eventlog_tests::{repo, run_ok as run};
-
-/// `npm pack` of a built package into `dest`; the tarball's path.
-fn pack(pkg: &str, dest: &Path) -> PathBuf {
-    let dir = repo().join("target/wasm").join(pkg);
-    assert!(
-        dir.join("package.json").exists(),
-        "{} is missing: run scripts/build-wasm.sh (scripts/test.sh does)",
-        dir.display()
-    );
-    let out = run(Command::new("npm")
-        .args(["pack", "--silent", "--pack-destination"])
-        .arg(dest)
-        .current_dir(&dir));
-    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    dest.join(name.lines().last().unwrap_or_default())
-}
-
-/// A scratch project with the tarball installed (no registry needed: the
-/// package has no dependencies).
-fn scratch(tarball: &Path, dir: &Path) {
-    std::fs::write(
-        dir.join("package.json"),
-        r#"{"name":"scratch","private":true}"#,
-    )
-    .unwrap();
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--offline",
-            "--no-audit",
-            "--no-fund",
-            "--ignore-scripts",
-            "--silent",
-        ])
-        .arg(tarball)
-        .current_dir(dir));
-}
-
-/// The package built in `target/wasm/<pkg>`, packed and installed into a
-/// scratch project under `dir`: the project and the installed package's
-/// folder and `package.json`.
-fn install(pkg: &str, name: &str, dir: &Path) -> (PathBuf, PathBuf, serde_json::Value) {
-    let tarball = pack(pkg, dir);
-    let project = dir.join("project");
-    std::fs::create_dir(&project).unwrap();
-    scratch(&tarball, &project);
-    let installed = project.join("node_modules").join(name);
-    let meta =
-        serde_json::from_slice(&std::fs::read(installed.join("package.json")).unwrap()).unwrap();
-    (project, installed, meta)
-}
+use eventlog_tests::packages::install;
+use eventlog_tests::run_ok as run;
 
 /// Reports of the first cases, natively, and the corpus file for the JS side.
 fn corpus(dir: &Path) -> (PathBuf, String) {

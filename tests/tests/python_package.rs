@@ -4,46 +4,11 @@
 //! the differential corpus, the typed API, `require_valid`, and the
 //! console script's output and exit codes against `eventlog validate`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use eventlog_tests::{bin, repo, run_ok as run, testdata};
-
-/// The built wheel.
-fn wheel() -> PathBuf {
-    let dir = repo().join("target/wasm/python");
-    let version = env!("CARGO_PKG_VERSION");
-    let p = dir.join(format!("eventlog_validator-{version}-py3-none-any.whl"));
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/build-wasm.sh (scripts/test.sh does)",
-        p.display()
-    );
-    p
-}
-
-/// Where scripts/setup.sh keeps the wasmtime wheel, so installing needs no
-/// network during the tests.
-fn wheelhouse() -> PathBuf {
-    let tools = std::env::var("EVENTLOG_TOOLS").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/eventlog",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
-    PathBuf::from(tools).join("wheels")
-}
-
-/// A fresh venv with the wheel installed (and nothing else but wasmtime).
-fn venv(dir: &Path) -> PathBuf {
-    let env = dir.join("venv");
-    run(Command::new("python3").args(["-m", "venv"]).arg(&env));
-    run(Command::new(env.join("bin/pip"))
-        .args(["install", "-q", "--no-index", "--find-links"])
-        .arg(wheelhouse())
-        .arg(wheel()));
-    env
-}
+use eventlog_tests::packages::venv;
+use eventlog_tests::{bin, run_ok as run, testdata};
 
 #[test]
 fn the_wheel_in_a_fresh_venv_agrees_with_the_native_cli() {
@@ -149,6 +114,60 @@ except InvalidEvent as e:
             "{f} missing from {message}"
         );
     }
+}
+
+/// The API takes what a gear holds (bytes, text, the event as a dict,
+/// checked as `json.dumps(event).encode()`), refuses anything else with a
+/// `TypeError` that says what it takes, and says when the pipeline will
+/// never read a name; the wheel pins the wasmtime major it is tested with.
+#[test]
+fn the_api_takes_what_a_gear_holds_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = venv(dir.path());
+    let good = std::fs::read_to_string(testdata(
+        "visit-events/files/log-submit-20250318-202250-42-ingest-form-899485-2025-03-03.json",
+    ))
+    .unwrap();
+    let script = r#"
+import json, sys
+from importlib import metadata
+from eventlog_validator import validate, require_valid, InvalidEvent
+good = sys.argv[1]
+event = json.loads(good)
+as_dict = validate(event)
+assert as_dict.valid, as_dict
+assert as_dict.json == validate(json.dumps(event).encode()).json
+for wrong in (42, None, [1], 1.5):
+    try:
+        validate(wrong)
+        raise SystemExit(f"no TypeError for {wrong!r}")
+    except TypeError as e:
+        assert "bytes, str, or the event as a dict" in str(e), str(e)
+try:
+    validate(good, name=7)
+    raise SystemExit("no TypeError for a name that is not a str")
+except TypeError as e:
+    assert "name must be a str" in str(e), str(e)
+r = validate(event, "submit-44914.json")
+assert r.valid and [p.code for p in r.name_findings] == ["name_not_read"], r
+try:
+    require_valid(event, "drop/submit-44914.json")
+    raise SystemExit("a name the pipeline never reads passed require_valid")
+except InvalidEvent as e:
+    assert "never read" in str(e), str(e)
+requires = metadata.requires("eventlog-validator") or metadata.requires("eventlog_validator")
+print(json.dumps({"requires": requires}))
+"#;
+    let out = run(Command::new(env.join("bin/python"))
+        .args(["-c", script])
+        .arg(&good));
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    let requires = v["requires"].to_string();
+    assert!(
+        requires.contains("wasmtime") && requires.contains('<'),
+        "an upper bound: {requires}"
+    );
 }
 
 #[test]

@@ -86,10 +86,11 @@ fn invalid_files_exit_1_and_name_the_field() {
     };
     let plain = by_name("/event.json");
     assert_eq!(plain["valid"], Value::Bool(true));
-    assert!(
-        plain.get("name_findings").is_none(),
-        "names not starting with log- are not checked"
-    );
+    // A name the pipeline never reads is said so (the content's verdict
+    // is unchanged); nothing else is checked in such a name.
+    let findings = plain["name_findings"].as_array().expect("name findings");
+    assert_eq!(findings.len(), 1, "{plain}");
+    assert_eq!(findings[0]["code"], "name_not_read", "{plain}");
     let named = by_name("-2025-03-03.json");
     assert_eq!(
         named["valid"],
@@ -121,7 +122,7 @@ fn invalid_files_exit_1_and_name_the_field() {
     assert!(
         t.contains("INVALID")
             && t.contains("pipeline_adcid")
-            && t.contains("3 file(s): 2 valid, 1 invalid"),
+            && t.contains("3 files: 2 valid, 1 invalid"),
         "{t}"
     );
 }
@@ -160,7 +161,7 @@ fn xapi_check_reports_lines_by_file_and_line_with_exit_codes() {
     );
     assert!(
         text.ends_with(&format!(
-            "1 file(s): {n} loadable (0 with schema issues), 0 unknown, 0 invalid\n"
+            "1 file: {n} loadable (0 with schema issues), 0 unknown, 0 invalid\n"
         )),
         "{text}"
     );
@@ -180,7 +181,9 @@ fn xapi_check_reports_lines_by_file_and_line_with_exit_codes() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let shown = bad.display().to_string();
     assert!(
-        text.contains(&format!("{shown}:3: invalid: not valid JSON")),
+        text.contains(&format!(
+            "{shown}:3: invalid: the line is not valid JSON: at column 2, a field name in double quotes was expected"
+        )),
         "{text}"
     );
     assert!(

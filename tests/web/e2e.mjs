@@ -157,6 +157,9 @@ try {
   const csv = fs.readFileSync(await download.path(), "utf8");
   check(csv.startsWith("file,verdict,kind,field,code,message,what to do") && csv.includes("broken.json,invalid,content,__json__,json_invalid")
     && csv.includes(`statements-broken.jsonl,invalid,content,line ${nStatements + 1},xapi_invalid_line`), "CSV of problems");
+  check(!csv.includes("`") && !csv.includes("Expecting"), "the CSV has plain words, no backtick marks");
+  const shownText = await page.evaluate(() => document.getElementById("results").innerText);
+  check(!shownText.includes("`") && !shownText.includes("Expecting"), "the page has plain words, no backtick marks");
   await page.uncheck("#only-problems");
   await page.screenshot({ path: path.join(artifacts, "web-demo.png"), fullPage: true });
 
@@ -185,6 +188,37 @@ try {
   const fixedRows = await page.$$eval("#table tbody tr", (trs) => trs.filter((tr) => tr.textContent.includes("fixme.json")).map((tr) => tr.className));
   check(fixedRows.length === 1 && fixedRows[0] === "ok", `one row for fixme.json, now valid: ${fixedRows}`);
   summary.repick_replaces_row = true;
+
+  // The batch's time is taken once: typing in Search later does not add
+  // to it.
+  const timed = await text("status");
+  await page.waitForTimeout(1500);
+  await page.fill("#search", "fixme");
+  await page.fill("#search", "");
+  check((await text("status")) === timed, `the status holds still while searching: ${timed} then ${await text("status")}`);
+  summary.batch_time_fixed = true;
+
+  // Two files of one name from different folders are two rows: by their
+  // paths when a folder is picked, told apart when loose files are.
+  const twin = path.join(work, "twins");
+  for (const [sub, body] of [["a", good], ["b", "{not json"]]) {
+    fs.mkdirSync(path.join(twin, sub), { recursive: true });
+    fs.writeFileSync(path.join(twin, sub, "same.json"), body);
+  }
+  const countBefore = Number(await text("n-files"));
+  await page.setInputFiles("#folder", twin);
+  await page.waitForFunction(() => /^Checked 2 files in /.test(document.getElementById("status").textContent), null, { timeout: 30000 });
+  const twinRows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => tr.querySelector(".path").textContent).filter((t) => t.includes("same.json")));
+  check(twinRows.includes("twins/a/same.json") && twinRows.includes("twins/b/same.json"), `both files, by their paths: ${twinRows}`);
+  await page.setInputFiles("#files", [path.join(twin, "a", "same.json"), path.join(twin, "b", "same.json")]);
+  await page
+    .waitForFunction((n) => Number(document.getElementById("n-files").textContent) === n && /^Checked /.test(document.getElementById("status").textContent), countBefore + 4, { timeout: 30000 })
+    .catch(() => {});
+  check(Number(await text("n-files")) === countBefore + 4, `loose files of one name are two rows: ${await text("n-files")}`);
+  await page.fill("#search", "same.json");
+  await page.screenshot({ path: path.join(artifacts, "web-demo-same-names.png"), fullPage: true });
+  await page.fill("#search", "");
+  summary.same_names_kept_apart = true;
 
   // The raw-events target: the xAPI files are checked again for it; an
   // object loads whole or not at all, so the broken one says nothing of

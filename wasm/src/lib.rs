@@ -39,7 +39,7 @@ pub fn report_json(input: &[u8], name: Option<&str>) -> String {
 /// content calls for when the name is off. The JSON report's own members
 /// come first and are unchanged.
 pub fn report_plain_json(input: &[u8], name: Option<&str>) -> String {
-    use eventlog_core::plain::{explain_issue, place};
+    use eventlog_core::plain::{explain_all, place};
     use eventlog_core::report::write_json_str;
     inject_fault(name);
     let r = eventlog_core::visit::check_file(name.filter(|n| !n.is_empty()), input);
@@ -52,13 +52,7 @@ pub fn report_plain_json(input: &[u8], name: Option<&str>) -> String {
         .collect();
     let suggested = r.suggested_name.as_deref();
     for (key, text) in [
-        (
-            "plain",
-            issues
-                .iter()
-                .map(|i| explain_issue(i, suggested))
-                .collect::<Vec<_>>(),
-        ),
+        ("plain", explain_all(&r)),
         ("places", issues.iter().map(|i| place(&i.field)).collect()),
     ] {
         out.push_str(&format!(",\"{key}\":["));

@@ -25,13 +25,21 @@ pub struct FileReport {
     pub suggested_name: Option<String>,
 }
 
-/// Validate `bytes`; when `name` (a path or S3 key) is given and its file
-/// name starts with `log-`, also check the name against the content.
+/// Validate `bytes`; when `name` (a path or S3 key) is given, also say
+/// whether the pipeline will read a file of that name at all, and when it
+/// starts with `log-`, check the name against the content.
 pub fn check_file(name: Option<&str>, bytes: &[u8]) -> FileReport {
     let validation = validate(bytes);
-    let name_findings = name
-        .filter(|n| key::basename(n).starts_with("log-"))
-        .map(|n| key::check(n, &validation.seen()));
+    let name_findings = name.and_then(|n| {
+        let mut found = Vec::new();
+        if !key::is_event_candidate(n) {
+            found.push(key::not_read_issue(n));
+        }
+        if key::basename(n).starts_with("log-") {
+            found.extend(key::check(n, &validation.seen()));
+        }
+        (!found.is_empty() || key::basename(n).starts_with("log-")).then_some(found)
+    });
     let suggested_name = match (name, &name_findings) {
         (Some(n), Some(f)) if !f.is_empty() => key::suggested_name(n, &validation.seen()),
         _ => None,

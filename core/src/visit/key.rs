@@ -299,6 +299,10 @@ pub(crate) fn suggested_name(key: &str, parsed: &Seen<'_>) -> Option<String> {
     ) else {
         return None;
     };
+    // Never a name with a day that does not exist (`…-2025-02-30.json`).
+    if !is_calendar_date(visit_date) {
+        return None;
+    }
     let dir = key.rsplit_once('/').map_or("", |(d, _)| d);
     let name = format!(
         "log-{}-{}-{adcid}-{}-{ptid}-{visit_date}.json",
@@ -311,6 +315,26 @@ pub(crate) fn suggested_name(key: &str, parsed: &Seen<'_>) -> Option<String> {
     } else {
         format!("{dir}/{name}")
     })
+}
+
+/// `YYYY-MM-DD` of ASCII digits naming a day that exists (years 1-9999).
+fn is_calendar_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            y >= 1 && d >= 1 && crate::calendar::days_in_month(y, m).is_some_and(|n| d <= n)
+        }
+        _ => false,
+    }
 }
 
 fn mismatch(part: &str, label: &str, in_name: &str, in_content: &str) -> Issue {
@@ -417,11 +441,34 @@ fn visit(name: &EventName<'_>, parsed: &Seen<'_>) -> Option<Issue> {
             .visit_date
             .filter(|vd| *vd != d)
             .map(|vd| mismatch("visit_date", "the visit date", d, vd)),
-        NameSuffix::VisitNumber(n) => parsed.visit_number.and_then(|vn| {
-            let content = vn.unwrap_or("None");
-            (content != n).then(|| mismatch("visit_number", "the visit number", n, content))
+        NameSuffix::VisitNumber(n) => parsed.visit_number.and_then(|vn| match vn {
+            Some(content) => {
+                (content != n).then(|| mismatch("visit_number", "the visit number", n, content))
+            }
+            // The producer writes "None" for no visit number: that agrees.
+            None if n == "None" => None,
+            None => Some(Issue::new(
+                "name.visit_number",
+                Code::NameMismatch,
+                format!(
+                    "the file name says the visit number is \"{}\" but the content has no visit number",
+                    excerpt(n)
+                ),
+            )),
         }),
     }
+}
+
+/// The pipeline will never read `key`: its name is not an event file's.
+pub fn not_read_issue(key: &str) -> Issue {
+    Issue::new(
+        "name",
+        Code::NameNotRead,
+        format!(
+            "the pipeline reads only files named log-….json, so it will never read \"{}\", whatever it holds",
+            excerpt(basename(key))
+        ),
+    )
 }
 
 fn skip_issue(why: &str) -> Issue {

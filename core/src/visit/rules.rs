@@ -95,9 +95,11 @@ pub fn validate(bytes: &[u8]) -> Validation {
                 JsonErrorKind::IntegerTooLong => Code::JsonIntegerTooLong,
                 JsonErrorKind::TooDeep => Code::JsonTooDeep,
             };
-            let message = match code {
-                Code::JsonInvalid => format!("not valid JSON: {e}"),
-                _ => format!("cannot be read as JSON: {e}"),
+            let blank = bytes.iter().all(|b| b" \t\r\n".contains(b));
+            let message = if blank && code == Code::JsonInvalid {
+                String::from(crate::plain::EMPTY_FILE)
+            } else {
+                crate::plain::json_file_words(&e)
             };
             Validation {
                 event: None,
@@ -448,13 +450,13 @@ impl<'a> Checker<'a> {
                     } else if text.chars().any(char::is_whitespace) {
                         "it contains whitespace"
                     } else {
-                        "it contains characters outside printable ASCII"
+                        "it contains a character other than an unaccented letter, a digit or a punctuation mark"
                     };
                     self.fail(
                         field,
                         Code::StringPatternMismatch,
                         format!(
-                            "`ptid` must be 1 to 10 printable ASCII characters, but {why}: {}",
+                            "`ptid` must be 1 to 10 letters, digits or punctuation marks, but {why}: {}",
                             show_text(text)
                         ),
                     );
@@ -480,7 +482,7 @@ impl<'a> Checker<'a> {
                         field,
                         Code::DateNotCalendar,
                         format!(
-                            "`visit_date` {} is not a real calendar date in ASCII digits",
+                            "`visit_date` {} is not a real calendar date (YYYY-MM-DD, written with the digits 0 to 9)",
                             show_text(text)
                         ),
                     );

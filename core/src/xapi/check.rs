@@ -92,7 +92,7 @@ pub fn judge(line: &str) -> Judgement<'_> {
         Ok(v) => v,
         Err(LineError::Json(e)) => {
             return Judgement::Invalid {
-                reason: format!("not valid JSON: {e}"),
+                reason: format!("the line is not valid JSON: {e}"),
             };
         }
         Err(LineError::NotAnObject) => {
@@ -262,7 +262,7 @@ mod tests {
     fn verdicts() {
         assert!(matches!(judge("  \r"), Judgement::Blank));
         assert!(
-            matches!(judge("{\"a\":"), Judgement::Invalid { reason } if reason.starts_with("not valid JSON"))
+            matches!(judge("{\"a\":"), Judgement::Invalid { reason } if reason.starts_with("the line is not valid JSON"))
         );
         assert!(
             matches!(judge("[1]"), Judgement::Invalid { reason } if reason == "not a JSON object")

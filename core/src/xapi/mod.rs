@@ -118,7 +118,8 @@ pub fn classify_ids(verb: &str, kind: &str) -> Category {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineError {
     /// Not JSON in the strict sense both load paths share (RFC 8259: no
-    /// `NaN`/`Infinity`, no numbers that overflow a double).
+    /// `NaN`/`Infinity`, no numbers that overflow a double): where and
+    /// why, in plain words.
     Json(String),
     /// JSON, but not an object.
     NotAnObject,
@@ -137,7 +138,7 @@ pub fn trim_line(line: &str) -> &str {
 /// Decode one JSONL line (see [`trim_line`]).
 pub fn decode_line(line: &str) -> Result<Value<'_>, LineError> {
     let v = json::decode(trim_line(line).as_bytes())
-        .map_err(|e| LineError::Json(alloc::format!("{e}")))?;
+        .map_err(|e| LineError::Json(crate::plain::json_words(&e)))?;
     if !is_strict(&v) {
         return Err(LineError::Json(String::from(
             "NaN, Infinity or a number too large for a double",

@@ -117,8 +117,13 @@ impl Planner {
                 Work::Read(Planned { meta, prev: seen })
             } else {
                 let reason = key::parse_name(&meta.key).err().map_or_else(
-                    || String::from("not an event file name"),
-                    |problem| format!("not an event file name: {}", problem.reason),
+                    || String::from("the pipeline reads only files named log-….json"),
+                    |problem| {
+                        format!(
+                            "the pipeline reads only files named log-….json, and {}",
+                            problem.reason.replace('`', "\"")
+                        )
+                    },
                 );
                 Work::Skip(meta, reason)
             };

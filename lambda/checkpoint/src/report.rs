@@ -32,7 +32,8 @@ impl From<&Issue> for IssueOut {
         IssueOut {
             field: i.field.clone(),
             code: i.code.as_str(),
-            message: i.message.clone(),
+            // Read by people: the plain sentence (the code is for machines).
+            message: eventlog_core::plain::what(i.code.as_str(), &i.message),
         }
     }
 }
@@ -230,18 +231,26 @@ impl RunSummary {
             "eventlog checkpoint {} ({:?}, {} ms)",
             self.run_id, self.status, self.duration_ms
         );
+        if let Some(why) = self.why() {
+            let _ = writeln!(s, "  why          {why}");
+        }
         let _ = writeln!(s, "  source       {}", self.source);
         let _ = writeln!(s, "  checkpoints  {}", self.checkpoints);
         let _ = writeln!(
             s,
-            "  objects      {} listed, {} already processed, {} new, {} changed ({} with the same content), {} not event files",
+            "  objects      {} listed, {} already processed, {} new, {} changed ({} with the same content), {}",
             self.listed,
             self.already_processed,
             self.new_objects,
             self.changed_objects,
             self.content_unchanged,
-            self.skipped_names
+            plural(
+                self.skipped_names,
+                "file not read (not an event file name)",
+                "files not read (not event file names)"
+            )
         );
+        self.write_skipped(&mut s);
         let _ = writeln!(
             s,
             "  files        {} valid, {} invalid, {} too large, {} unreadable, {} internal errors, {} sandbox (filtered), {} deferred",
@@ -294,6 +303,70 @@ impl RunSummary {
         s
     }
 
+    /// Why the run did not fully succeed, in one line (`None` when it did).
+    pub fn why(&self) -> Option<String> {
+        if self.status == RunStatus::Success {
+            return None;
+        }
+        let failed = self
+            .groups
+            .iter()
+            .filter(|g| g.status == GroupStatus::Failed)
+            .count();
+        let mut parts = Vec::new();
+        for (n, one, many) in [
+            (self.invalid, "invalid file", "invalid files"),
+            (
+                self.too_large,
+                "file too large to read",
+                "files too large to read",
+            ),
+            (self.unreadable, "unreadable file", "unreadable files"),
+            (
+                self.internal_errors,
+                "file the checker failed on",
+                "files the checker failed on",
+            ),
+            (failed, "group not committed", "groups not committed"),
+            (
+                self.deferred,
+                "file left for the next run",
+                "files left for the next run",
+            ),
+        ] {
+            if n > 0 {
+                parts.push(plural(n, one, many));
+            }
+        }
+        if self.errors_file_error.is_some() {
+            parts.push(String::from("the errors file could not be written"));
+        }
+        if self.ledger.error.is_some() {
+            parts.push(String::from("the ledger could not be written"));
+        }
+        if self.deadline_reached {
+            parts.push(String::from("the deadline was reached"));
+        }
+        let status = format!("{:?}", self.status).to_lowercase();
+        Some(if parts.is_empty() {
+            status
+        } else {
+            format!("{status}: {}", parts.join(", "))
+        })
+    }
+
+    /// The names not read, the first 20 with their reason, and how many more.
+    fn write_skipped(&self, s: &mut String) {
+        use std::fmt::Write;
+        const SHOWN: usize = 20;
+        for k in self.skipped.iter().take(SHOWN) {
+            let _ = writeln!(s, "    not read   {}: {}", k.key, k.reason);
+        }
+        if self.skipped_names > SHOWN {
+            let _ = writeln!(s, "    … and {} more not read", self.skipped_names - SHOWN);
+        }
+    }
+
     fn write_groups(&self, s: &mut String) {
         use std::fmt::Write;
         if !self.groups.is_empty() {
@@ -301,11 +374,11 @@ impl RunSummary {
             for g in &self.groups {
                 let _ = writeln!(
                     s,
-                    "    {:<10} {:<22} {:<9} {:>7} rows (+{} new, {} replaced, {} already there){}",
+                    "    {:<10} {:<22} {:<9} {:>12} (+{} new, {} replaced, {} already there){}",
                     g.study,
                     g.datatype,
                     format!("{:?}", g.status).to_lowercase(),
-                    g.stats.rows_after,
+                    plural(g.stats.rows_after as usize, "row", "rows"),
                     g.stats.added,
                     g.stats.replaced,
                     g.stats.unchanged,
@@ -527,6 +600,11 @@ pub async fn write_errors_file(
         all.push(b.clone());
     }
     all.write(sink, key).await
+}
+
+/// `1 row`, `2 rows`: a count with its noun.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

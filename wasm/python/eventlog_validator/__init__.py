@@ -37,9 +37,10 @@ __version__ = "@VERSION@"
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: the field it is about (`__json__` for the document as a
-    whole, `__file__` for the file, `__name__` for the file name), a stable
-    code, and a message."""
+    """One problem: the field it is about (an event field such as `ptid`;
+    `__json__` for the document as a whole, `__root__` for the event,
+    `__file__` for the file, `name` or `name.<part>` for the file name), a
+    stable code, and a message in plain words."""
 
     field: str
     code: str
@@ -192,17 +193,41 @@ def _get() -> _Module:
         return _module
 
 
-def _bytes(data: Union[bytes, bytearray, memoryview, str]) -> bytes:
+Content = Union[bytes, bytearray, memoryview, str, Dict[str, Any]]
+
+
+def _bytes(data: Content) -> bytes:
+    """The bytes checked: bytes as they are, text as UTF-8, and an event
+    held as a dict as `json.dumps(event).encode()` writes it (the bytes a
+    gear that logs `json.dumps(event)` puts in S3)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
     if isinstance(data, str):
         return data.encode("utf-8")
-    return bytes(data)
+    if isinstance(data, dict):
+        try:
+            return json.dumps(data).encode("utf-8")
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"the event dict cannot be written as JSON: {e}") from None
+    raise TypeError(
+        "expected the file's content as bytes, str, or the event as a dict; "
+        f"got {type(data).__name__}"
+    )
 
 
-def validate(data: Union[bytes, str], name: Optional[str] = None) -> Report:
+def validate(data: Content, name: Optional[str] = None) -> Report:
     """Check one event file's content (`name`: its S3 key or file name, for
-    the name checks). Text is encoded as UTF-8; bytes are read as the
-    pipeline reads them (BOMs, UTF-16 and UTF-32 included)."""
-    return _report(_get().call("validate", _bytes(data), name))
+    the name checks). Bytes are read as the pipeline reads them (BOMs,
+    UTF-16 and UTF-32 included); text is encoded as UTF-8; a dict is
+    checked as `json.dumps(event).encode()`. Anything else is a
+    `TypeError`."""
+    return _report(_get().call("validate", _bytes(data), _name(name)))
+
+
+def _name(name: Optional[str]) -> Optional[str]:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str (the S3 key or file name), got {type(name).__name__}")
+    return name
 
 
 def validate_file(path: Union[str, "os.PathLike[str]"]) -> Report:
@@ -213,11 +238,13 @@ def validate_file(path: Union[str, "os.PathLike[str]"]) -> Report:
     return validate(data, shown)
 
 
-def check_xapi(data: Union[bytes, str], name: Optional[str] = None) -> List[XapiLine]:
+def check_xapi(data: Union[bytes, bytearray, memoryview, str], name: Optional[str] = None) -> List[XapiLine]:
     """Check an xAPI JSONL document line by line, as the ClickHouse loader
     reads it: one verdict per non-blank line."""
+    if isinstance(data, dict):
+        raise TypeError("check_xapi takes a JSONL document (bytes or str), not a dict")
     out = []
-    for text in _get().call("check_xapi", _bytes(data), name).splitlines():
+    for text in _get().call("check_xapi", _bytes(data), _name(name)).splitlines():
         if not text:
             continue
         d = json.loads(text)
@@ -236,7 +263,7 @@ def check_xapi(data: Union[bytes, str], name: Optional[str] = None) -> List[Xapi
     return out
 
 
-def require_valid(data: Union[bytes, str], name: Optional[str] = None) -> Report:
+def require_valid(data: Content, name: Optional[str] = None) -> Report:
     """The "validate before logging" step: the report if the event is valid,
     else `InvalidEvent` listing every problem. With a `name`, a name that
     disagrees with the content is a problem too: a gear should not log a

@@ -71,6 +71,26 @@ pub struct Args {
     quiet: bool,
 }
 
+/// The defaults of the options above (they live in [`RunSettings`], below
+/// the file and the environment in precedence), for `--help`.
+pub fn defaults() -> Vec<(&'static str, String)> {
+    let d = RunSettings::default();
+    vec![
+        ("template", d.template.clone()),
+        ("concurrency", d.concurrency.to_string()),
+        ("max_object_bytes", d.max_object_bytes.to_string()),
+        ("max_files", String::from("no limit")),
+        ("list_concurrency", d.list_concurrency.to_string()),
+        ("list_first_pages", d.list_first_pages.to_string()),
+        ("compact_segments", d.compact_segments.to_string()),
+        ("deadline", String::from("none")),
+        (
+            "threshold",
+            eventlog_xapi::XapiSettings::default().threshold.to_string(),
+        ),
+    ]
+}
+
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {

@@ -39,8 +39,36 @@ enum Command {
     Xapi(xapi::Command),
 }
 
+/// The command line as clap describes it, with every default shown and
+/// environment variables named without their current values.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    annotate(Cli::command(), &checkpoint::defaults())
+}
+
+/// `[default: …]` after each help text `defaults` names (settings whose
+/// defaults come from the settings type, so clap cannot see them), and
+/// `[env: NAME]` without the value, on this command and its subcommands.
+fn annotate(cmd: clap::Command, defaults: &[(&str, String)]) -> clap::Command {
+    let cmd = cmd.mut_args(|a| {
+        let a = a.hide_env_values(true);
+        match defaults.iter().find(|(id, _)| *id == a.get_id().as_str()) {
+            Some((_, default)) if a.get_default_values().is_empty() => {
+                let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                a.help(format!("{help} [default: {default}]"))
+            }
+            _ => a,
+        }
+    });
+    cmd.mut_subcommands(|sub| annotate(sub, defaults))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

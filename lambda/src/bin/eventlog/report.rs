@@ -77,10 +77,11 @@ pub fn run(args: Args) -> ExitCode {
         };
         match eventlog_report::build(&store, &prefix, &filter, &args.out).await {
             Ok(summary) => {
+                use eventlog_checkpoint::report::plural;
                 println!(
-                    "report: {} checkpoint file(s), {} event(s) -> {} ({})",
-                    summary.checkpoints,
-                    summary.rows,
+                    "report: {}, {} -> {} ({})",
+                    plural(summary.checkpoints, "checkpoint file", "checkpoint files"),
+                    plural(summary.rows as usize, "event", "events"),
                     args.out.display(),
                     summary.files.join(", ")
                 );

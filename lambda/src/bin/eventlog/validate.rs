@@ -1,5 +1,6 @@
 //! `eventlog validate PATH...`
 
+use eventlog_checkpoint::report::plural;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,6 +117,8 @@ struct Counts {
     io_errors: usize,
     internal: usize,
     name_findings: usize,
+    /// Files the pipeline will never read because of their name.
+    not_read: usize,
 }
 
 impl Counts {
@@ -128,14 +131,19 @@ impl Counts {
                 String::new()
             }
         };
+        let total = self.valid + self.invalid + self.io_errors + self.internal;
         format!(
-            "{} file(s): {} valid, {} invalid{}{}{}",
-            self.valid + self.invalid + self.io_errors + self.internal,
+            "{}: {} valid, {} invalid{}{}{}{}",
+            plural(total, "file", "files"),
             self.valid,
             self.invalid,
             part(self.io_errors, "unreadable"),
             part(self.internal, "not checked (internal error)"),
             part(self.name_findings, "with file-name findings"),
+            part(
+                self.not_read,
+                "the pipeline will not read (see their names)"
+            ),
         )
     }
 
@@ -147,6 +155,10 @@ impl Counts {
         }
         if r.name_findings.as_ref().is_some_and(|f| !f.is_empty()) {
             self.name_findings += 1;
+        }
+        let not_read = |i: &eventlog_core::Issue| i.code.as_str() == "name_not_read";
+        if r.name_findings.iter().flatten().any(not_read) {
+            self.not_read += 1;
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use eventlog::walk;
+use eventlog_checkpoint::report::plural;
 use eventlog_core::report::write_json_str;
 use eventlog_core::xapi::check::{Judgement, Tally, write_line_json};
 
@@ -72,11 +73,14 @@ pub fn run(args: Args) -> ExitCode {
     if args.format == Format::Text {
         let _ = writeln!(
             out,
-            "{} file(s): {}{}",
-            files.len() + walk_errors.len(),
+            "{}: {}{}",
+            plural(files.len() + walk_errors.len(), "file", "files"),
             summary(&total),
             if unreadable > 0 {
-                format!(", {unreadable} unreadable file(s)")
+                format!(
+                    ", {}",
+                    plural(unreadable, "unreadable file", "unreadable files")
+                )
             } else {
                 String::new()
             }
@@ -197,7 +201,7 @@ mod raw {
     use eventlog_core::xapi::raw::attribution::TimeKind;
     use eventlog_core::xapi::raw::check::{LineVerdict, Tally, judge, write_line_json};
 
-    use super::unreadable_line;
+    use super::{plural, unreadable_line};
     use crate::validate::Format;
 
     /// Exit 0 when every object loads, 1 when one would fail, 2 when a
@@ -238,8 +242,8 @@ mod raw {
         if format == Format::Text {
             let _ = writeln!(
                 out,
-                "{} file(s): {loading} would load, {failing} would not{}",
-                files.len() + walk_errors.len(),
+                "{}: {loading} would load, {failing} would not{}",
+                plural(files.len() + walk_errors.len(), "file", "files"),
                 if unreadable > 0 {
                     format!(", {unreadable} unreadable")
                 } else {
