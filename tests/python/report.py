@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -58,11 +59,18 @@ known = [
     event("K3", "submit", "2025-02-02T00:00:00Z", "known-a", "2025-02-01"),
     event("K3", "not-pass-qc", "2025-02-11T00:00:00Z", "known-a", "2025-02-01"),
     event("K4", "submit", "2025-02-04T00:00:00Z", "known-b", "2025-02-03"),
+    # A QC event dated a day before its visit (a negative interval), and
+    # submitted after it: the visit waits for QC.
+    event("K5", "pass-qc", "2025-03-04T00:00:00Z", "known-c", "2025-03-05"),
+    event("K5", "submit", "2025-03-06T00:00:00Z", "known-c", "2025-03-05"),
+    # One study at one center only.
+    event("S1", "submit", "2025-04-01T00:00:00Z", "solo-center", "2025-03-30", study="solo"),
+    event("S1", "not-pass-qc", "2025-04-03T12:00:00Z", "solo-center", "2025-03-30", study="solo"),
 ]
 rng = random.Random(11)
 events = list(known)
 for v in range(400):
-    center = f"center-{rng.randrange(5)}"
+    center = f"center-{rng.randrange(40):02d}"
     study, datatype = rng.choice([("adrc", "form"), ("adrc", "dicom"), ("dvcid", "form")])
     day = dt.date(2024, 10, 1) + dt.timedelta(days=rng.randrange(240))
     t = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc) + dt.timedelta(hours=rng.randrange(1, 200))
@@ -104,6 +112,15 @@ total_events = len(events) + len(polars_rows)
 # 1. Known answers.
 timing = {r["center_label"]: r for r in got["qc_timing.csv"]}
 assert timing["known-a"]["events"] == "3", timing["known-a"]
+assert timing["known-a"]["before_visit"] == "0", timing["known-a"]
+assert timing["known-c"] == {"center_label": "known-c", "events": "1", "before_visit": "1", "mean_days": "-1.00",
+                             "median_days": "-1.00", "p90_days": "-1.00"}, timing["known-c"]
+status = {r["center_label"]: r for r in got["visit_status.csv"]}
+assert status["known-a"] == {"center_label": "known-a", "visits": "3", "submitted": "3", "passed_qc": "2", "failed_qc": "1",
+                             "waiting_for_qc": "0", "deleted": "0", "median_days_to_qc": "4.50"}, status["known-a"]
+assert status["known-b"]["waiting_for_qc"] == "1" and status["known-b"]["median_days_to_qc"] == "3.00", status["known-b"]
+assert status["known-c"]["waiting_for_qc"] == "1" and status["known-c"]["median_days_to_qc"] == "", status["known-c"]
+assert len(status) == 40 + 4, sorted(status)
 assert timing["known-a"]["mean_days"] == "6.17", timing["known-a"]       # (3 + 5.5 + 10) / 3
 assert timing["known-a"]["median_days"] == "5.50", timing["known-a"]
 assert timing["known-a"]["p90_days"] == "9.10", timing["known-a"]        # 5.5 + 0.8 * 4.5
@@ -118,8 +135,24 @@ assert sum(int(r["events"]) for r in got["totals_by_study_datatype.csv"]) == tot
 
 # 2. DuckDB with the seed's queries, adapted to visit months.
 db = duckdb.connect()
-db.sql(f"CREATE VIEW ev AS SELECT * FROM read_parquet('{ckpt}/*/*/events.parquet', union_by_name = true)")
+db.sql(f"CREATE VIEW all_ev AS SELECT * FROM read_parquet('{ckpt}/*/*/events.parquet', union_by_name = true)")
+db.sql("CREATE VIEW ev AS SELECT * FROM all_ev")
+LATEST = """(SELECT *, row_number() OVER (PARTITION BY ptid, visit_date, visit_number
+                                           ORDER BY timestamp DESC, action, study, datatype) AS rn FROM ev)"""
 q = {
+    # Where visits stand: each visit's latest event, and the days from its
+    # last submit to a QC outcome that is its latest event.
+    "visit_status.csv": f"""
+        WITH l AS (SELECT * FROM {LATEST} WHERE rn = 1),
+             s AS (SELECT ptid, visit_date, visit_number, max(timestamp) AS at FROM ev WHERE action = 'submit' GROUP BY ALL)
+        SELECT l.center_label, count(*), count(s.at),
+               count(*) FILTER (WHERE l.action = 'pass-qc'), count(*) FILTER (WHERE l.action = 'not-pass-qc'),
+               count(*) FILTER (WHERE l.action = 'submit'), count(*) FILTER (WHERE l.action = 'delete'),
+               coalesce(CAST(round(quantile_cont((epoch(l.timestamp) - epoch(s.at)) / 86400.0, 0.5)
+                   FILTER (WHERE l.action IN ('pass-qc', 'not-pass-qc') AND s.at IS NOT NULL), 2) AS VARCHAR), '')
+        FROM l LEFT JOIN s ON l.ptid = s.ptid AND l.visit_date = s.visit_date
+                           AND l.visit_number IS NOT DISTINCT FROM s.visit_number
+        GROUP BY ALL ORDER BY ALL""",
     "monthly_by_center.csv": """
         SELECT substr(visit_date, 1, 7) AS month, center_label,
                count(*) FILTER (WHERE action = 'submit') AS submitted,
@@ -129,7 +162,7 @@ q = {
     "qc_timing.csv": """
         WITH d AS (SELECT center_label, (epoch(timestamp) - epoch(CAST(visit_date AS DATE)::TIMESTAMPTZ)) / 86400.0 AS days
                    FROM ev WHERE action IN ('pass-qc', 'not-pass-qc'))
-        SELECT center_label, count(*) AS events, round(avg(days), 2), round(quantile_cont(days, 0.5), 2),
+        SELECT center_label, count(*) AS events, count(*) FILTER (WHERE days < 0), round(avg(days), 2), round(quantile_cont(days, 0.5), 2),
                round(quantile_cont(days, 0.9), 2)
         FROM d GROUP BY ALL ORDER BY ALL""",
     "latest_per_visit.csv": """
@@ -155,15 +188,22 @@ def same(name, ours, theirs):
     for a, b in zip(ours, theirs):
         a = list(a.values())
         for x, y in zip(a, b):
-            if isinstance(y, float):
+            if isinstance(y, float) or (isinstance(y, str) and y.replace(".", "", 1).lstrip("-").isdigit() and "." in y):
                 # Both round to two decimals; a tie may round apart by one unit.
-                assert abs(float(x) - y) <= 0.0100001, f"{name}: {a} vs DuckDB {b}"
+                assert abs(float(x) - float(y)) <= 0.0100001, f"{name}: {a} vs DuckDB {b}"
             else:
                 assert x == str(y), f"{name}: {a} vs DuckDB {b}"
 
 
-for name, sql in q.items():
-    same(name, got[name], db.sql(sql).fetchall())
+def against_duckdb(tables, where="TRUE"):
+    """Every CSV of `tables` equals DuckDB's over the events `where` keeps."""
+    db.sql(f"CREATE OR REPLACE VIEW ev AS SELECT * FROM all_ev WHERE {where}")
+    for name, sql in q.items():
+        same(name, tables[name], db.sql(sql).fetchall())
+    db.sql("CREATE OR REPLACE VIEW ev AS SELECT * FROM all_ev")
+
+
+against_duckdb(got)
 # DuckDB's %f is microseconds, like ours; the months are the visit months.
 assert len(got["latest_per_visit.csv"]) == len({(e["ptid"], e["visit_date"], e["visit_number"]) for e in events + polars_rows})
 
@@ -174,5 +214,26 @@ assert months <= {"2025-01", "2025-02"} and months, months
 assert {r["study"] for r in narrow["totals_by_study_datatype.csv"]} == {"adrc"}
 want = db.sql("SELECT count(*) FROM ev WHERE study = 'adrc' AND substr(visit_date, 1, 7) BETWEEN '2025-01' AND '2025-02'").fetchone()[0]
 assert sum(int(r["events"]) for r in narrow["totals_by_study_datatype.csv"]) == want
+against_duckdb(narrow, "study = 'adrc' AND substr(visit_date, 1, 7) BETWEEN '2025-01' AND '2025-02'")
+
+# 4. One center only.
+solo_dir = os.path.join(work, "solo")
+solo = report(solo_dir, "--study", "solo")
+assert [r["center_label"] for r in solo["visit_status.csv"]] == ["solo-center"], solo["visit_status.csv"]
+assert solo["visit_status.csv"][0]["failed_qc"] == "1" and solo["visit_status.csv"][0]["median_days_to_qc"] == "2.50"
+against_duckdb(solo, "study = 'solo'")
+page = open(os.path.join(solo_dir, "index.html")).read()
+assert "Most QC failures: solo-center, 1 of its 1 QC event (100 %)." in page, page[:2000]
+
+# 5. An empty range: the tables are headers only, and the page says so in
+# a sentence, with no chart.
+empty_dir = os.path.join(work, "empty")
+empty = report(empty_dir, "--from", "2031-01", "--to", "2031-06")
+assert all(len(rows) == 0 for rows in empty.values()), {k: len(v) for k, v in empty.items()}
+against_duckdb(empty, "substr(visit_date, 1, 7) BETWEEN '2031-01' AND '2031-06'")
+page = open(os.path.join(empty_dir, "index.html")).read()
+visible = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page))
+assert "No events in this range" in visible and "<svg" not in page, page
+assert not re.search(r"(?<![\w.-])-0(\.0+)?(?![\w.])", visible), visible
 
 print(json.dumps({"events": total_events, "tables": sorted(got), "rows": {k: len(v) for k, v in got.items()}}))

@@ -71,3 +71,54 @@ fn a_damaged_checkpoint_is_an_error_naming_it_not_a_crash() {
         "no report from partial numbers"
     );
 }
+
+/// A `--checkpoints` that does not exist or holds no checkpoint, and
+/// `--from` after `--to`, are errors naming the path or the flags (exit 2),
+/// and write nothing.
+#[test]
+fn wrong_places_and_ranges_are_errors_naming_them() {
+    let work = tempfile::tempdir().unwrap();
+    let empty = work.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let missing = work.path().join("no-such-folder");
+    let out_dir = work.path().join("out");
+    let report = |args: &[&str]| {
+        let out = Command::new(bin("eventlog"))
+            .arg("report")
+            .args(args)
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = report(&["--checkpoints", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("no-such-folder") && err.contains("does not exist"),
+        "{err}"
+    );
+    let (code, err) = report(&["--checkpoints", empty.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("empty") && err.contains("no checkpoint there"),
+        "{err}"
+    );
+    let (code, err) = report(&[
+        "--checkpoints",
+        empty.to_str().unwrap(),
+        "--from",
+        "2025-05",
+        "--to",
+        "2025-02",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--from 2025-05 is after --to 2025-02"),
+        "{err}"
+    );
+    assert!(!out_dir.exists(), "nothing written");
+}

@@ -54,6 +54,10 @@ function parseCsv(text) {
   }
   return rows.slice(1);
 }
+const csvOf = (f) => parseCsv(fs.readFileSync(path.join(dir, f), "utf8"));
+const statusCenters = csvOf("visit_status.csv").map((r) => r[0]);
+const timingCenters = csvOf("qc_timing.csv").map((r) => r[0]);
+const monthlyCenters = [...new Set(csvOf("monthly_by_center.csv").map((r) => r[1]))];
 const csvRows = new Set();
 for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".csv"))) {
   for (const r of parseCsv(fs.readFileSync(path.join(dir, f), "utf8"))) csvRows.add(JSON.stringify(r));
@@ -76,26 +80,76 @@ try {
     check(requests.length === 1 && served.length === 1, `${label}: only the page itself was requested: ${requests.join(", ")}`);
     const facts = await page.evaluate(() => ({
       scripts: document.scripts.length,
-      svgs: document.querySelectorAll("figure svg").length,
       sections: [...document.querySelectorAll("section")].map((s) => ({
         id: s.id,
-        reading: s.querySelector(".reading")?.textContent ?? "",
+        finding: s.querySelector(".finding")?.textContent ?? "",
         rows: [...s.querySelectorAll("tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent)),
+        headers: [...s.querySelectorAll("th")].map((th) => th.textContent),
       })),
+      text: document.body.innerText,
       scrollWidth: document.documentElement.scrollWidth,
     }));
     check(facts.scripts === 0, `${label}: no script on the page`);
-    check(facts.svgs === 5 && facts.sections.length === 5, `${label}: five charts in five sections (${facts.svgs}, ${facts.sections.length})`);
+    check(facts.sections.length === 5, `${label}: five sections (${facts.sections.length})`);
     let rows = 0;
     for (const s of facts.sections) {
-      check(s.reading.length > 20, `${label}: ${s.id} has a reading`);
+      check(s.finding.length > 20, `${label}: ${s.id} opens with its finding: ${s.finding}`);
+      check(s.headers.every((h) => !h.includes("_")), `${label}: ${s.id} headers are words: ${s.headers}`);
       for (const r of s.rows) {
         rows++;
-        check(csvRows.has(JSON.stringify(r)), `${label}: ${s.id} row ${JSON.stringify(r)} is not a CSV row`);
+        check(csvRows.has(JSON.stringify(r)) || s.id === "monthly", `${label}: ${s.id} row ${JSON.stringify(r)} is not a CSV row`);
       }
     }
     check(rows > 0, `${label}: the tables have rows`);
+    check(!/(^|[^0-9])-0(\.0+)?([^0-9.]|$)/.test(facts.text), `${label}: no "-0" on the page`);
     check(facts.scrollWidth <= width, `${label}: nothing wider than the screen (${facts.scrollWidth} px)`);
+    // The charts as a reader sees them: every visible one drawn at its own
+    // size, its texts inside it, none on another, none under 11 px, and
+    // every center of its section's CSV labelled.
+    const charts = await page.evaluate(() =>
+      [...document.querySelectorAll("figure svg")]
+        .filter((svg) => svg.getBoundingClientRect().width > 0)
+        .map((svg) => {
+          const box = svg.getBoundingClientRect();
+          const texts = [...svg.querySelectorAll("text")].map((t) => {
+            const r = t.getBoundingClientRect();
+            return { s: t.textContent, x0: r.left, x1: r.right, y0: r.top, y1: r.bottom, size: parseFloat(getComputedStyle(t).fontSize) };
+          });
+          return {
+            section: svg.closest("section").id,
+            title: svg.querySelector("title")?.textContent ?? "",
+            drawn: Number(svg.getAttribute("width")),
+            shown: box.width,
+            box: { x0: box.left, x1: box.right, y0: box.top, y1: box.bottom },
+            texts,
+          };
+        }));
+    check(charts.length >= 7, `${label}: the charts are shown (${charts.length})`);
+    for (const c of charts) {
+      const tag = `${label}: ${c.title}`;
+      check(Math.abs(c.drawn - c.shown) < 1, `${tag}: drawn for the width it is shown at (${c.drawn} drawn, ${c.shown} shown)`);
+      for (const t of c.texts) {
+        check(t.size >= 11, `${tag}: "${t.s}" is ${t.size} px`);
+        check(t.x0 >= c.box.x0 - 0.5 && t.x1 <= c.box.x1 + 0.5 && t.y0 >= c.box.y0 - 0.5 && t.y1 <= c.box.y1 + 0.5,
+          `${tag}: "${t.s}" lies outside its chart`);
+      }
+      for (let i = 0; i < c.texts.length; i++) {
+        for (let j = i + 1; j < c.texts.length; j++) {
+          const a = c.texts[i], b = c.texts[j];
+          const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0), h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+          check(!(w > 0.5 && h > 0.5), `${tag}: "${a.s}" and "${b.s}" overlap`);
+        }
+      }
+      const file = { failures: "qc_timing.csv", timing: "qc_timing.csv", status: "visit_status.csv" }[c.section];
+      if (file) {
+        const labels = c.texts.map((t) => t.s);
+        const seen = (center) => labels.some((l) => l === center || (l.endsWith("…") && center.startsWith(l.slice(0, -1))));
+        const centers = file === "visit_status.csv" ? statusCenters : timingCenters;
+        const missing = (c.section === "failures" ? monthlyCenters : centers).filter((center) => !seen(center));
+        check(missing.length === 0, `${tag}: centers without a label: ${missing.slice(0, 5)}`);
+      }
+    }
+    summary[label] = { rows, charts: charts.length };
     await page.screenshot({ path: path.join(artifacts, `report-${label}.png`), fullPage: true });
     // Printed, every row of every table is on paper (no scrolling box).
     await page.emulateMedia({ media: "print" });
@@ -103,7 +157,6 @@ try {
       [...document.querySelectorAll(".table")].filter((d) => d.scrollHeight > d.clientHeight + 1).length);
     check(clipped === 0, `${label}: printed, ${clipped} tables are cut off`);
     await page.emulateMedia({ media: "screen" });
-    summary[label] = { rows, scroll_width: facts.scrollWidth };
     await context.close();
   }
 } finally {

@@ -9,11 +9,12 @@
 
 pub mod aggregate;
 pub mod page;
+pub mod read;
+pub mod svg;
 pub mod tables;
 
 use std::path::Path;
 
-use eventlog_formats::checkpoint::{Rows, stream_file};
 #[cfg(feature = "store")]
 use eventlog_store::{ObjectStore, join_key};
 
@@ -28,6 +29,9 @@ pub enum ReportError {
     /// A checkpoint file that cannot be read (it names itself).
     #[error(transparent)]
     Checkpoint(#[from] eventlog_formats::checkpoint::CheckpointError),
+    /// Nothing to report on: a wrong `--checkpoints`, most likely.
+    #[error("{location}: no checkpoint there (no {{study}}/{{datatype}}/events.parquet under it)")]
+    NoCheckpoints { location: String },
 }
 
 /// What a report run did.
@@ -75,13 +79,63 @@ pub fn read_file(
     numbers: &mut Numbers,
     filter: &Filter,
 ) -> Result<(), ReportError> {
-    stream_file(path, location, 8192, |batch| {
-        numbers.add(&Rows::new(batch), filter)
-    })?;
-    Ok(())
+    read::read_groups(path, location, None, numbers, filter)
 }
 
-/// Read every checkpoint under `prefix` of `store`.
+/// Count the local files (`(path, location)`), their row groups shared out
+/// between the machine's cores, each thread with numbers of its own,
+/// merged at the end.
+pub fn count_files(
+    files: &[(std::path::PathBuf, String)],
+    filter: &Filter,
+) -> Result<Numbers, ReportError> {
+    let mut units = Vec::new();
+    for (i, (path, location)) in files.iter().enumerate() {
+        let groups = read::row_groups(path, location)?;
+        units.extend((0..groups).map(|g| (i, g)));
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(units.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<Numbers, ReportError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut numbers = Numbers::default();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((i, g)) = units.get(k) else {
+                            return Ok(numbers);
+                        };
+                        let (path, location) = &files[*i];
+                        read::read_groups(path, location, Some(vec![*g]), &mut numbers, filter)?;
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(ReportError::Read {
+                        location: String::from("the report"),
+                        message: String::from("a reading thread failed"),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut total = Numbers::default();
+    for r in results {
+        total.merge(r?);
+    }
+    Ok(total)
+}
+
+/// Read every checkpoint under `prefix` of `store`. None there is an
+/// error naming the place.
 #[cfg(feature = "store")]
 pub async fn read<S: ObjectStore>(
     store: &S,
@@ -89,16 +143,21 @@ pub async fn read<S: ObjectStore>(
     filter: &Filter,
 ) -> Result<(Numbers, usize), ReportError> {
     let keys = checkpoint_keys(store, prefix).await?;
-    let mut numbers = Numbers::default();
+    if keys.is_empty() {
+        return Err(ReportError::NoCheckpoints {
+            location: store.locate(prefix),
+        });
+    }
     let tmp = tempfile::tempdir().map_err(|e| ReportError::Read {
         location: "a temporary directory".into(),
         message: e.to_string(),
     })?;
-    for key in &keys {
+    // Each object to a local file first: the parquet reader streams from
+    // it, so memory does not follow the files' sizes.
+    let mut files = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
         let location = store.locate(key);
-        // One object at a time, through a local file: the parquet reader
-        // streams it, so memory does not follow the file's size.
-        let local = tmp.path().join("checkpoint.parquet");
+        let local = tmp.path().join(format!("{i}.parquet"));
         let got = store
             .get_to_file(key, &local)
             .await
@@ -106,11 +165,21 @@ pub async fn read<S: ObjectStore>(
                 location: location.clone(),
                 message: e.to_string(),
             })?;
-        if got.is_none() {
-            continue;
+        if got.is_some() {
+            files.push((local, location));
         }
-        read_file(&local, &location, &mut numbers, filter)?;
     }
+    let filter = filter.clone();
+    let numbers = tokio::task::spawn_blocking(move || {
+        let n = count_files(&files, &filter);
+        drop(tmp);
+        n
+    })
+    .await
+    .map_err(|e| ReportError::Read {
+        location: store.locate(prefix),
+        message: e.to_string(),
+    })??;
     Ok((numbers, keys.len()))
 }
 

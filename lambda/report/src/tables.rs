@@ -33,9 +33,14 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Days with two decimals.
+/// Days with two decimals (never `-0.00`).
 pub fn days(d: f64) -> String {
-    format!("{d:.2}")
+    let s = format!("{d:.2}");
+    if s == "-0.00" {
+        String::from("0.00")
+    } else {
+        s
+    }
 }
 
 fn timestamp(micros: i64) -> String {
@@ -53,6 +58,7 @@ pub struct Tables {
     /// as cells (and the page shows it only by center).
     pub latest_csv: String,
     pub latest_by_center: Table,
+    pub visit_status: Table,
     pub totals: Table,
 }
 
@@ -63,6 +69,7 @@ impl Tables {
             timing: timing(n),
             latest_csv: latest_csv(n),
             latest_by_center: latest_by_center(n),
+            visit_status: visit_status(n),
             totals: totals(n),
         }
     }
@@ -72,6 +79,7 @@ impl Tables {
             &self.monthly,
             &self.timing,
             &self.latest_by_center,
+            &self.visit_status,
             &self.totals,
         ]
         .iter()
@@ -93,12 +101,12 @@ fn monthly(n: &Numbers) -> Table {
             "failed_qc",
         ],
         rows: n
-            .monthly
+            .monthly()
             .iter()
             .map(|((month, center), m)| {
                 vec![
-                    month.clone(),
-                    center.clone(),
+                    month.to_string(),
+                    center.to_string(),
                     m.submitted.to_string(),
                     m.passed_qc.to_string(),
                     m.failed_qc.to_string(),
@@ -114,6 +122,7 @@ fn timing(n: &Numbers) -> Table {
         header: vec![
             "center_label",
             "events",
+            "before_visit",
             "mean_days",
             "median_days",
             "p90_days",
@@ -125,6 +134,7 @@ fn timing(n: &Numbers) -> Table {
                 vec![
                     t.center_label,
                     t.events.to_string(),
+                    t.before_visit.to_string(),
                     days(t.mean_days),
                     days(t.median_days),
                     days(t.p90_days),
@@ -186,6 +196,44 @@ fn latest_by_center(n: &Numbers) -> Table {
     }
 }
 
+/// Where each center's visits stand; see [`Numbers::visit_status`].
+fn visit_status(n: &Numbers) -> Table {
+    Table {
+        file: "visit_status.csv",
+        header: vec![
+            "center_label",
+            "visits",
+            "submitted",
+            "passed_qc",
+            "failed_qc",
+            "waiting_for_qc",
+            "deleted",
+            "median_days_to_qc",
+        ],
+        rows: n
+            .visit_status()
+            .into_iter()
+            .map(|(c, v)| {
+                let median = crate::aggregate::quantile(&v.days_to_qc, 0.5);
+                vec![
+                    c,
+                    v.visits.to_string(),
+                    v.submitted.to_string(),
+                    v.passed.to_string(),
+                    v.failed.to_string(),
+                    v.waiting.to_string(),
+                    v.deleted.to_string(),
+                    if median.is_nan() {
+                        String::new()
+                    } else {
+                        days(median)
+                    },
+                ]
+            })
+            .collect(),
+    }
+}
+
 fn totals(n: &Numbers) -> Table {
     Table {
         file: "totals_by_study_datatype.csv",
@@ -199,12 +247,12 @@ fn totals(n: &Numbers) -> Table {
             "deleted",
         ],
         rows: n
-            .totals
+            .totals()
             .iter()
             .map(|((study, datatype), t)| {
                 vec![
-                    study.clone(),
-                    datatype.clone(),
+                    study.to_string(),
+                    datatype.to_string(),
                     t.events.to_string(),
                     t.submitted.to_string(),
                     t.passed_qc.to_string(),

@@ -46,6 +46,23 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Location::Local(dir) = &location
+        && !dir.is_dir()
+    {
+        let why = if dir.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
+        eprintln!("eventlog report: --checkpoints {}: {why}", dir.display());
+        return ExitCode::from(2);
+    }
+    if let (Some(from), Some(to)) = (&args.from, &args.to)
+        && from > to
+    {
+        eprintln!("eventlog report: --from {from} is after --to {to}: nothing could be counted");
+        return ExitCode::from(2);
+    }
     let filter = Filter {
         from: args.from.clone(),
         to: args.to.clone(),
