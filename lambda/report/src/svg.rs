@@ -164,24 +164,11 @@ pub fn hbars(title: &str, bars: &[Bar], width: f64, color: &str, whole: bool) ->
     let height = top + bars.len() as f64 * ROW_H + PAD;
     let mut svg = String::with_capacity(256 + bars.len() * 300);
     open(&mut svg, width, height, title);
-    // The axis above the rows: its ticks, and a faint line down each.
-    for t in &axis {
-        let x = scale(*t);
-        let _ = write!(
-            svg,
-            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" class=\"grid\"/>",
-            top - 3.0,
-            height - PAD
-        );
-        text(
-            &mut svg,
-            x,
-            FONT + 1.0,
-            "middle",
-            "tick",
-            &number(*t, whole),
-        );
-    }
+    let xs: Vec<(f64, String)> = axis
+        .iter()
+        .map(|t| (scale(*t), number(*t, whole)))
+        .collect();
+    top_axis(&mut svg, &xs, top - 3.0, height - PAD);
     for (i, b) in bars.iter().enumerate() {
         let y = top + i as f64 * ROW_H;
         let mid = y + ROW_H / 2.0 + FONT * 0.35;
@@ -213,6 +200,18 @@ pub fn hbars(title: &str, bars: &[Bar], width: f64, color: &str, whole: bool) ->
         height - PAD
     );
     svg
+}
+
+/// The axis above a chart's rows: each tick's label, and a faint line down
+/// from it to `y1`.
+fn top_axis(svg: &mut String, ticks: &[(f64, String)], y0: f64, y1: f64) {
+    for (x, label) in ticks {
+        let _ = write!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{y0:.1}\" x2=\"{x:.1}\" y2=\"{y1:.1}\" class=\"grid\"/>"
+        );
+        text(svg, *x, FONT + 1.0, "middle", "tick", label);
+    }
 }
 
 /// Several measures of the same categories side by side, one column of
