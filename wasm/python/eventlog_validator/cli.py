@@ -56,6 +56,7 @@ class _Out:
     def __init__(self, stream: TextIO, fmt: str, color: bool):
         self.stream, self.fmt, self.color = stream, fmt, color
         self.valid = self.invalid = self.io_errors = self.internal = self.named = 0
+        self.not_read = 0
 
     def paint(self, code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
@@ -67,6 +68,8 @@ class _Out:
             self.invalid += 1
         if r.name_findings:
             self.named += 1
+        if any(i.code == "name_not_read" for i in r.name_findings):
+            self.not_read += 1
         if self.fmt == "json":
             self.stream.write(r.json + "\n")
             return
@@ -89,10 +92,11 @@ class _Out:
 
         total = self.valid + self.invalid + self.io_errors + self.internal
         return (
-            f"{total} file(s): {self.valid} valid, {self.invalid} invalid"
+            f"{total} {'file' if total == 1 else 'files'}: {self.valid} valid, {self.invalid} invalid"
             + part(self.io_errors, "unreadable")
             + part(self.internal, "not checked (internal error)")
             + part(self.named, "with file-name findings")
+            + part(self.not_read, "the pipeline will not read (see their names)")
         )
 
 
