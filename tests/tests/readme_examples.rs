@@ -118,16 +118,29 @@ fn services() -> Vec<(String, String)> {
     for bucket in ["submission-events", "torus-xapi"] {
         s3::ensure_bucket(&client, bucket);
     }
+    // The golden files keep their folders (prod/, prod/2025/…): the S3
+    // examples name the prefix prod/.
     let golden = repo().join("testdata/visit-events/golden/files");
-    for e in std::fs::read_dir(&golden).unwrap() {
-        let p = e.unwrap().path();
-        let key = format!("prod/{}", p.file_name().unwrap().to_string_lossy());
-        s3::put(
-            &client,
-            "submission-events",
-            &key,
-            &std::fs::read(&p).unwrap(),
-        );
+    let mut dirs = vec![golden.clone()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+                continue;
+            }
+            let key = p
+                .strip_prefix(&golden)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            s3::put(
+                &client,
+                "submission-events",
+                &key,
+                &std::fs::read(&p).unwrap(),
+            );
+        }
     }
     s3::put(
         &client,
