@@ -36,6 +36,7 @@ const KIND = {
   name_mismatch: "File name disagrees with the content",
   name_unparsed: "File name not in the event naming form",
   name_reference_skip: "Name the old pipeline silently ignored",
+  name_not_read: "Name the pipeline never reads",
   xapi_invalid_line: "xAPI line the loader cannot load",
   not_utf8: "xAPI line that is not text",
   not_object: "xAPI line that is not one JSON object",
@@ -78,11 +79,14 @@ function startWorker() {
 
 // Buffers are copied, not transferred: if a worker has to be replaced,
 // the batches it still held are sent again to the next one.
-function send(names, buffers, single) {
+// `names` key the rows; `paths` are what the checker is told the files
+// are called (a second "same.json" is keyed "same.json (2)" but is still
+// called same.json).
+function send(names, buffers, single, paths = names) {
   const id = state.nextId++;
   const target = $("xapi-target").value;
-  batches.set(id, { names, buffers, single, target });
-  worker.postMessage({ id, names, buffers, single, target });
+  batches.set(id, { names, buffers, single, target, paths });
+  worker.postMessage({ id, names: paths, buffers, single, target });
 }
 
 function onWorkerMessage(e) {
@@ -114,8 +118,8 @@ function onWorkerMessage(e) {
     const rest = batch.names.map((n, i) => i).filter((i) => !done.has(i));
     const waiting = [...batches.values()];
     batches.clear();
-    if (rest.length) send(rest.map((i) => batch.names[i]), rest.map((i) => batch.buffers[i]), true);
-    for (const b of waiting) send(b.names, b.buffers, b.single);
+    if (rest.length) send(rest.map((i) => batch.names[i]), rest.map((i) => batch.buffers[i]), true, rest.map((i) => batch.paths[i]));
+    for (const b of waiting) send(b.names, b.buffers, b.single, b.paths);
   }
   scheduleRender();
 }
@@ -169,7 +173,7 @@ async function addFiles(files) {
     const chunk = list.slice(i, i + BATCH);
     const names = chunk.map((f) => f.key);
     const buffers = await Promise.all(chunk.map((f) => f.arrayBuffer().catch(() => new ArrayBuffer(0))));
-    send(names, buffers, false);
+    send(names, buffers, false, chunk.map(pathOf));
     scheduleRender();
   }
 }

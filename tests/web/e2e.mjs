@@ -122,10 +122,11 @@ try {
   const text = async (id) => (await page.textContent(`#${id}`)).trim();
   check((await text("n-files")) === String(files.length), "file count");
   // 12 valid samples + the hostile names; of the valid, the misnamed copy
-  // and every hostile name have name findings; three files are invalid.
+  // and every hostile name have name findings, and so has broken.json (the
+  // pipeline never reads a file of that name); three files are invalid.
   check((await text("n-valid")) === "11", `files without problems ${await text("n-valid")}`);
   check((await text("n-invalid")) === String(4 + hostile.length), `files with problems ${await text("n-invalid")}`);
-  check((await text("n-names")) === String(1 + hostile.length), `name findings ${await text("n-names")}`);
+  check((await text("n-names")) === String(2 + hostile.length), `name findings ${await text("n-names")}`);
   check((await text("n-filter")) === `(${4 + hostile.length})`, `the filter's count agrees: ${await text("n-filter")}`);
   const rows = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => ({ cls: tr.className, text: tr.textContent })));
   check(rows.length === files.length, `table rows ${rows.length}`);
@@ -138,10 +139,12 @@ try {
   const broken = rows.find((r) => r.text.includes("broken.json"));
   check(broken && broken.text.includes("file content") && broken.text.includes("not valid JSON: at line 1, column 2")
     && !broken.text.includes("__json__") && !broken.text.includes("Expecting"), `plain words for broken.json: ${broken && broken.text}`);
+  check(broken.text.includes("will never read"), `broken.json is a name the pipeline never reads, as validate says: ${broken.text}`);
   // The misnamed copy: the name it should have, computed from its content.
   const g = JSON.parse(good);
   const stamp = g.timestamp.slice(0, 10).replaceAll("-", "") + "-" + g.timestamp.slice(11, 19).replaceAll(":", "");
-  const wanted = `log-${g.action}-${stamp}-${g.pipeline_adcid}-${g.project_label}-${g.ptid}-${g.visit_date}.json`;
+  const eventName = (ptid) => `log-${g.action}-${stamp}-${g.pipeline_adcid}-${g.project_label}-${ptid}-${g.visit_date}.json`;
+  const wanted = eventName(g.ptid);
   const misnamed = rows.find((r) => r.text.includes("20990101"));
   check(misnamed && misnamed.cls === "warn" && misnamed.text.includes(`Name it: ${wanted}`) && misnamed.text.includes(`Name the file ${wanted}`),
     `suggested name ${wanted}: ${misnamed && misnamed.text}`);
@@ -166,7 +169,11 @@ try {
   // Picking a file again after fixing it checks it again and replaces its
   // row; a file picked twice is listed once; each batch has its own clock.
   check((await page.evaluate(() => document.getElementById("files").value)) === "", "the file input is emptied after a pick");
-  const fixme = path.join(work, "fixme.json");
+  // A name the pipeline reads, matching the content it gets once fixed (a
+  // name like fixme.json would keep a finding of its own: never read).
+  const fixed = JSON.stringify({ ...g, ptid: "777001" });
+  const fixmeName = eventName("777001");
+  const fixme = path.join(work, fixmeName);
   fs.writeFileSync(fixme, "{not json");
   const before = Number(await text("n-files"));
   const withProblems = Number(await text("n-invalid"));
@@ -175,7 +182,7 @@ try {
   check(Number(await text("n-files")) === before + 1, `a file picked twice is listed once: ${await text("n-files")}`);
   check(Number(await text("n-invalid")) === withProblems + 1, "the broken file counts");
   await page.waitForTimeout(2000);
-  fs.writeFileSync(fixme, good);
+  fs.writeFileSync(fixme, fixed);
   await page.setInputFiles("#files", fixme);
   await page.waitForFunction((n) => {
     const s = document.getElementById("status").textContent;
@@ -185,15 +192,15 @@ try {
   const secs = Number(/in ([0-9.]+) s/.exec(status)[1]);
   check(secs < 2, `the second batch's time counts from its own start: ${status}`);
   check(Number(await text("n-files")) === before + 1, `re-picking replaces the row: ${await text("n-files")}`);
-  const fixedRows = await page.$$eval("#table tbody tr", (trs) => trs.filter((tr) => tr.textContent.includes("fixme.json")).map((tr) => tr.className));
-  check(fixedRows.length === 1 && fixedRows[0] === "ok", `one row for fixme.json, now valid: ${fixedRows}`);
+  const fixedRows = await page.$$eval("#table tbody tr", (trs) => trs.filter((tr) => tr.textContent.includes("-777001-")).map((tr) => tr.className));
+  check(fixedRows.length === 1 && fixedRows[0] === "ok", `one row for ${fixmeName}, now valid: ${fixedRows}`);
   summary.repick_replaces_row = true;
 
   // The batch's time is taken once: typing in Search later does not add
   // to it.
   const timed = await text("status");
   await page.waitForTimeout(1500);
-  await page.fill("#search", "fixme");
+  await page.fill("#search", "777001");
   await page.fill("#search", "");
   check((await text("status")) === timed, `the status holds still while searching: ${timed} then ${await text("status")}`);
   summary.batch_time_fixed = true;
@@ -216,6 +223,11 @@ try {
     .catch(() => {});
   check(Number(await text("n-files")) === countBefore + 4, `loose files of one name are two rows: ${await text("n-files")}`);
   await page.fill("#search", "same.json");
+  const second = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => tr.textContent).filter((t) => t.includes("same.json (2)")));
+  check(second.length === 1 && second[0].includes('never read "same.json"') && !second[0].includes('read "same.json (2)"'),
+    `the second same.json is keyed apart but checked under its own name: ${second}`);
+  const kinds = await page.$$eval("#kinds tbody tr", (trs) => trs.map((tr) => tr.textContent));
+  check(kinds.some((k) => k.includes("Name the pipeline never reads")), `name_not_read has a label: ${kinds}`);
   await page.screenshot({ path: path.join(artifacts, "web-demo-same-names.png"), fullPage: true });
   await page.fill("#search", "");
   summary.same_names_kept_apart = true;
@@ -244,8 +256,11 @@ try {
   const many = fs.mkdtempSync(path.join(os.tmpdir(), "eventlog-web-many-"));
   const manyFiles = [];
   for (let i = 0; i < bigCount; i++) {
-    const p = path.join(many, `e${String(i).padStart(5, "0")}.json`);
-    fs.writeFileSync(p, i % 10 === 0 ? good.replace('"ptid":"', '"ptid":"TOOLONG-PTID-') : good);
+    // Each file named as the pipeline names events, after its own content,
+    // so that only the broken ones have problems.
+    const ptid = String(700000 + i);
+    const p = path.join(many, eventName(ptid));
+    fs.writeFileSync(p, JSON.stringify({ ...g, ptid: i % 10 === 0 ? `TOOLONG-PTID-${ptid}` : ptid }));
     manyFiles.push(p);
   }
   // Measured from the change event on: before it, the renderer is busy
@@ -312,8 +327,9 @@ try {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eventlog-web-faults-"));
     const batchFiles = [];
     for (let i = 0; i < 450; i++) {
-      const name = i === 260 ? "log-EVENTLOG-TEST-PANIC-x.json" : `f${String(i).padStart(3, "0")}.json`;
-      fs.writeFileSync(path.join(dir, name), good);
+      const ptid = String(800000 + i);
+      const name = i === 260 ? "log-EVENTLOG-TEST-PANIC-x.json" : eventName(ptid);
+      fs.writeFileSync(path.join(dir, name), JSON.stringify({ ...g, ptid }));
       batchFiles.push(path.join(dir, name));
     }
     await p2.setInputFiles("#files", batchFiles);
