@@ -57,7 +57,13 @@ for t in "${targets[@]}"; do
   fi
   start=$(date +%s)
   set +e
-  "$bin/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 \
+  # The old writers' files are seeds too (testdata/formats).
+  extra=()
+  case "$t" in
+    checkpoint_decode) extra=(testdata/formats/checkpoints) ;;
+    ledger_decode) extra=(testdata/formats/ledger) ;;
+  esac
+  "$bin/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" "${extra[@]}" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
   rc=$?
   set -e

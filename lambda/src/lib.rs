@@ -16,8 +16,10 @@ pub mod budget;
 pub mod checkpoint_lambda;
 pub mod dlq;
 pub mod env;
+pub mod init;
 pub mod logging;
 pub mod metrics;
+pub mod secrets;
 pub mod walk;
 pub mod xapi_front;
 

@@ -47,14 +47,6 @@ pub struct EventName<'a> {
     pub suffix: NameSuffix<'a>,
 }
 
-impl EventName<'_> {
-    /// The text after the last `-` of `project_and_ptid`: the ptid when the
-    /// ptid itself has no hyphen.
-    pub fn ptid_guess(&self) -> &str {
-        self.project_and_ptid.rsplit('-').next().unwrap_or("")
-    }
-}
-
 /// Why a key is not an event file name we can parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameProblem {

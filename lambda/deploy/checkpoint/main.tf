@@ -15,24 +15,9 @@ locals {
   service           = var.function_name
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name               = "${var.function_name}-role"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 # Least privilege: read and list the event files; read, list and write
-# (conditionally, never delete) under the checkpoint prefix; write its own logs.
+# (conditionally, never delete) under the checkpoint prefix. Logs, tracing
+# and the dead-letter queue are granted by the module.
 data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ListEvents"
@@ -76,57 +61,39 @@ data "aws_iam_policy_document" "this" {
       resources = ["arn:aws:s3:::${local.checkpoint_bucket}/${trim(var.report_prefix, "/")}/*"]
     }
   }
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
-  }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "${var.function_name}-access"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
-}
-
-resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/lambda/${var.function_name}"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-resource "aws_lambda_function" "this" {
-  function_name                  = var.function_name
-  role                           = aws_iam_role.this.arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
-  memory_size                    = var.memory_mb
-  timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrency
-  ephemeral_storage {
-    size = var.ephemeral_storage_mb
+module "function" {
+  source               = "../modules/function"
+  function_name        = var.function_name
+  description          = "Merges new visit events into one parquet checkpoint per study and datatype."
+  package_path         = var.package_path
+  architecture         = var.architecture
+  memory_mb            = var.memory_mb
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  ephemeral_storage_mb = var.ephemeral_storage_mb
+  policy_json          = data.aws_iam_policy_document.this.json
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  tracing              = var.tracing
+  subnet_ids           = var.subnet_ids
+  security_group_ids   = var.security_group_ids
+  environment = {
+    SOURCE_BUCKET           = var.source_bucket
+    PREFIX                  = var.source_prefix
+    CHECKPOINT_BUCKET       = local.checkpoint_bucket
+    CHECKPOINT_KEY_TEMPLATE = var.checkpoint_key_template
+    LOG_LEVEL               = var.log_level
+    POWERTOOLS_SERVICE_NAME = local.service
+    EVENTLOG_MAX_FILES      = tostring(var.max_files_per_run)
+    REPORT_PREFIX           = var.report_prefix
   }
-  environment {
-    variables = {
-      SOURCE_BUCKET           = var.source_bucket
-      PREFIX                  = var.source_prefix
-      CHECKPOINT_BUCKET       = local.checkpoint_bucket
-      CHECKPOINT_KEY_TEMPLATE = var.checkpoint_key_template
-      LOG_LEVEL               = var.log_level
-      POWERTOOLS_SERVICE_NAME = local.service
-      EVENTLOG_MAX_FILES      = tostring(var.max_files_per_run)
-      REPORT_PREFIX           = var.report_prefix
-    }
-  }
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.this.name
-  }
-  depends_on = [aws_iam_role_policy.this]
-  tags       = var.tags
+  dead_letter_target_arn     = var.dead_letter_target_arn
+  errors_alarm_description   = "A run failed: nothing could be committed, or the source or ledger could not be read."
+  duration_alarm_description = "Runs use more than 80% of the timeout: raise the timeout or run more often."
+  alarm_actions              = var.alarm_actions
+  tags                       = var.tags
 }
 
 # Schedule.
@@ -140,14 +107,14 @@ resource "aws_cloudwatch_event_rule" "schedule" {
 resource "aws_cloudwatch_event_target" "schedule" {
   count = var.schedule_expression == "" ? 0 : 1
   rule  = aws_cloudwatch_event_rule.schedule[0].name
-  arn   = aws_lambda_function.this.arn
+  arn   = module.function.function_arn
 }
 
 resource "aws_lambda_permission" "schedule" {
   count         = var.schedule_expression == "" ? 0 : 1
   statement_id  = "AllowSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
+  function_name = module.function.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
 }
@@ -236,14 +203,14 @@ data "aws_iam_policy_document" "consume" {
 resource "aws_iam_role_policy" "consume" {
   count  = var.enable_event_queue ? 1 : 0
   name   = "${var.function_name}-queue"
-  role   = aws_iam_role.this.id
+  role   = module.function.role_id
   policy = data.aws_iam_policy_document.consume[0].json
 }
 
 resource "aws_lambda_event_source_mapping" "events" {
   count                              = var.enable_event_queue ? 1 : 0
   event_source_arn                   = aws_sqs_queue.events[0].arn
-  function_name                      = aws_lambda_function.this.arn
+  function_name                      = module.function.function_arn
   batch_size                         = var.queue_batch_size
   maximum_batching_window_in_seconds = var.queue_batch_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -273,39 +240,7 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters" {
   tags                = var.tags
 }
 
-# Alarms.
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${var.function_name}-errors"
-  alarm_description   = "A run failed: nothing could be committed, or the source or ledger could not be read."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "duration" {
-  alarm_name          = "${var.function_name}-duration"
-  alarm_description   = "Runs use more than 80% of the timeout: raise the timeout or run more often."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  extended_statistic  = "p90"
-  period              = 900
-  evaluation_periods  = 1
-  threshold           = var.timeout_seconds * 1000 * 0.8
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  tags                = var.tags
-}
-
+# Alarms beyond the module's errors, duration and dead letters.
 resource "aws_cloudwatch_metric_alarm" "failed_events_ratio" {
   alarm_name          = "${var.function_name}-failed-events-ratio"
   alarm_description   = "More than the threshold fraction of event files read failed validation; see the run's errors file under _eventlog/errors/."

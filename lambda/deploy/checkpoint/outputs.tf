@@ -1,17 +1,17 @@
 output "function_name" {
-  value = aws_lambda_function.this.function_name
+  value = module.function.function_name
 }
 
 output "function_arn" {
-  value = aws_lambda_function.this.arn
+  value = module.function.function_arn
 }
 
 output "role_arn" {
-  value = aws_iam_role.this.arn
+  value = module.function.role_arn
 }
 
 output "log_group" {
-  value = aws_cloudwatch_log_group.this.name
+  value = module.function.log_group
 }
 
 output "checkpoint_location" {
@@ -27,9 +27,12 @@ output "dead_letter_queue_url" {
 }
 
 output "alarm_names" {
-  value = concat([
-    aws_cloudwatch_metric_alarm.errors.alarm_name,
-    aws_cloudwatch_metric_alarm.duration.alarm_name,
+  value = concat(module.function.alarm_names, [
     aws_cloudwatch_metric_alarm.failed_events_ratio.alarm_name,
   ], aws_cloudwatch_metric_alarm.dead_letters[*].alarm_name)
+}
+
+output "async_dead_letter_arn" {
+  description = "Where scheduled runs that failed every retry are kept."
+  value       = module.function.dead_letter_target_arn
 }

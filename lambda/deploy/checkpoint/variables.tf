@@ -76,8 +76,38 @@ variable "log_level" {
 }
 
 variable "log_retention_days" {
-  type    = number
-  default = 90
+  description = "Days the function's logs are kept (a year by default, as audits commonly ask)."
+  type        = number
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for the logs, the environment and the queues (empty: AWS-managed keys). Its key policy must admit logs.<region>.amazonaws.com."
+  type        = string
+  default     = ""
+}
+
+variable "tracing" {
+  description = "X-Ray active tracing of each invocation."
+  type        = bool
+  default     = true
+}
+
+variable "subnet_ids" {
+  description = "Subnets to run in (empty: no VPC; the function needs only S3). The subnets need a route to S3 (gateway endpoint or NAT)."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  type    = list(string)
+  default = []
+}
+
+variable "dead_letter_target_arn" {
+  description = "SQS queue or SNS topic for scheduled runs that failed every retry (empty: a queue <function_name>-async-failures is created, with an alarm)."
+  type        = string
+  default     = ""
 }
 
 variable "schedule_expression" {

@@ -1,23 +1,25 @@
 output "function_name" {
-  value = aws_lambda_function.this.function_name
+  value = module.function.function_name
 }
 
 output "function_arn" {
-  value = aws_lambda_function.this.arn
+  value = module.function.function_arn
 }
 
 output "role_arn" {
   description = "Grant this role nothing more; ClickHouse's own S3 access is configured on the server (see the README)."
-  value       = aws_iam_role.this.arn
+  value       = module.function.role_arn
 }
 
 output "log_group" {
-  value = aws_cloudwatch_log_group.this.name
+  value = module.function.log_group
 }
 
 output "alarm_names" {
-  value = [
-    aws_cloudwatch_metric_alarm.errors.alarm_name,
-    aws_cloudwatch_metric_alarm.duration.alarm_name,
-  ]
+  value = module.function.alarm_names
+}
+
+output "async_dead_letter_arn" {
+  description = "Where notifications that failed every retry are kept."
+  value       = module.function.dead_letter_target_arn
 }

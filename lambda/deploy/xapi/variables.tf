@@ -40,10 +40,9 @@ variable "clickhouse_user" {
   default = "default"
 }
 
-variable "clickhouse_password" {
-  description = "Stored in the function's environment (encrypted at rest by Lambda)."
+variable "clickhouse_password_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the ClickHouse password (its SecretString, as is). The function reads it once per cold start; Terraform never sees the value. Empty: no password."
   type        = string
-  sensitive   = true
   default     = ""
 }
 
@@ -149,7 +148,7 @@ variable "enable_s3_trigger" {
 }
 
 variable "failure_destination_arn" {
-  description = "SQS queue or SNS topic for notifications that still failed after Lambda's retries (empty: none)."
+  description = "SQS queue or SNS topic for notifications that still failed after Lambda's retries (empty: a queue <function_name>-async-failures is created, with an alarm)."
   type        = string
   default     = ""
 }
@@ -160,8 +159,21 @@ variable "log_level" {
 }
 
 variable "log_retention_days" {
-  type    = number
-  default = 30
+  description = "Days the function's logs are kept (a year by default, as audits commonly ask)."
+  type        = number
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for the logs, the environment and the dead-letter queue (empty: AWS-managed keys). Its key policy must admit logs.<region>.amazonaws.com."
+  type        = string
+  default     = ""
+}
+
+variable "tracing" {
+  description = "X-Ray active tracing of each invocation."
+  type        = bool
+  default     = true
 }
 
 variable "alarm_actions" {

@@ -26,10 +26,29 @@ fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
 /// Kept at the end of an invocation to answer after the last request.
 const ANSWER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The settings, with the ClickHouse password from Secrets Manager when
+/// `CLICKHOUSE_PASSWORD_SECRET_ARN` names it (read once, here).
+async fn configure() -> Result<XapiConfig, String> {
+    let password = eventlog::secrets::clickhouse_password(&env)
+        .await
+        .map_err(|e| format!("configuration: {e}"))?;
+    let get = |name: &str| match name {
+        "CLICKHOUSE_PASSWORD" => password.clone(),
+        _ => env(name),
+    };
+    XapiConfig::from_env(&get).map_err(|e| format!("configuration: {e}"))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     eventlog::logging::init_lambda("xapi_bootstrap");
-    let config = XapiConfig::from_env(&env).map_err(|e| format!("configuration: {e}"))?;
+    let config = match configure().await {
+        Ok(c) => c,
+        Err(message) => {
+            eventlog::init::report("Runtime.ConfigurationError", &message).await;
+            return Err(message.into());
+        }
+    };
     let ch = ClickHouse::new(config.clickhouse.clone())?;
     let s3 = eventlog_store::s3::client(&eventlog_store::s3::S3Config::from_env()).await;
     let settings = config.settings.clone();

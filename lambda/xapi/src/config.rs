@@ -31,6 +31,12 @@ impl fmt::Debug for Secret {
     }
 }
 
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// How ClickHouse itself authenticates to S3 on the server-side path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerS3Auth {
@@ -387,7 +393,8 @@ mod tests {
             }
         };
         let c = XapiConfig::from_env(&env).unwrap();
-        let shown = format!("{c:?} {:#?}", c);
+        let password = c.clickhouse.password.as_ref().expect("a password");
+        let shown = format!("{c:?} {:#?} {password} {password:?}", c);
         for secret in [
             "hunter2",
             "s3cr3t-password",

@@ -3,7 +3,8 @@
 //! Loading xAPI statements (JSONL files, locally or in S3) into ClickHouse.
 //!
 //! Two paths produce the same rows: in-process (stream each file, classify
-//! and convert here, insert JSONEachRow batches) and server-side
+//! and convert here, insert RowBinary batches, or JSONEachRow with
+//! `XAPI_INSERT_FORMAT=JSONEachRow`) and server-side
 //! (`INSERT … SELECT … FROM s3(…)`, ClickHouse reads the files). Both are
 //! generated from `eventlog_core::xapi::columns`. Up to `threshold` files
 //! load in-process; more go server-side, falling back to in-process if that

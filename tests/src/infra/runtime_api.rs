@@ -83,6 +83,11 @@ impl RuntimeApi {
         cmd
     }
 
+    /// What the function reported to `/runtime/init/error`, if anything.
+    pub fn init_error(&self) -> Option<String> {
+        self.state.lock().unwrap().init_error.clone()
+    }
+
     /// Give the next invocations this long (their deadline header).
     pub fn set_timeout(&self, timeout: Duration) {
         self.state.lock().unwrap().timeout = Some(timeout);
