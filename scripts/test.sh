@@ -17,8 +17,9 @@ FEATURES=(--features eventlog/fault-injection)
 step "clippy"
 cargo clippy --workspace --all-targets "${FEATURES[@]}" -q -- -D warnings
 
-step "no function over 80 lines outside tests; one HTTP and TLS stack"
+step "no function over 80 lines outside tests; no module import circles; one HTTP and TLS stack"
 scripts/check-function-length.py
+scripts/check-module-cycles.py
 dupes=$(cargo tree -d -e normal --workspace 2>/dev/null | grep -E '^(hyper|hyper-rustls|rustls|tokio-rustls|h2|http|reqwest|ring|aws-lc-rs) v' || true)
 if [ -n "$dupes" ]; then
   echo "a second HTTP/TLS stack in the dependency tree:" >&2

@@ -13,7 +13,7 @@
 //! * `eventlog-xapi`: the xAPI loader and its ClickHouse client.
 
 pub mod budget;
-pub mod checkpoint_lambda;
+pub mod checkpoint_front;
 pub mod dlq;
 pub mod env;
 pub mod init;
@@ -24,18 +24,36 @@ pub mod walk;
 pub mod xapi_front;
 
 /// A failed invocation, as the Lambda runtime reports it: a type the
-/// function's `Errors` alarm and logs can tell apart, and the message.
+/// function's `Errors` alarm and logs can tell apart, whether another
+/// attempt could succeed, and the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct InvocationError {
     pub kind: &'static str,
+    /// A network fault or a conflict (try again), or a problem that will
+    /// recur (configuration, data): `Retryable.<kind>` or
+    /// `NonRetryable.<kind>` in the runtime's `errorType`, so a queue
+    /// redrive or an alarm can tell the two apart.
+    pub retryable: bool,
     pub message: String,
+}
+
+impl InvocationError {
+    /// The runtime's `errorType`.
+    pub fn error_type(&self) -> String {
+        let class = if self.retryable {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        };
+        format!("{class}.{}", self.kind)
+    }
 }
 
 impl From<InvocationError> for lambda_runtime::Diagnostic {
     fn from(e: InvocationError) -> Self {
         lambda_runtime::Diagnostic {
-            error_type: e.kind.to_string(),
+            error_type: e.error_type(),
             error_message: e.message,
         }
     }

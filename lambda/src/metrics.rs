@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use eventlog_checkpoint::commit::GroupStatus;
-use eventlog_checkpoint::report::RunSummary;
+use eventlog_checkpoint::summary::RunSummary;
 
 pub const NAMESPACE: &str = "EventLogCheckpoint";
 

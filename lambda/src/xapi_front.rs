@@ -105,6 +105,7 @@ async fn notification(loader: &Loader<'_>, refs: Referenced) -> Result<Value, In
             .collect();
         return Err(InvocationError {
             kind: "FilesNotLoaded",
+            retryable: true,
             message: format!(
                 "{} of {} file(s) could not be loaded: {}",
                 failed.len(),
@@ -166,6 +167,7 @@ async fn queued(loader: &Loader<'_>, messages: Vec<QueuedMessage>) -> Value {
 pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, InvocationError> {
     let outcome = run_bulk(loader, req).await.map_err(|e| InvocationError {
         kind: e.kind(),
+        retryable: e.is_retryable(),
         message: e.to_string(),
     })?;
     match outcome {
@@ -183,6 +185,7 @@ pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, Invoc
             if files_found > 0 && report.failed_files.len() >= files_found {
                 return Err(InvocationError {
                     kind: "FilesNotLoaded",
+                    retryable: report.failed_files.iter().any(|f| f.retryable),
                     message: format!("no file could be loaded ({files_found} files)"),
                 });
             }

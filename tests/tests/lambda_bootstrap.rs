@@ -100,6 +100,10 @@ fn bootstrap_answers_through_the_runtime_api() {
         panic!("expected an invocation error, got {missing:?}")
     };
     assert!(err.to_string().contains("no-such-bucket-eventlog"), "{err}");
+    // A bucket that does not exist stays missing: a redrive should not
+    // retry it, and the error type says so.
+    let kind = err["errorType"].as_str().unwrap_or_default();
+    assert!(kind.starts_with("NonRetryable."), "{err}");
 
     // 4. Same seed event again: nothing new, still 200.
     let again = api.invoke("req-again", seed_event, Duration::from_secs(60));

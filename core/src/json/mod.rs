@@ -16,6 +16,7 @@
 mod parse;
 mod text;
 mod value;
+pub mod words;
 
 pub use parse::{JsonError, JsonErrorKind, MAX_DEPTH, MAX_INT_DIGITS, decode};
 pub use value::{Int, Object, Str, Value};

@@ -97,9 +97,9 @@ pub fn validate(bytes: &[u8]) -> Validation {
             };
             let blank = bytes.iter().all(|b| b" \t\r\n".contains(b));
             let message = if blank && code == Code::JsonInvalid {
-                String::from(crate::plain::EMPTY_FILE)
+                String::from(crate::json::words::EMPTY_FILE)
             } else {
-                crate::plain::json_file_words(&e)
+                crate::json::words::json_file_words(&e)
             };
             Validation {
                 event: None,

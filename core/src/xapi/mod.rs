@@ -138,7 +138,7 @@ pub fn trim_line(line: &str) -> &str {
 /// Decode one JSONL line (see [`trim_line`]).
 pub fn decode_line(line: &str) -> Result<Value<'_>, LineError> {
     let v = json::decode(trim_line(line).as_bytes())
-        .map_err(|e| LineError::Json(crate::plain::json_words(&e)))?;
+        .map_err(|e| LineError::Json(crate::json::words::json_words(&e)))?;
     if !is_strict(&v) {
         return Err(LineError::Json(String::from(
             "NaN, Infinity or a number too large for a double",

@@ -62,6 +62,11 @@ pub struct GroupResult {
     pub size_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether a later run could get past `error` (a conflict, an outage),
+    /// as opposed to a problem that recurs (a checkpoint that cannot be
+    /// merged): the Lambda's error type says which.
+    #[serde(skip)]
+    pub retryable: bool,
 }
 
 /// Groups whose first attempt writes without reading, at once: a bound on
@@ -162,6 +167,7 @@ pub async fn commit_group(
         conflicts: 0,
         size_bytes: None,
         error: None,
+        retryable: false,
     };
     let events = Arc::new(events);
     let conflicts = AtomicU32::new(0);
@@ -197,8 +203,14 @@ pub async fn commit_group(
             result.stats = stats;
             result.size_bytes = size;
         }
-        Err(Attempt::Conflict(e)) => result.error = Some(GroupError::Write(e).to_string()),
-        Err(Attempt::Failed(e)) => result.error = Some(e.to_string()),
+        Err(Attempt::Conflict(e)) => {
+            result.error = Some(GroupError::Write(e).to_string());
+            result.retryable = true;
+        }
+        Err(Attempt::Failed(e)) => {
+            result.error = Some(e.to_string());
+            result.retryable = e.is_retryable();
+        }
     }
     result
 }
@@ -230,12 +242,17 @@ async fn attempt(
     if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
         return Err(late("merged"));
     }
+    let scratch_in = store.scratch_dir();
+    let scratch_error = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| failed(GroupError::Scratch { path, source })
+    };
     let scratch = tempfile::Builder::new()
         .prefix(eventlog_store::leftovers::SCRATCH_PREFIX)
-        .tempdir_in(store.scratch_dir())
-        .map_err(|e| failed(GroupError::Scratch(e)))?;
-    let _owner = eventlog_store::leftovers::claim(scratch.path())
-        .map_err(|e| failed(GroupError::Scratch(e)))?;
+        .tempdir_in(&scratch_in)
+        .map_err(scratch_error(&scratch_in))?;
+    let _owner =
+        eventlog_store::leftovers::claim(scratch.path()).map_err(scratch_error(scratch.path()))?;
     let existing_path = scratch.path().join("existing.parquet");
     let out_path = scratch.path().join("merged.parquet");
     // Not "no checkpoint yet": a history that exists but cannot be read

@@ -5,20 +5,33 @@
 
 use garde::Validate;
 
-/// Configuration errors, all problems listed.
+/// Run settings that cannot be used, all problems listed. (The xAPI
+/// loader's `ConfigError` is about environment variables; this is about
+/// `RunSettings`, wherever they came from.)
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(pub String);
+#[error("invalid configuration: {message}")]
+pub struct SettingsError {
+    /// The first setting at fault (`template`, `concurrency`, …).
+    pub setting: String,
+    pub message: String,
+}
 
 /// A checkpoint key template such as `{study}/{datatype}/events.parquet`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(String);
 
 impl Template {
+    /// In a checkpoints folder of its own (the CLI's `--checkpoints`).
     pub const DEFAULT: &'static str = "{study}/{datatype}/events.parquet";
+    /// In a bucket shared with other data (the Lambda): the reference's
+    /// key, `DEFAULT` under `checkpoints/`.
+    pub const DEFAULT_IN_BUCKET: &'static str = "checkpoints/{study}/{datatype}/events.parquet";
 
-    pub fn parse(s: &str) -> Result<Self, ConfigError> {
-        check_template(s).map_err(|e| ConfigError(format!("template {s:?}: {e}")))?;
+    pub fn parse(s: &str) -> Result<Self, SettingsError> {
+        check_template(s).map_err(|e| SettingsError {
+            setting: "template".into(),
+            message: format!("template {s:?}: {e}"),
+        })?;
         Ok(Template(s.to_string()))
     }
 
@@ -162,9 +175,15 @@ impl Default for RunSettings {
 }
 
 impl RunSettings {
-    pub fn check(&self) -> Result<Template, ConfigError> {
-        self.validate()
-            .map_err(|report| ConfigError(report.to_string()))?;
+    pub fn check(&self) -> Result<Template, SettingsError> {
+        self.validate().map_err(|report| SettingsError {
+            setting: report
+                .iter()
+                .next()
+                .map(|(path, _)| path.to_string())
+                .unwrap_or_default(),
+            message: report.to_string(),
+        })?;
         Template::parse(&self.template)
     }
 }
@@ -175,6 +194,10 @@ mod tests {
 
     #[test]
     fn templates() {
+        assert_eq!(
+            Template::DEFAULT_IN_BUCKET,
+            format!("checkpoints/{}", Template::DEFAULT)
+        );
         let t = Template::parse(Template::DEFAULT).unwrap();
         assert_eq!(t.render("adrc", "form"), "adrc/form/events.parquet");
         assert_eq!(

@@ -4,14 +4,14 @@
 use eventlog_formats::checkpoint::CheckpointError;
 use eventlog_store::StoreError;
 
-use crate::config::ConfigError;
+use crate::config::SettingsError;
 use crate::ledger::LedgerError;
 
 /// What stops a run before anything is committed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] SettingsError),
     #[error("listing the source failed: {0}")]
     List(StoreError),
     #[error(transparent)]
@@ -42,8 +42,12 @@ impl RunError {
 /// Why one group was not committed (its files wait for the next run).
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
-    #[error("scratch directory: {0}")]
-    Scratch(std::io::Error),
+    /// The local scratch space for the merge (a directory under `path`).
+    #[error("scratch directory in {path}: {source}")]
+    Scratch {
+        path: String,
+        source: std::io::Error,
+    },
     /// The checkpoint exists but could not be read: never "no checkpoint yet".
     #[error(transparent)]
     Read(StoreError),
@@ -68,7 +72,7 @@ impl GroupError {
     pub fn is_retryable(&self) -> bool {
         match self {
             GroupError::Read(e) | GroupError::Write(e) => e.is_retryable() || e.is_precondition(),
-            GroupError::Scratch(_) => true,
+            GroupError::Scratch { .. } => true,
             GroupError::Merge(_) | GroupError::Panicked { .. } | GroupError::Deadline { .. } => {
                 false
             }

@@ -21,11 +21,22 @@ pub enum Fetched {
     /// Bigger than the limit: reported, never loaded.
     TooLarge { message: String },
     /// Could not be read this time; not recorded, so the next run retries.
-    Unreadable { message: String },
+    Unreadable { cause: ReadFailure },
     /// Checking it panicked (a bug of ours, never the file's fault): the
     /// file is reported with its key and left unrecorded, so a fixed
     /// version reads it; the other files go on.
     Internal { message: String },
+}
+
+/// Why a listed file could not be read this time.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadFailure {
+    /// Listed, then deleted before the read.
+    #[error("listed, but gone when read")]
+    Gone,
+    /// The store's error, as it was (retryable or not, with its location).
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 /// Validate one file, isolated: a panic in the checks becomes an error for
@@ -101,7 +112,7 @@ pub async fn fetch_all(
                             }
                         },
                         Ok(None) => Fetched::Unreadable {
-                            message: String::from("listed, but gone when read"),
+                            cause: ReadFailure::Gone,
                         },
                         Err(StoreError::TooLarge { size, limit, .. }) => Fetched::TooLarge {
                             message: format!(
@@ -109,7 +120,7 @@ pub async fn fetch_all(
                             ),
                         },
                         Err(e) => Fetched::Unreadable {
-                            message: e.to_string(),
+                            cause: ReadFailure::Store(e),
                         },
                     }
                 };

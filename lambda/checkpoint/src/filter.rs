@@ -10,7 +10,7 @@ use crate::fetch::{FetchResult, Fetched, first_error};
 use crate::group::Sourced;
 use crate::ledger::{Entry, Outcome};
 use crate::plan::same_content;
-use crate::report::{BadFile, BadFiles, IssueOut};
+use crate::summary::{BadFile, BadFiles, Counts, IssueOut};
 
 /// Who records entries, and when.
 #[derive(Debug, Clone)]
@@ -27,19 +27,6 @@ impl Stamp {
             now_micros: chrono::Utc::now().timestamp_micros(),
         }
     }
-}
-
-/// Counts of what was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub valid_events: usize,
-    pub invalid: usize,
-    pub too_large: usize,
-    pub unreadable: usize,
-    pub internal_errors: usize,
-    pub filtered: usize,
-    pub content_unchanged: usize,
-    pub name_findings: usize,
 }
 
 /// The result of the filter stage, built as files are read.
@@ -71,7 +58,7 @@ impl Checked {
     /// Nothing yet; problems spill under `scratch` when given.
     pub fn new(stamp: Stamp, scratch: Option<&std::path::Path>) -> Self {
         Checked {
-            bad_files: BadFiles::new(&stamp.run_id, scratch, crate::run::REPORT_LIMIT),
+            bad_files: BadFiles::new(&stamp.run_id, scratch, crate::summary::REPORT_LIMIT),
             stamp,
             events: Vec::new(),
             pending: Vec::new(),
@@ -89,7 +76,9 @@ impl Checked {
             Fetched::Checked { sha256, report } => {
                 self.checked(r.meta, r.prev, r.location, sha256, *report, stamp)
             }
-            Fetched::Unreadable { message } => self.unreadable(&r.meta.key, r.location, message),
+            Fetched::Unreadable { cause } => {
+                self.unreadable(&r.meta.key, r.location, cause.to_string())
+            }
             Fetched::Internal { message } => {
                 self.counts.internal_errors += 1;
                 self.not_read(&r.meta.key, r.location, "internal_error", message);

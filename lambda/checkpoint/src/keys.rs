@@ -10,7 +10,14 @@ use crate::config::RunSettings;
 use crate::error::RunError;
 use crate::ledger::State;
 use crate::plan::{Plan, Planner};
-use crate::run::KeyRef;
+
+/// A key to process, with its version when the caller knows it (an S3
+/// notification's eTag); otherwise it is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub key: String,
+    pub version: Option<eventlog_store::Version>,
+}
 
 /// What became of the keys a run was given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use eventlog_formats::ledger::{Entry, Outcome};
 use eventlog_formats::ledger::{
-    SnapshotIndex, SnapshotWriter, decode, encode, footer_len, rewrite_as_snapshot,
+    LedgerFileError, SnapshotIndex, SnapshotWriter, decode, encode, footer_len, rewrite_as_snapshot,
 };
 use eventlog_store::{Body, Condition, ObjectStore, StoreError, join_key};
 
@@ -392,16 +392,23 @@ impl Ledger {
                 Some(n) => Ok(n),
                 // Not in key order: sorted in memory, once.
                 None => {
-                    let bytes = std::fs::read(&from2).map_err(|e| e.to_string())?;
+                    let io = |path: &std::path::Path| {
+                        let path = path.display().to_string();
+                        move |e: std::io::Error| LedgerFileError::Io {
+                            path,
+                            message: e.to_string(),
+                        }
+                    };
+                    let bytes = std::fs::read(&from2).map_err(io(&from2))?;
                     let entries = decode(&bytes)?;
-                    std::fs::write(&to2, encode(&entries)?).map_err(|e| e.to_string())?;
+                    std::fs::write(&to2, encode(&entries)?).map_err(io(&to2))?;
                     Ok(entries.len() as u64)
                 }
             }
         })
         .await
         .map_err(|e| corrupt(store, &legacy, e))?;
-        let entries = converted.map_err(|e: String| corrupt(store, &legacy, e))?;
+        let entries = converted.map_err(|e: LedgerFileError| corrupt(store, &legacy, e))?;
         self.io.wrote(file_len(&to));
         match store
             .put(&self.keys.snapshot(0), Body::File(to), Condition::IfAbsent)

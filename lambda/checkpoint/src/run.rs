@@ -16,15 +16,13 @@ use crate::config::{RunSettings, Template};
 use crate::error::RunError;
 use crate::fault::point;
 use crate::filter::{Checked, Stamp};
+use crate::keys::KeyRef;
 use crate::ledger::{Compaction, LedgerKeys, State};
 use crate::ledger::{Entry, Ledger};
 use crate::progress::Progress;
-use crate::report::BadFiles;
-use crate::report::{RunSummary, SkippedName};
+use crate::summary::BadFiles;
+use crate::summary::{REPORT_LIMIT, RunSummary, SkippedName};
 use crate::{fetch, group, keys, list, plan};
-
-/// Bad files and skipped names listed in the report (the counts are exact).
-pub const REPORT_LIMIT: usize = 100;
 
 pub struct RunOptions {
     pub settings: RunSettings,
@@ -64,14 +62,6 @@ pub enum RunInput {
     Sweep,
     /// Exactly these keys (from notifications or a file of keys): no listing.
     Keys(Vec<KeyRef>),
-}
-
-/// A key to process, with its version when the caller knows it (an S3
-/// notification's eTag); otherwise it is looked up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRef {
-    pub key: String,
-    pub version: Option<eventlog_store::Version>,
 }
 
 /// Remove what dead runs left: staged files under the checkpoints, merge

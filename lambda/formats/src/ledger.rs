@@ -21,6 +21,53 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+/// What is wrong with a ledger file, or why one could not be written. The
+/// messages are the ones a run's error shows after the ledger's location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerFileError {
+    /// The parquet layer refused the bytes or the write.
+    #[error("{0}")]
+    Parquet(String),
+    /// The parquet reader panicked on these bytes (caught here).
+    #[error("the parquet reader failed on this {0}")]
+    ReaderFailed(&'static str),
+    #[error("not a parquet file (no PAR1 footer)")]
+    NotParquet,
+    #[error("missing column `{0}`")]
+    MissingColumn(&'static str),
+    #[error("column `{column}` has type {found}, expected {expected}")]
+    ColumnType {
+        column: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+    /// A column whose values fail arrow's full validation.
+    #[error("{0}")]
+    Damaged(String),
+    #[error("row {row}: {problem}")]
+    Row { row: usize, problem: String },
+    #[error("row group {0}: a column's offset or length is negative")]
+    NegativeOffset(usize),
+    #[error("no such row group")]
+    NoRowGroup,
+    /// A snapshot's keys must increase.
+    #[error("snapshot keys out of order at {0:?}")]
+    OutOfOrder(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+fn parquet_error(e: impl std::fmt::Display) -> LedgerFileError {
+    LedgerFileError::Parquet(e.to_string())
+}
+
+fn io_error(path: &std::path::Path, e: std::io::Error) -> LedgerFileError {
+    LedgerFileError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 /// What happened to a processed object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,7 +141,7 @@ pub fn schema() -> SchemaRef {
 }
 
 /// Encode entries as a ledger file (key order).
-pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
+pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, LedgerFileError> {
     let mut buf = Vec::new();
     let mut w = SnapshotWriter::new(&mut buf)?;
     for e in entries.values() {
@@ -110,7 +157,7 @@ pub fn encode(entries: &BTreeMap<String, Entry>) -> Result<Vec<u8>, String> {
 pub const SNAPSHOT_ROW_GROUP: usize = 8 * 1024;
 const BATCH: usize = 8192;
 
-fn batch_of(entries: &[Entry]) -> Result<RecordBatch, String> {
+fn batch_of(entries: &[Entry]) -> Result<RecordBatch, LedgerFileError> {
     let n = entries.len();
     let mut key = StringBuilder::with_capacity(n, n * 64);
     let mut etag = StringBuilder::with_capacity(n, n * 34);
@@ -143,7 +190,7 @@ fn batch_of(entries: &[Entry]) -> Result<RecordBatch, String> {
         Arc::new(run_id.finish()),
         Arc::new(at.finish()),
     ];
-    RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())
+    RecordBatch::try_new(schema(), columns).map_err(parquet_error)
 }
 
 /// Writes entries, given in key order, as a snapshot: memory stays at one
@@ -157,12 +204,12 @@ pub struct SnapshotWriter<W: std::io::Write + Send> {
 }
 
 impl<W: std::io::Write + Send> SnapshotWriter<W> {
-    pub fn new(out: W) -> Result<Self, String> {
+    pub fn new(out: W) -> Result<Self, LedgerFileError> {
         Self::with_row_group(out, SNAPSHOT_ROW_GROUP)
     }
 
     /// A writer with row groups of `rows` entries (small ones in tests).
-    pub fn with_row_group(out: W, rows: usize) -> Result<Self, String> {
+    pub fn with_row_group(out: W, rows: usize) -> Result<Self, LedgerFileError> {
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::ZSTD(
                 parquet::basic::ZstdLevel::try_new(3).unwrap_or_default(),
@@ -170,7 +217,7 @@ impl<W: std::io::Write + Send> SnapshotWriter<W> {
             .set_max_row_group_row_count(Some(rows.max(1)))
             .set_created_by(format!("eventlog {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let writer = ArrowWriter::try_new(out, schema(), Some(props)).map_err(|e| e.to_string())?;
+        let writer = ArrowWriter::try_new(out, schema(), Some(props)).map_err(parquet_error)?;
         Ok(SnapshotWriter {
             writer,
             pending: Vec::with_capacity(BATCH),
@@ -181,10 +228,10 @@ impl<W: std::io::Write + Send> SnapshotWriter<W> {
     }
 
     /// The next entry; keys must increase.
-    pub fn push(&mut self, e: Entry) -> Result<(), String> {
+    pub fn push(&mut self, e: Entry) -> Result<(), LedgerFileError> {
         if self.last.as_deref().is_some_and(|l| l >= e.key.as_str()) {
             self.disordered = true;
-            return Err(format!("snapshot keys out of order at {:?}", e.key));
+            return Err(LedgerFileError::OutOfOrder(e.key));
         }
         self.last = Some(e.key.clone());
         self.pending.push(e);
@@ -194,14 +241,14 @@ impl<W: std::io::Write + Send> SnapshotWriter<W> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    fn flush(&mut self) -> Result<(), LedgerFileError> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let batch = batch_of(&self.pending)?;
         self.written += self.pending.len() as u64;
         self.pending.clear();
-        self.writer.write(&batch).map_err(|e| e.to_string())
+        self.writer.write(&batch).map_err(parquet_error)
     }
 
     /// Whether a push was refused because its key did not increase.
@@ -210,9 +257,9 @@ impl<W: std::io::Write + Send> SnapshotWriter<W> {
     }
 
     /// Finish the file; the number of entries written.
-    pub fn finish(mut self) -> Result<u64, String> {
+    pub fn finish(mut self) -> Result<u64, LedgerFileError> {
         self.flush()?;
-        self.writer.close().map_err(|e| e.to_string())?;
+        self.writer.close().map_err(parquet_error)?;
         Ok(self.written)
     }
 }
@@ -239,10 +286,10 @@ pub struct SnapshotIndex {
 }
 
 /// The length of the metadata, from a file's last 8 bytes.
-pub fn footer_len(tail: &[u8]) -> Result<u64, String> {
+pub fn footer_len(tail: &[u8]) -> Result<u64, LedgerFileError> {
     match tail {
         [a, b, c, d, b'P', b'A', b'R', b'1'] => Ok(u64::from(u32::from_le_bytes([*a, *b, *c, *d]))),
-        _ => Err(String::from("not a parquet file (no PAR1 footer)")),
+        _ => Err(LedgerFileError::NotParquet),
     }
 }
 
@@ -261,19 +308,19 @@ fn column_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64
 
 impl SnapshotIndex {
     /// From the metadata bytes (the `footer_len` bytes before the tail).
-    pub fn from_metadata(metadata: &[u8], file_len: u64) -> Result<Self, String> {
+    pub fn from_metadata(metadata: &[u8], file_len: u64) -> Result<Self, LedgerFileError> {
         let md = std::panic::catch_unwind(|| {
             parquet::file::metadata::ParquetMetaDataReader::decode_metadata(metadata)
         })
-        .map_err(|_| String::from("the parquet reader failed on this footer"))?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| LedgerFileError::ReaderFailed("footer"))?
+        .map_err(parquet_error)?;
         let key_col = md
             .file_metadata()
             .schema_descr()
             .columns()
             .iter()
             .position(|c| c.name() == "key")
-            .ok_or("missing column `key`")?;
+            .ok_or(LedgerFileError::MissingColumn("key"))?;
         let row_groups = md
             .row_groups()
             .iter()
@@ -281,9 +328,7 @@ impl SnapshotIndex {
             .map(|(index, rg)| {
                 let (mut start, mut end) = (u64::MAX, 0u64);
                 for c in rg.columns() {
-                    let (s, l) = column_range(c).ok_or_else(|| {
-                        format!("row group {index}: a column's offset or length is negative")
-                    })?;
+                    let (s, l) = column_range(c).ok_or(LedgerFileError::NegativeOffset(index))?;
                     start = start.min(s);
                     end = end.max(s.saturating_add(l));
                 }
@@ -299,7 +344,7 @@ impl SnapshotIndex {
                     rows: usize::try_from(rg.num_rows()).unwrap_or(0),
                 })
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, LedgerFileError>>()?;
         Ok(SnapshotIndex {
             file_len,
             metadata: Arc::new(md),
@@ -308,8 +353,12 @@ impl SnapshotIndex {
     }
 
     /// Decode row group `i` from its bytes (`RowGroupSpan::start`..+`len`).
-    pub fn read_row_group(&self, i: usize, bytes: bytes::Bytes) -> Result<Vec<Entry>, String> {
-        let span = self.row_groups.get(i).ok_or("no such row group")?;
+    pub fn read_row_group(
+        &self,
+        i: usize,
+        bytes: bytes::Bytes,
+    ) -> Result<Vec<Entry>, LedgerFileError> {
+        let span = self.row_groups.get(i).ok_or(LedgerFileError::NoRowGroup)?;
         let region = Region {
             file_len: self.file_len,
             offset: span.start,
@@ -322,18 +371,18 @@ impl SnapshotIndex {
                 metadata,
                 Default::default(),
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(parquet_error)?;
             let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(region, meta)
                 .with_row_groups(vec![i])
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(parquet_error)?;
             let mut out = Vec::new();
             for b in reader {
-                entries_of(&b.map_err(|e| e.to_string())?, &mut |e| out.push(e))?;
+                entries_of(&b.map_err(parquet_error)?, &mut |e| out.push(e))?;
             }
             Ok(out)
         }))
-        .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this row group")))
+        .unwrap_or(Err(LedgerFileError::ReaderFailed("row group")))
     }
 }
 
@@ -380,11 +429,11 @@ impl parquet::file::reader::ChunkReader for Region {
 /// Decode a ledger file. Every problem is an error naming the column or
 /// row at fault: a foreign or damaged ledger must never panic the run nor
 /// be taken for an empty one.
-pub fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
+pub fn decode(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, LedgerFileError> {
     // The parquet reader is a large parser of outside bytes: if it ever
     // panics on a damaged file, that is this ledger's error, not the run's end.
     std::panic::catch_unwind(|| decode_unguarded(bytes))
-        .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this file")))
+        .unwrap_or(Err(LedgerFileError::ReaderFailed("file")))
 }
 
 /// Rewrite a ledger file (any row grouping, e.g. the single-file ledger of
@@ -395,20 +444,20 @@ pub fn rewrite_as_snapshot(
     from: &std::path::Path,
     to: &std::path::Path,
     row_group: usize,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<u64>, LedgerFileError> {
     std::panic::catch_unwind(|| {
-        let file = std::fs::File::open(from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let file = std::fs::File::open(from).map_err(|e| io_error(from, e))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| e.to_string())?
+            .map_err(parquet_error)?
             .with_batch_size(BATCH)
             .build()
-            .map_err(|e| e.to_string())?;
-        let out = std::fs::File::create(to).map_err(|e| format!("{}: {e}", to.display()))?;
+            .map_err(parquet_error)?;
+        let out = std::fs::File::create(to).map_err(|e| io_error(to, e))?;
         let mut w = SnapshotWriter::with_row_group(std::io::BufWriter::new(out), row_group)?;
         let mut in_order = true;
         for batch in reader {
             let mut failed = None;
-            entries_of(&batch.map_err(|e| e.to_string())?, &mut |e| {
+            entries_of(&batch.map_err(parquet_error)?, &mut |e| {
                 if in_order && failed.is_none() {
                     match w.push(e) {
                         Ok(()) => {}
@@ -426,29 +475,39 @@ pub fn rewrite_as_snapshot(
         }
         w.finish().map(Some)
     })
-    .unwrap_or_else(|_| Err(String::from("the parquet reader failed on this file")))
+    .unwrap_or(Err(LedgerFileError::ReaderFailed("file")))
 }
 
-fn string_column<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray, String> {
-    let col = b
-        .column_by_name(name)
-        .ok_or_else(|| format!("missing column `{name}`"))?;
-    col.as_string_opt::<i32>().ok_or_else(|| {
-        format!(
-            "column `{name}` has type {}, expected a string",
-            col.data_type()
-        )
-    })
+fn column<'b>(b: &'b RecordBatch, name: &'static str) -> Result<&'b ArrayRef, LedgerFileError> {
+    b.column_by_name(name)
+        .ok_or(LedgerFileError::MissingColumn(name))
 }
 
-fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
+fn wrong_type(name: &'static str, col: &ArrayRef, expected: &'static str) -> LedgerFileError {
+    LedgerFileError::ColumnType {
+        column: name,
+        found: col.data_type().to_string(),
+        expected,
+    }
+}
+
+fn string_column<'b>(
+    b: &'b RecordBatch,
+    name: &'static str,
+) -> Result<&'b StringArray, LedgerFileError> {
+    let col = column(b, name)?;
+    col.as_string_opt::<i32>()
+        .ok_or_else(|| wrong_type(name, col, "a string"))
+}
+
+fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, LedgerFileError> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
-        .map_err(|e| e.to_string())?
+        .map_err(parquet_error)?
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(parquet_error)?;
     let mut out = BTreeMap::new();
     for batch in reader {
-        entries_of(&batch.map_err(|e| e.to_string())?, &mut |e| {
+        entries_of(&batch.map_err(parquet_error)?, &mut |e| {
             out.insert(e.key.clone(), e);
         })?;
     }
@@ -457,8 +516,8 @@ fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, String> {
 
 /// Every entry of a batch, typed: a column of another type or a null where
 /// a value is required is an error naming it.
-fn entries_of(b: &RecordBatch, each: &mut dyn FnMut(Entry)) -> Result<(), String> {
-    crate::check_batch(b)?;
+fn entries_of(b: &RecordBatch, each: &mut dyn FnMut(Entry)) -> Result<(), LedgerFileError> {
+    crate::check_batch(b).map_err(LedgerFileError::Damaged)?;
     let (key, etag, sha, outcome, group, detail, run_id) = (
         string_column(b, "key")?,
         string_column(b, "etag")?,
@@ -468,40 +527,31 @@ fn entries_of(b: &RecordBatch, each: &mut dyn FnMut(Entry)) -> Result<(), String
         string_column(b, "detail")?,
         string_column(b, "run_id")?,
     );
-    let size = b.column_by_name("size").ok_or("missing column `size`")?;
-    let size = size.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-        format!(
-            "column `size` has type {}, expected int64",
-            size.data_type()
-        )
-    })?;
-    let at = b
-        .column_by_name("processed_at")
-        .ok_or("missing column `processed_at`")?;
-    let at = at
+    let size_col = column(b, "size")?;
+    let size = size_col
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| wrong_type("size", size_col, "int64"))?;
+    let at_col = column(b, "processed_at")?;
+    let at = at_col
         .as_primitive_opt::<TimestampMicrosecondType>()
-        .ok_or_else(|| {
-            format!(
-                "column `processed_at` has type {}, expected timestamp[us]",
-                at.data_type()
-            )
-        })?;
+        .ok_or_else(|| wrong_type("processed_at", at_col, "timestamp[us]"))?;
+    let row = |row: usize, problem: String| LedgerFileError::Row { row, problem };
     let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string());
     let required = |a: &StringArray, name: &str, i: usize| {
-        opt(a, i).ok_or_else(|| format!("row {i}: `{name}` is null"))
+        opt(a, i).ok_or_else(|| row(i, format!("`{name}` is null")))
     };
     for i in 0..b.num_rows() {
         let outcome_text = required(outcome, "outcome", i)?;
         let outcome = Outcome::parse(&outcome_text)
-            .ok_or_else(|| format!("row {i}: unknown outcome {outcome_text:?}"))?;
+            .ok_or_else(|| row(i, format!("unknown outcome {outcome_text:?}")))?;
         if size.is_null(i) || at.is_null(i) {
-            return Err(format!("row {i}: `size` or `processed_at` is null"));
+            return Err(row(i, "`size` or `processed_at` is null".into()));
         }
         each(Entry {
             key: required(key, "key", i)?,
             etag: required(etag, "etag", i)?,
             size: u64::try_from(size.value(i))
-                .map_err(|_| format!("row {i}: negative size {}", size.value(i)))?,
+                .map_err(|_| row(i, format!("negative size {}", size.value(i))))?,
             sha256: opt(sha, i),
             outcome,
             group: opt(group, i),
@@ -618,6 +668,10 @@ mod tests {
         w.write(&batch).unwrap();
         w.close().unwrap();
         let e = decode(&buf).unwrap_err();
-        assert!(e.contains("`key`"), "{e}");
+        assert!(
+            matches!(e, LedgerFileError::ColumnType { column: "key", .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("`key`"), "{e}");
     }
 }

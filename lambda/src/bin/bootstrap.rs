@@ -11,13 +11,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use eventlog::InvocationError;
 use eventlog::budget::Budget;
-use eventlog::checkpoint_lambda::{
+use eventlog::checkpoint_front::{
     BadConfig, Invocation, Named, bad_config_response, batch_response, finish,
 };
 use eventlog::env::env_var as env;
 use eventlog_checkpoint::commit::GroupStatus;
 use eventlog_checkpoint::progress::Silent;
-use eventlog_checkpoint::report::RunSummary;
+use eventlog_checkpoint::summary::RunSummary;
 use eventlog_checkpoint::{RunInput, RunOptions, new_run_id, run};
 use eventlog_store::deadline::Bounded;
 use eventlog_store::s3::{S3Config, S3Store, client};
@@ -88,6 +88,7 @@ async fn handle(
             tracing::error!(error = %e, kind = e.kind(), retryable = e.is_retryable(), "run failed before committing anything");
             return Err(InvocationError {
                 kind: e.kind(),
+                retryable: e.is_retryable(),
                 message: e.to_string(),
             });
         }
@@ -101,6 +102,7 @@ async fn handle(
             let _ = finish(&inv, &summary, now_ms as i64);
             Err(eventlog::InvocationError {
                 kind: "NotAllRecorded",
+                retryable: true,
                 message: format!("not recorded: {}", summary.unrecorded.join(", ")),
             })
         }

@@ -12,6 +12,40 @@
 //! only if its [`Condition`] holds (`If-None-Match: *` or `If-Match`), and
 //! atomically. Every error names the object it is about and says whether
 //! another attempt could succeed.
+//!
+//! ```text
+//!  pipelines ──► ObjectStore ─┬─ local::LocalStore  (a directory; rename + flock)
+//!                             ├─ s3::S3Store        (conditional PUTs, pages, ranges)
+//!                             └─ deadline::Bounded  (any store, every call on a clock)
+//! ```
+//!
+//! A write that must not replace anything, then one that must replace
+//! exactly what was read:
+//!
+//! ```
+//! use eventlog_store::{Body, Condition, ObjectStore, local::LocalStore};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = LocalStore::new(dir.path());
+//! let v1 = store
+//!     .put("a/b.txt", Body::Bytes(b"one".to_vec()), Condition::IfAbsent)
+//!     .await
+//!     .unwrap();
+//! // A second writer that expected nothing there loses.
+//! let again = store
+//!     .put("a/b.txt", Body::Bytes(b"two".to_vec()), Condition::IfAbsent)
+//!     .await;
+//! assert!(again.unwrap_err().is_precondition());
+//! // One that read version v1 wins, once.
+//! store
+//!     .put("a/b.txt", Body::Bytes(b"two".to_vec()), Condition::IfMatch(v1))
+//!     .await
+//!     .unwrap();
+//! let got = store.get("a/b.txt", 1 << 20).await.unwrap().unwrap();
+//! assert_eq!(got.bytes, b"two");
+//! # });
+//! ```
 
 pub mod deadline;
 pub mod leftovers;

@@ -42,8 +42,12 @@ pub struct BulkRequest {
     pub force_reprocess: bool,
 }
 
+/// Where Torus writes statement files (`section/{id}/{type}/…`): the
+/// prefix of a bulk load unless one is given, on every front.
+pub const DEFAULT_PREFIX: &str = "section/";
+
 fn default_prefix() -> String {
-    String::from("section/")
+    String::from(DEFAULT_PREFIX)
 }
 
 fn default_date_source() -> DateSource {
@@ -185,7 +189,7 @@ pub fn bulk_request(
     Ok(BulkRequest {
         bucket: bucket.to_string(),
         prefix: text(["s3_prefix", "prefix"])
-            .unwrap_or("section/")
+            .unwrap_or(DEFAULT_PREFIX)
             .to_string(),
         section_ids: sections,
         start_date,

@@ -8,34 +8,7 @@ use eventlog_core::xapi::sql::S3Auth;
 use crate::LoadPath;
 use crate::clickhouse::ClickHouseConfig;
 use crate::error::ConfigError;
-
-/// A value that must never reach a log: `Debug` and `Display` show
-/// `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The value itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use crate::secret::Secret;
 
 /// How ClickHouse itself authenticates to S3 on the server-side path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,15 +313,18 @@ impl XapiConfig {
             })?,
         };
         let raw = RawSettings::from_env(get, &num)?;
+        // The defaults are written once, in `Default`.
+        let d = XapiSettings::default();
         let settings = XapiSettings {
             target,
             raw,
-            threshold: num("XAPI_SERVER_SIDE_THRESHOLD", 10)?,
-            batch_rows: num("XAPI_BATCH_ROWS", 5000)?.max(1),
-            batch_bytes: num("XAPI_BATCH_BYTES", 32 << 20)?.max(1),
-            insert_parallelism: num("XAPI_INSERT_PARALLELISM", 4)?.max(1),
+            threshold: num("XAPI_SERVER_SIDE_THRESHOLD", d.threshold)?,
+            batch_rows: num("XAPI_BATCH_ROWS", d.batch_rows)?.max(1),
+            batch_bytes: num("XAPI_BATCH_BYTES", d.batch_bytes)?.max(1),
+            insert_parallelism: num("XAPI_INSERT_PARALLELISM", d.insert_parallelism)?.max(1),
             insert_format: match get("XAPI_INSERT_FORMAT").as_deref() {
-                None | Some("RowBinary") => InsertFormat::RowBinary,
+                None => d.insert_format,
+                Some("RowBinary") => InsertFormat::RowBinary,
                 Some("JSONEachRow") => InsertFormat::JsonEachRow,
                 Some(other) => {
                     return Err(ConfigError::new(
@@ -357,15 +333,19 @@ impl XapiConfig {
                     ));
                 }
             },
-            files_per_query: num("XAPI_SERVER_SIDE_FILES_PER_QUERY", 100)?.max(1),
+            files_per_query: num("XAPI_SERVER_SIDE_FILES_PER_QUERY", d.files_per_query)?.max(1),
             s3_endpoint_for_clickhouse: endpoint,
             server_auth: ServerS3Auth::from_env(get)?,
             cluster: get("CLICKHOUSE_CLUSTER"),
             force: None,
-            s3_retry_attempts: num("XAPI_S3_RETRY_ATTEMPTS", 5)? as u32,
-            server_side_timeout_secs: num("XAPI_SERVER_SIDE_TIMEOUT_SECS", 300)? as u64,
-            stage_max_age_secs: num("XAPI_STAGE_MAX_AGE_SECS", 3600)? as u64,
-            ..XapiSettings::default()
+            s3_retry_attempts: num("XAPI_S3_RETRY_ATTEMPTS", d.s3_retry_attempts as usize)? as u32,
+            server_side_timeout_secs: num(
+                "XAPI_SERVER_SIDE_TIMEOUT_SECS",
+                d.server_side_timeout_secs as usize,
+            )? as u64,
+            stage_max_age_secs: num("XAPI_STAGE_MAX_AGE_SECS", d.stage_max_age_secs as usize)?
+                as u64,
+            ..d
         };
         Ok(XapiConfig {
             clickhouse,

@@ -3,8 +3,6 @@
 
 use eventlog_store::StoreError;
 
-use crate::clickhouse::ClickHouseError;
-
 /// A setting that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -18,6 +16,66 @@ impl ConfigError {
         ConfigError {
             variable: variable.into(),
             message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClickHouseError {
+    #[error("ClickHouse at {url} answered {status}: {message}")]
+    Server {
+        url: String,
+        status: u16,
+        code: Option<u32>,
+        message: String,
+    },
+    #[error("ClickHouse at {url} could not be reached: {message}")]
+    Transport { url: String, message: String },
+    /// The run's time ran out before an answer: nothing more is waited for.
+    #[error("ClickHouse at {url}: the run's deadline was reached ({what})")]
+    Deadline { url: String, what: String },
+}
+
+impl ClickHouseError {
+    /// The server could not be reached at all (after the retries): later
+    /// requests of the same load would fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ClickHouseError::Transport { .. } | ClickHouseError::Deadline { .. }
+        ) || matches!(
+            self,
+            ClickHouseError::Server {
+                status: 502..=504,
+                code: None,
+                ..
+            }
+        )
+    }
+
+    /// A ClickHouse error code that says "later" (overload, timeouts, Keeper).
+    pub fn is_transient(&self) -> bool {
+        self.retryable(false)
+    }
+
+    /// Worth another attempt: the network, a gateway in between, or a
+    /// ClickHouse error that says "later" (overload, timeouts, Keeper).
+    pub(crate) fn retryable(&self, own_time_limit: bool) -> bool {
+        // TIMEOUT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES, SOCKET_TIMEOUT,
+        // NETWORK_ERROR, MEMORY_LIMIT_EXCEEDED, TOO_MANY_PARTS,
+        // UNKNOWN_STATUS_OF_INSERT, SYSTEM_ERROR, KEEPER_EXCEPTION.
+        const TRANSIENT: [u32; 9] = [159, 202, 209, 210, 241, 252, 319, 425, 999];
+        match self {
+            ClickHouseError::Transport { .. } => true,
+            ClickHouseError::Deadline { .. } => false,
+            ClickHouseError::Server {
+                status, code: None, ..
+            } => matches!(status, 502..=504),
+            // Our own max_execution_time ran out: the same query would too.
+            ClickHouseError::Server {
+                code: Some(159), ..
+            } if own_time_limit => false,
+            ClickHouseError::Server { code: Some(c), .. } => TRANSIENT.contains(c),
         }
     }
 }

@@ -10,6 +10,31 @@
 //! load in-process; more go server-side, falling back to in-process if that
 //! fails. Loads are idempotent: inserts carry deduplication tokens and the
 //! tables are ReplacingMergeTree keyed by the statement's event id.
+//!
+//! ```text
+//!  files (S3, local) ─┬─ ≤ threshold ─► inprocess: read ─► classify/convert (core) ─► INSERT batches
+//!                     └─ > threshold ─► serverside: INSERT … SELECT … FROM s3(…) (SQL from core)
+//!                                          └─ fails ─► inprocess
+//! ```
+//!
+//! The settings come from the environment, checked before anything runs:
+//!
+//! ```
+//! let env = |name: &str| match name {
+//!     "CLICKHOUSE_URL" => Some("http://127.0.0.1:8123".to_string()),
+//!     "XAPI_TARGET" => Some("raw-events".to_string()),
+//!     "XAPI_BATCH_ROWS" => Some("2000".to_string()),
+//!     _ => None,
+//! };
+//! let config = eventlog_xapi::XapiConfig::from_env(&env).unwrap();
+//! assert_eq!(config.settings.batch_rows, 2000);
+//! assert_eq!(config.settings.threshold, 10, "the default");
+//!
+//! let bad = |name: &str| (name == "XAPI_BATCH_ROWS").then(|| "many".to_string())
+//!     .or_else(|| env(name));
+//! let err = eventlog_xapi::XapiConfig::from_env(&bad).unwrap_err();
+//! assert_eq!(err.variable, "XAPI_BATCH_ROWS");
+//! ```
 
 pub mod bulk;
 pub mod clickhouse;
@@ -19,6 +44,7 @@ pub mod files;
 pub mod health;
 pub mod inprocess;
 pub mod raw;
+pub mod secret;
 pub mod serverside;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -373,7 +373,7 @@ pub fn decode(line: &[u8]) -> Result<Value<'_>, Problem> {
             "json_invalid",
             format!(
                 "the line is not valid JSON: {}",
-                crate::plain::json_words(&e)
+                crate::json::words::json_words(&e)
             ),
         )
     })?;

@@ -9,7 +9,7 @@ use eventlog::CliError;
 use eventlog::budget::Budget;
 use eventlog_checkpoint::config::{RunSettings, Template};
 use eventlog_checkpoint::progress::{Progress, Silent};
-use eventlog_checkpoint::report::RunStatus;
+use eventlog_checkpoint::summary::RunStatus;
 use eventlog_checkpoint::{KeyRef, RunInput, RunOptions, new_run_id, run};
 use eventlog_store::deadline::Bounded;
 use eventlog_store::location::{AnyStore, Location, overlap_exclusions};
@@ -349,7 +349,7 @@ fn execute(
 /// Print the summary (or the error); the exit code says how the run went.
 fn finish(
     args: &Args,
-    result: Result<eventlog_checkpoint::report::RunSummary, CliError>,
+    result: Result<eventlog_checkpoint::summary::RunSummary, CliError>,
 ) -> ExitCode {
     match result {
         Ok(summary) => {

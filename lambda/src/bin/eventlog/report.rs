@@ -94,7 +94,7 @@ pub fn run(args: Args) -> ExitCode {
         };
         match eventlog_report::build(&store, &prefix, &filter, &args.out).await {
             Ok(summary) => {
-                use eventlog_checkpoint::report::plural;
+                use eventlog_checkpoint::summary::plural;
                 println!(
                     "report: {}, {} -> {} ({})",
                     plural(summary.checkpoints, "checkpoint file", "checkpoint files"),

@@ -1,6 +1,6 @@
 //! `eventlog validate PATH...`
 
-use eventlog_checkpoint::report::plural;
+use eventlog_checkpoint::summary::plural;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

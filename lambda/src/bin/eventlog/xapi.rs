@@ -79,7 +79,7 @@ pub enum DateFrom {
 pub struct BulkArgs {
     #[arg(long, env = "S3_XAPI_BUCKET_NAME")]
     bucket: String,
-    #[arg(long, default_value = "section/")]
+    #[arg(long, default_value = eventlog_trigger::xapi::DEFAULT_PREFIX)]
     prefix: String,
     /// Only these sections (repeatable).
     #[arg(long = "section")]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use eventlog::walk;
-use eventlog_checkpoint::report::plural;
+use eventlog_checkpoint::summary::plural;
 use eventlog_core::report::write_json_str;
 use eventlog_core::xapi::check::{Judgement, Tally, write_line_json};
 

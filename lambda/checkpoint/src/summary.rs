@@ -1,10 +1,27 @@
-//! Stage 9, report: the run summary (counts, per-group results, bad files)
+//! Stage 9, summary: the run summary (counts, per-group results, bad files)
 //! and the errors file that keeps every problem's details.
 
 use eventlog_core::Issue;
 use eventlog_store::{Body, Condition, ObjectStore, StoreError};
 
 use crate::commit::{GroupResult, GroupStatus};
+
+/// Bad files and skipped names listed in the report (the counts are exact).
+pub const REPORT_LIMIT: usize = 100;
+
+/// Counts of what was read (the filter stage keeps them; the summary
+/// shows them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub valid_events: usize,
+    pub invalid: usize,
+    pub too_large: usize,
+    pub unreadable: usize,
+    pub internal_errors: usize,
+    pub filtered: usize,
+    pub content_unchanged: usize,
+    pub name_findings: usize,
+}
 
 /// How the run went, for exit codes and Lambda status codes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -188,7 +205,7 @@ impl RunSummary {
     }
 
     /// The counts of the filter stage.
-    pub fn add_counts(&mut self, c: &crate::filter::Counts) {
+    pub fn add_counts(&mut self, c: &Counts) {
         self.valid_events = c.valid_events;
         self.invalid = c.invalid;
         self.too_large = c.too_large;

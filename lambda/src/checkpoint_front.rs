@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use eventlog_checkpoint::config::{RunSettings, Template};
-use eventlog_checkpoint::report::{RunStatus, RunSummary};
+use eventlog_checkpoint::summary::{RunStatus, RunSummary};
 use eventlog_checkpoint::{KeyRef, RunInput};
 use eventlog_store::Version;
 use eventlog_trigger::checkpoint::Overrides;
@@ -23,8 +23,6 @@ use eventlog_trigger::notification::{ObjectRef, QueuedMessage};
 use serde_json::{Value, json};
 
 use crate::InvocationError;
-
-pub const DEFAULT_TEMPLATE: &str = "checkpoints/{study}/{datatype}/events.parquet";
 
 /// Files one invocation takes at most (`EVENTLOG_MAX_FILES`; 0: no cap):
 /// enough for 15 minutes, within a 1 GB function's memory.
@@ -153,7 +151,7 @@ impl Invocation {
             o.checkpoint_key,
             &["CHECKPOINT_KEY_TEMPLATE", "CHECKPOINT_KEY"],
         )
-        .unwrap_or_else(|| DEFAULT_TEMPLATE.to_string());
+        .unwrap_or_else(|| eventlog_checkpoint::config::Template::DEFAULT_IN_BUCKET.to_string());
         let template = template_from_key(&key);
         let settings = settings_from_env(env, &template, &mut problems);
         let mut margin = None;
@@ -246,6 +244,10 @@ fn nothing_committed(s: &RunSummary) -> InvocationError {
         .collect();
     InvocationError {
         kind: "NothingCommitted",
+        // The ledger's commit failing is a store fault; a group's error
+        // says for itself.
+        retryable: s.ledger.error.is_some()
+            || s.groups.iter().any(|g| g.error.is_some() && g.retryable),
         message: format!("nothing could be committed: {}", failed.join("; ")),
     }
 }
