@@ -73,7 +73,7 @@ fn settings_from_env(
     number(env, "EVENTLOG_MAX_FILES", &mut max_files, problems);
     settings.max_files = (max_files > 0).then_some(max_files);
     if let Err(e) = settings.check() {
-        problems.push(e.0);
+        problems.push(e.message);
     }
     settings
 }

@@ -215,6 +215,22 @@ pub async fn commit_group(
     result
 }
 
+/// A merge's own scratch folder, claimed so that a sweep by another run
+/// leaves it alone while it lives; errors name the folder.
+fn scratch(store: &impl ObjectStore) -> Result<(tempfile::TempDir, std::fs::File), GroupError> {
+    let scratch_in = store.scratch_dir();
+    let error = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| GroupError::Scratch { path, source }
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(eventlog_store::leftovers::SCRATCH_PREFIX)
+        .tempdir_in(&scratch_in)
+        .map_err(error(&scratch_in))?;
+    let claim = eventlog_store::leftovers::claim(dir.path()).map_err(error(dir.path()))?;
+    Ok((dir, claim))
+}
+
 /// One read-merge-write attempt; with `read: None`, a write of the new
 /// events alone that only succeeds where no checkpoint exists.
 #[tracing::instrument(name = "merge", skip_all, fields(checkpoint = %location, events = events.len(), read = read.is_some(), duration_ms))]
@@ -242,17 +258,7 @@ async fn attempt(
     if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
         return Err(late("merged"));
     }
-    let scratch_in = store.scratch_dir();
-    let scratch_error = |path: &std::path::Path| {
-        let path = path.display().to_string();
-        move |source| failed(GroupError::Scratch { path, source })
-    };
-    let scratch = tempfile::Builder::new()
-        .prefix(eventlog_store::leftovers::SCRATCH_PREFIX)
-        .tempdir_in(&scratch_in)
-        .map_err(scratch_error(&scratch_in))?;
-    let _owner =
-        eventlog_store::leftovers::claim(scratch.path()).map_err(scratch_error(scratch.path()))?;
+    let (scratch, _owner) = scratch(store).map_err(failed)?;
     let existing_path = scratch.path().join("existing.parquet");
     let out_path = scratch.path().join("merged.parquet");
     // Not "no checkpoint yet": a history that exists but cannot be read

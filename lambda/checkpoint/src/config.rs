@@ -231,7 +231,15 @@ mod tests {
             concurrency: 0,
             ..RunSettings::default()
         };
-        let e = s.check().unwrap_err().0;
-        assert!(e.contains("concurrency") && e.contains("template"), "{e}");
+        let e = s.check().unwrap_err();
+        assert!(
+            e.message.contains("concurrency") && e.message.contains("template"),
+            "{e}"
+        );
+        assert!(
+            ["concurrency", "template"].contains(&e.setting.as_str()),
+            "the first setting at fault is named: {}",
+            e.setting
+        );
     }
 }

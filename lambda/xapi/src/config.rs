@@ -1,8 +1,6 @@
 //! The loader's configuration, from the environment. Secrets (ClickHouse's
 //! password, S3 keys for the server) never print: `Debug` redacts them.
 
-use std::fmt;
-
 use eventlog_core::xapi::sql::S3Auth;
 
 use crate::LoadPath;

@@ -199,7 +199,7 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
     };
     let mut problems = Vec::new();
     if let Err(e) = settings.check() {
-        problems.push(e.0);
+        problems.push(e.message);
     }
     let source = args
         .source
