@@ -209,7 +209,9 @@ pub async fn commit_group(
         }
         Err(Attempt::Failed(e)) => {
             result.error = Some(e.to_string());
-            result.retryable = e.is_retryable();
+            // Not worth another attempt in this run, but the next run has
+            // its own time: a deadline passes.
+            result.retryable = e.is_retryable() || matches!(e, GroupError::Deadline { .. });
         }
     }
     result
