@@ -17,7 +17,7 @@ impl Table {
         let mut out = self.header.join(",");
         out.push('\n');
         for r in &self.rows {
-            let cells: Vec<String> = r.iter().map(|c| csv_field(c)).collect();
+            let cells: Vec<String> = r.iter().map(|c| csv_field(c).into_owned()).collect();
             out.push_str(&cells.join(","));
             out.push('\n');
         }
@@ -25,11 +25,11 @@ impl Table {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.to_string()
+        s.into()
     }
 }
 
@@ -44,9 +44,50 @@ pub fn days(d: f64) -> String {
 }
 
 fn timestamp(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-        .unwrap_or_default()
+    let mut s = String::with_capacity(27);
+    write_timestamp(&mut s, micros);
+    s
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written by hand: chrono's `format`
+/// parses its pattern again for every one of half a million rows.
+fn write_timestamp(out: &mut String, micros: i64) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
+    let Some(t) = chrono::DateTime::from_timestamp_micros(micros) else {
+        return;
+    };
+    let (y, mo, d) = (t.year(), t.month(), t.day());
+    let (h, mi, se) = (t.hour(), t.minute(), t.second());
+    let frac = t.timestamp_subsec_micros();
+    if (0..=9999).contains(&y) {
+        let digits = |out: &mut String, v: u32, width: usize| {
+            let mut buf = [b'0'; 6];
+            let mut v = v;
+            for i in (0..width).rev() {
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or_default());
+        };
+        digits(out, y as u32, 4);
+        out.push('-');
+        digits(out, mo, 2);
+        out.push('-');
+        digits(out, d, 2);
+        out.push('T');
+        digits(out, h, 2);
+        out.push(':');
+        digits(out, mi, 2);
+        out.push(':');
+        digits(out, se, 2);
+        out.push('.');
+        digits(out, frac, 6);
+        out.push('Z');
+    } else {
+        // Outside four-digit years, as chrono writes them (sign, more digits).
+        let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+    }
 }
 
 /// Every table of the report.
@@ -155,9 +196,9 @@ fn latest_csv(n: &Numbers) -> String {
     let name = |id| csv_field(n.names.get(id));
     for (visit, l) in n.latest_sorted() {
         let (ptid, date, number) = crate::aggregate::visit_parts(visit);
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},",
             csv_field(ptid),
             csv_field(date),
             csv_field(number.unwrap_or_default()),
@@ -166,8 +207,9 @@ fn latest_csv(n: &Numbers) -> String {
             name(l.datatype),
             l.module.map(name).unwrap_or_default(),
             name(l.action),
-            timestamp(l.timestamp)
         );
+        write_timestamp(&mut out, l.timestamp);
+        out.push('\n');
     }
     out
 }
@@ -267,6 +309,27 @@ fn totals(n: &Numbers) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_chrono_formats_them() {
+        for micros in [
+            0,
+            1,
+            -1,
+            1_740_005_620_000_000,
+            1_740_005_620_123_456,
+            -62_135_596_800_000_000,
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+            -62_135_596_800_000_001,
+        ] {
+            let want = chrono::DateTime::from_timestamp_micros(micros)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string();
+            assert_eq!(timestamp(micros), want, "{micros}");
+        }
+    }
 
     #[test]
     fn csv_quotes_what_needs_it() {
