@@ -2,11 +2,12 @@
 """`eventlog validate DIR` on 50 000 event files, beside its floor and its peer,
 each pinned to one core (taskset), in one script run.
 
-    cargo build --release -p eventlog
+    cargo build --release -p eventlog --bins --examples
     ~/.cache/eventlog/venv/bin/python bench/validate_files.py [--files 50000] [--runs 3]
 
-* floor: `cat` opening and reading the same files, nothing else done
-  (`find … -print0 | xargs -0 cat > /dev/null`);
+* floor: opening and reading the same files in name order, nothing else
+  done (`lambda/examples/read_floor.rs`, built here), and `cat` reading
+  them (`find … | xargs cat > /dev/null`), what a shell user would time;
 * eventlog: `eventlog validate DIR` as a user runs it (text), and with
   `--format json`, output to /dev/null;
 * peer: pydantic-core (the reference model, `scripts/oracle/refmodel.py`)
@@ -65,8 +66,9 @@ def main():
     ap.add_argument("--core", default="1")
     a = ap.parse_args()
     exe = os.path.join(REPO, "target", "release", "eventlog")
-    if not os.path.exists(exe):
-        sys.exit("build first: cargo build --release -p eventlog")
+    floor_exe = os.path.join(REPO, "target", "release", "examples", "read_floor")
+    if not os.path.exists(exe) or not os.path.exists(floor_exe):
+        sys.exit("build first: cargo build --release -p eventlog --bins --examples")
     pin = ["taskset", "-c", a.core] if shutil.which("taskset") else []
     d = tempfile.mkdtemp(prefix="eventlog-validate-bench-")
     try:
@@ -75,7 +77,8 @@ def main():
         cat = pin + ["sh", "-c", f"find '{root}' -name '*.json' -print0 | xargs -0 cat > /dev/null"]
         subprocess.run(cat, check=True)  # warm the page cache
         runs = {
-            "floor: cat the same files": lambda: timed(cat),
+            "floor: open and read each file (read_floor)": lambda: timed(pin + [floor_exe, root]),
+            "cat the same files (find, xargs cat)": lambda: timed(cat),
             "eventlog validate DIR (text)": lambda: timed(pin + ["sh", "-c", f"'{exe}' validate '{root}' > /dev/null"]),
             "eventlog validate --format json DIR": lambda: timed(pin + ["sh", "-c", f"'{exe}' validate --format json '{root}' > /dev/null"]),
             "pydantic-core, the reference model": lambda: timed(pin + [sys.executable, "-c", PEER, root, REPO]),
@@ -92,7 +95,7 @@ def main():
                     peer_valid = int(p.stdout.strip())
         _, p = timed([exe, "validate", "--format", "json", root])
         ours_valid = sum(1 for line in p.stdout.splitlines() if '"valid":true' in line)
-        floor, peer = best["floor: cat the same files"], best["pydantic-core, the reference model"]
+        floor, peer = best["floor: open and read each file (read_floor)"], best["pydantic-core, the reference model"]
         print(f"\n{a.files:,} files; valid: eventlog {ours_valid:,}, pydantic-core {peer_valid:,}; best of {a.runs}, one core each\n")
         print("| run | seconds | files/s | vs the floor | pydantic-core / this |")
         print("|---|---:|---:|---:|---:|")

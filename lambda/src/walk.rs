@@ -40,10 +40,12 @@ fn files_with_extension(paths: &[PathBuf], ext: &str) -> (Vec<PathBuf>, Vec<Walk
 }
 
 fn walk_dir(root: &Path, ext: &str, files: &mut Vec<PathBuf>, errors: &mut Vec<WalkError>) {
-    for entry in walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
+    let (first_file, first_error) = (files.len(), errors.len());
+    // Walked unsorted, then sorted once by path components: the same order
+    // as siblings sorted by name at every level, without walkdir's sort
+    // taking each name apart again at every comparison (a sixth of
+    // `validate DIR`'s time on 50 000 files).
+    for entry in walkdir::WalkDir::new(root).follow_links(true) {
         match entry {
             Ok(e) if e.file_type().is_file() && has_extension(e.path(), ext) => {
                 files.push(e.into_path())
@@ -76,30 +78,47 @@ fn walk_dir(root: &Path, ext: &str, files: &mut Vec<PathBuf>, errors: &mut Vec<W
             }
         }
     }
+    let key = |p: &Path| components(p.strip_prefix(root).unwrap_or(p));
+    files[first_file..].sort_by_cached_key(|p| key(p));
+    errors[first_error..].sort_by_cached_key(|e| key(&e.path));
+}
+
+/// A path's components, owned, as the sort key of a walk (under its root,
+/// so that the root's own components are not compared again and again).
+fn components(p: &Path) -> Vec<std::ffi::OsString> {
+    p.components().map(|c| c.as_os_str().to_owned()).collect()
 }
 
 /// A file's bytes, at most `limit` of them: a file that is larger, or is
 /// not a regular file (never opened for reading in a way that could
 /// wait), is an error that says so.
 pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_capped_into(path, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// As [`read_capped`], into `bytes` (cleared first): one buffer serves a
+/// whole walk.
+pub fn read_capped_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read;
-    let file = eventlog_store::local::open_regular(path)?;
+    bytes.clear();
+    let (file, size) = eventlog_store::local::open_regular_sized(path)?;
     let too_large = |n: u64| {
         std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,
             format!("the file is {n} bytes, over the {limit}-byte limit (--max-object-bytes)"),
         )
     };
-    let size = file.metadata()?.len();
     if size > limit {
         return Err(too_large(size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    bytes.reserve(size as usize);
+    file.take(limit.saturating_add(1)).read_to_end(bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(bytes.len() as u64));
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// The next line of `r` into `buf` (without its terminator), or `None` at
@@ -144,15 +163,79 @@ pub fn next_line(
     }
 }
 
+/// `Path::extension` compared without case, on the bytes: a walk asks it
+/// of every entry, and taking the path apart showed in profiles.
 fn has_extension(p: &Path, ext: &str) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    use std::os::unix::ffi::OsStrExt;
+    let b = p.as_os_str().as_bytes();
+    let name = b.rsplit(|&c| c == b'/').next().unwrap_or(b);
+    match name.iter().rposition(|&c| c == b'.') {
+        // A leading dot starts a hidden name, not an extension.
+        Some(i) if i > 0 => name[i + 1..].eq_ignore_ascii_case(ext.as_bytes()),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extensions_as_path_sees_them() {
+        for p in [
+            "a.json",
+            "a.JSON",
+            ".json",
+            "..json",
+            "a.json.txt",
+            "a",
+            "a.",
+            "dir.json/x",
+            "dir/x.Json",
+            "x.jsonl",
+            "/",
+            "a/.json",
+            "a..json",
+        ] {
+            let want = Path::new(p)
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            assert_eq!(has_extension(Path::new(p), "json"), want, "{p}");
+        }
+    }
+
+    #[test]
+    fn files_come_in_the_order_of_a_walk_sorted_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "a/x.json",
+            "a-b/y.json",
+            "a.json",
+            "A.json",
+            "b/c/d.json",
+            "b/c.json",
+            "b.json",
+            "a/x-y.json",
+            "a/x.y.json",
+            "a b/z.json",
+            "é.json",
+            "e.json",
+        ] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "{}").unwrap();
+        }
+        let want: Vec<PathBuf> = walkdir::WalkDir::new(dir.path())
+            .sort_by_file_name()
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.is_file())
+            .collect();
+        let (got, errors) = json_files(&[dir.path().to_path_buf()]);
+        assert!(errors.is_empty());
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn lines_are_bounded_and_split_either_way() {

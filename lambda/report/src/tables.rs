@@ -43,12 +43,6 @@ pub fn days(d: f64) -> String {
     }
 }
 
-fn timestamp(micros: i64) -> String {
-    let mut s = String::with_capacity(27);
-    write_timestamp(&mut s, micros);
-    s
-}
-
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written by hand: chrono's `format`
 /// parses its pattern again for every one of half a million rows.
 fn write_timestamp(out: &mut String, micros: i64) {
@@ -309,6 +303,12 @@ fn totals(n: &Numbers) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn timestamp(micros: i64) -> String {
+        let mut s = String::new();
+        write_timestamp(&mut s, micros);
+        s
+    }
 
     #[test]
     fn timestamps_are_written_as_chrono_formats_them() {

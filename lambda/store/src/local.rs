@@ -170,14 +170,20 @@ fn not_found(e: &std::io::Error) -> bool {
 /// never waited on: the open does not block (`O_NONBLOCK`, which changes
 /// nothing for a regular file), and the type is checked on the handle.
 pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    open_regular_sized(path).map(|(file, _)| file)
+}
+
+/// As [`open_regular`], with the file's size from the same `fstat`.
+pub fn open_regular_sized(path: &Path) -> std::io::Result<(File, u64)> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    let kind = file.metadata()?.file_type();
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
     if kind.is_file() {
-        return Ok(file);
+        return Ok((file, meta.len()));
     }
     Err(std::io::Error::new(
         std::io::ErrorKind::InvalidInput,

@@ -54,8 +54,9 @@ pub fn run(args: Args) -> ExitCode {
             color,
         );
     }
+    let mut buf = Vec::new();
     for path in &files {
-        let read = walk::read_capped(path, args.max_object_bytes);
+        let read = walk::read_capped_into(path, args.max_object_bytes, &mut buf).map(|()| &buf[..]);
         check_one(&mut out, path, read, args.format, color, &mut counts);
     }
     if args.format == Format::Text {
@@ -78,12 +79,15 @@ pub fn run(args: Args) -> ExitCode {
 fn check_one(
     out: &mut impl Write,
     path: &std::path::Path,
-    read: std::io::Result<Vec<u8>>,
+    read: std::io::Result<&[u8]>,
     format: Format,
     color: bool,
     counts: &mut Counts,
 ) {
-    let shown = path.display().to_string();
+    // Most names are UTF-8: taken as they are, not through the lossy path.
+    let shown = path
+        .to_str()
+        .map_or_else(|| path.display().to_string(), str::to_owned);
     let bytes = match read {
         Ok(b) => b,
         Err(e) => {
@@ -93,7 +97,7 @@ fn check_one(
             return;
         }
     };
-    match check_isolated(&shown, &bytes) {
+    match check_isolated(&shown, bytes) {
         Ok(report) => {
             counts.add(&report);
             match format {
