@@ -211,7 +211,7 @@ pub async fn commit_group(
             result.error = Some(e.to_string());
             // Not worth another attempt in this run, but the next run has
             // its own time: a deadline passes.
-            result.retryable = e.is_retryable() || matches!(e, GroupError::Deadline { .. });
+            result.retryable = e.is_retryable() || e.is_deadline();
         }
     }
     result

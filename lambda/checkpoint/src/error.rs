@@ -69,6 +69,17 @@ pub enum GroupError {
 }
 
 impl GroupError {
+    /// The run's time ran out (here or inside a store request): nothing
+    /// to retry in this run, but the next run has its own time.
+    pub fn is_deadline(&self) -> bool {
+        matches!(
+            self,
+            GroupError::Deadline { .. }
+                | GroupError::Read(StoreError::Deadline { .. })
+                | GroupError::Write(StoreError::Deadline { .. })
+        )
+    }
+
     pub fn is_retryable(&self) -> bool {
         match self {
             GroupError::Read(e) | GroupError::Write(e) => e.is_retryable() || e.is_precondition(),
