@@ -4,10 +4,9 @@
 //! Environment (seed names first, then the reference's):
 //! `SOURCE_BUCKET` or `BUCKET`, `PREFIX`, `CHECKPOINT_BUCKET` (defaults to
 //! the source bucket), `CHECKPOINT_KEY_TEMPLATE` or `CHECKPOINT_KEY`,
-//! `LOG_LEVEL`, and the limits (`EVENTLOG_CONCURRENCY`,
-//! `EVENTLOG_MAX_OBJECT_BYTES`, `EVENTLOG_MAX_FILES`,
-//! `EVENTLOG_LIST_CONCURRENCY`, `EVENTLOG_LIST_FIRST_PAGES`,
-//! `EVENTLOG_LEDGER_COMPACT_SEGMENTS`). A
+//! `LOG_LEVEL`, `TIME_BUDGET_MARGIN_MS`, `REPORT_PREFIX`, and the limits
+//! the settings table gives the Lambda
+//! ([`eventlog_checkpoint::settings::SETTINGS`]). A
 //! sweep's event may override `source_bucket`, `prefix`,
 //! `checkpoint_bucket`, `checkpoint_key`; S3 notifications (an SQS batch,
 //! or direct) name the objects to process instead.
@@ -15,6 +14,7 @@
 use std::collections::HashSet;
 
 use eventlog_checkpoint::config::{RunSettings, Template};
+use eventlog_checkpoint::settings::{LAMBDA_MAX_FILES, Lambda, SETTINGS, Settings};
 use eventlog_checkpoint::summary::{RunStatus, RunSummary};
 use eventlog_checkpoint::{KeyRef, RunInput};
 use eventlog_store::Version;
@@ -24,58 +24,37 @@ use serde_json::{Value, json};
 
 use crate::InvocationError;
 
-/// Files one invocation takes at most (`EVENTLOG_MAX_FILES`; 0: no cap):
-/// enough for 15 minutes, within a 1 GB function's memory.
-pub const DEFAULT_MAX_FILES: usize = 100_000;
-
-/// The run settings: the Lambda's defaults, then the environment's limits.
+/// The run settings: the Lambda's defaults, then the variables the
+/// settings table gives the Lambda.
 fn settings_from_env(
     env: &dyn Fn(&str) -> Option<String>,
     template: &str,
     problems: &mut Vec<String>,
 ) -> RunSettings {
-    let mut settings = RunSettings {
-        template: template.to_string(),
-        ..RunSettings::default()
+    let mut settings = Settings {
+        run: RunSettings {
+            template: template.to_string(),
+            // A first backfill of millions of files goes in several
+            // invocations.
+            max_files: Some(LAMBDA_MAX_FILES),
+            ..RunSettings::default()
+        },
+        ..Settings::default()
     };
-    number(
-        env,
-        "EVENTLOG_CONCURRENCY",
-        &mut settings.concurrency,
-        problems,
-    );
-    number(
-        env,
-        "EVENTLOG_MAX_OBJECT_BYTES",
-        &mut settings.max_object_bytes,
-        problems,
-    );
-    number(
-        env,
-        "EVENTLOG_LIST_CONCURRENCY",
-        &mut settings.list_concurrency,
-        problems,
-    );
-    number(
-        env,
-        "EVENTLOG_LIST_FIRST_PAGES",
-        &mut settings.list_first_pages,
-        problems,
-    );
-    number(
-        env,
-        "EVENTLOG_LEDGER_COMPACT_SEGMENTS",
-        &mut settings.compact_segments,
-        problems,
-    );
-    // A first backfill of millions of files goes in several invocations.
-    let mut max_files = DEFAULT_MAX_FILES;
-    number(env, "EVENTLOG_MAX_FILES", &mut max_files, problems);
-    settings.max_files = (max_files > 0).then_some(max_files);
-    if let Err(e) = settings.check() {
+    for s in SETTINGS.iter().filter(|s| s.lambda != Lambda::No) {
+        let Some((name, v)) = s.env.and_then(|name| Some((name, env(name)?))) else {
+            continue;
+        };
+        if s.key == "max_files" && v.trim() == "0" {
+            settings.run.max_files = None;
+        } else if settings.set(s.key, &v).is_err() {
+            problems.push(format!("{name}={v:?} is not a number"));
+        }
+    }
+    if let Err(e) = settings.run.check() {
         problems.push(e.message);
     }
-    settings
+    settings.run
 }
 
 /// Read `name` from the environment into `into`, or say why not.
@@ -474,7 +453,7 @@ mod tests {
         assert_eq!(inv.settings.max_files, None, "0: no cap");
         let env = env_of(&[("SOURCE_BUCKET", "src-b")]);
         let inv = Invocation::resolve(&json!({}), &env).unwrap();
-        assert_eq!(inv.settings.max_files, Some(DEFAULT_MAX_FILES));
+        assert_eq!(inv.settings.max_files, Some(LAMBDA_MAX_FILES));
         let env = env_of(&[
             ("SOURCE_BUCKET", "src-b"),
             ("EVENTLOG_LIST_CONCURRENCY", "many"),

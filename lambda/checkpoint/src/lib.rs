@@ -70,6 +70,7 @@ pub mod merge;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod settings;
 pub mod summary;
 mod timed;
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use eventlog::CliError;
 use eventlog::budget::Budget;
-use eventlog_checkpoint::config::{RunSettings, Template};
 use eventlog_checkpoint::progress::{Progress, Silent};
+use eventlog_checkpoint::settings::{SETTINGS, Settings};
 use eventlog_checkpoint::summary::RunStatus;
 use eventlog_checkpoint::{KeyRef, RunInput, RunOptions, new_run_id, run};
 use eventlog_store::deadline::Bounded;
@@ -16,53 +16,18 @@ use eventlog_store::location::{AnyStore, Location, overlap_exclusions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Where the event files are: a directory (the embedded default) or
-    /// s3://bucket/prefix (credentials and region from the standard AWS
-    /// chain; EVENTLOG_S3_ENDPOINT for an S3-compatible server).
-    #[arg(long, env = "EVENTLOG_SOURCE")]
-    source: Option<String>,
-    /// Where the checkpoints, the ledger and the errors files go: a directory or s3://bucket/prefix.
-    #[arg(long, env = "EVENTLOG_CHECKPOINTS")]
-    checkpoints: Option<String>,
-    /// Checkpoint key under the checkpoint root; must contain {study} and {datatype}.
-    #[arg(long, env = "EVENTLOG_TEMPLATE")]
-    template: Option<String>,
-    /// Objects read at once.
-    #[arg(long, env = "EVENTLOG_CONCURRENCY")]
-    concurrency: Option<usize>,
-    /// Objects larger than this many bytes are reported and not read.
-    #[arg(long, env = "EVENTLOG_MAX_OBJECT_BYTES")]
-    max_object_bytes: Option<u64>,
-    /// Take at most this many new files (and other new names) this run, the
-    /// first in key order; the rest are reported as deferred and taken by
-    /// the next runs.
-    #[arg(long, env = "EVENTLOG_MAX_FILES")]
-    max_files: Option<usize>,
+    /// The settings of the table in `eventlog_checkpoint::settings`.
+    #[command(flatten)]
+    settings: SettingArgs,
     /// Process exactly the keys in FILE (one per line, `-` for stdin; keys
     /// of the source bucket, or paths under the source directory) instead
     /// of listing the source.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
-    /// Key ranges listed at once on S3.
-    #[arg(long, env = "EVENTLOG_LIST_CONCURRENCY")]
-    list_concurrency: Option<usize>,
-    /// Pages listed by one paginator before a sweep divides the rest (S3).
-    #[arg(long, env = "EVENTLOG_LIST_FIRST_PAGES")]
-    list_first_pages: Option<usize>,
-    /// Compact the ledger's segments into a snapshot after this many.
-    #[arg(long, env = "EVENTLOG_LEDGER_COMPACT_SEGMENTS")]
-    compact_segments: Option<u64>,
-    /// A TOML file with any of: source, checkpoints, template, concurrency,
-    /// max_object_bytes, group_parallelism, max_commit_attempts, max_files,
-    /// list_concurrency, list_first_pages, compact_segments. Flags and environment variables
-    /// take precedence.
+    /// A TOML file with any of the settings' file keys (see the README).
+    /// Flags and environment variables take precedence.
     #[arg(long, env = "EVENTLOG_CONFIG")]
     config: Option<PathBuf>,
-    /// Finish within this many seconds: reading stops early enough to
-    /// commit what was read, no request waits past the end, and a run cut
-    /// short exits non-zero, saying what it left for the next run.
-    #[arg(long, env = "EVENTLOG_DEADLINE_SECONDS", value_name = "SECONDS")]
-    deadline: Option<f64>,
     /// Print the run summary as JSON.
     #[arg(long, conflicts_with = "quiet")]
     json: bool,
@@ -71,40 +36,67 @@ pub struct Args {
     quiet: bool,
 }
 
-/// The defaults of the options above (they live in [`RunSettings`], below
-/// the file and the environment in precedence), for `--help`.
-pub fn defaults() -> Vec<(&'static str, String)> {
-    let d = RunSettings::default();
-    vec![
-        ("template", d.template.clone()),
-        ("concurrency", d.concurrency.to_string()),
-        ("max_object_bytes", d.max_object_bytes.to_string()),
-        ("max_files", String::from("no limit")),
-        ("list_concurrency", d.list_concurrency.to_string()),
-        ("list_first_pages", d.list_first_pages.to_string()),
-        ("compact_segments", d.compact_segments.to_string()),
-        ("deadline", String::from("none")),
-        (
-            "threshold",
-            eventlog_xapi::XapiSettings::default().threshold.to_string(),
-        ),
-    ]
+/// The flags of [`SETTINGS`], made from the table: each value as given
+/// (flag or environment), checked by the parse its setting will use.
+#[derive(Debug, Default)]
+struct SettingArgs(Vec<(&'static str, String)>);
+
+impl clap::FromArgMatches for SettingArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(SettingArgs(
+            SETTINGS
+                .iter()
+                .filter(|s| s.flag.is_some())
+                .filter_map(|s| m.get_one::<String>(s.key).map(|v| (s.key, v.clone())))
+                .collect(),
+        ))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    source: Option<String>,
-    checkpoints: Option<String>,
-    template: Option<String>,
-    concurrency: Option<usize>,
-    max_object_bytes: Option<u64>,
-    group_parallelism: Option<usize>,
-    max_commit_attempts: Option<u32>,
-    max_files: Option<usize>,
-    list_concurrency: Option<usize>,
-    list_first_pages: Option<usize>,
-    compact_segments: Option<u64>,
+impl clap::Args for SettingArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SETTINGS.iter().fold(cmd, |cmd, s| {
+            let Some(flag) = s.flag else {
+                return cmd;
+            };
+            let key = s.key;
+            let arg = clap::Arg::new(key)
+                .long(flag)
+                .value_name(s.value_name)
+                .help(s.doc)
+                .value_parser(move |v: &str| {
+                    Settings::default()
+                        .set(key, v)
+                        .map(|()| v.to_string())
+                        .map_err(|e| e.message)
+                });
+            cmd.arg(match s.env {
+                Some(env) => arg.env(env),
+                None => arg,
+            })
+        })
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The defaults of the settings, for `--help` (clap cannot see them: they
+/// sit below the file in precedence).
+pub fn defaults() -> Vec<(&'static str, String)> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.default != Some("required"))
+        .map(|s| (s.key, s.default_text()))
+        .chain([(
+            "threshold",
+            eventlog_xapi::XapiSettings::default().threshold.to_string(),
+        )])
+        .collect()
 }
 
 pub fn run_cmd(args: Args) -> ExitCode {
@@ -153,8 +145,8 @@ fn read_keys(path: Option<&std::path::Path>) -> Result<RunInput, CliError> {
     Ok(RunInput::Keys(keys))
 }
 
-fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
-    let file: FileConfig = match &args.config {
+fn prepare(args: &Args) -> Result<(Location, Location, Settings), CliError> {
+    let mut settings: Settings = match &args.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| CliError::Io {
                 path: p.display().to_string(),
@@ -162,51 +154,22 @@ fn prepare(args: &Args) -> Result<(Location, Location, RunSettings), CliError> {
             })?;
             toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?
         }
-        None => FileConfig::default(),
+        None => Settings::default(),
     };
-    let defaults = RunSettings::default();
-    let settings = RunSettings {
-        template: args
-            .template
-            .clone()
-            .or(file.template)
-            .unwrap_or_else(|| Template::DEFAULT.to_string()),
-        concurrency: args
-            .concurrency
-            .or(file.concurrency)
-            .unwrap_or(defaults.concurrency),
-        max_object_bytes: args
-            .max_object_bytes
-            .or(file.max_object_bytes)
-            .unwrap_or(defaults.max_object_bytes),
-        group_parallelism: file.group_parallelism.unwrap_or(defaults.group_parallelism),
-        max_commit_attempts: file
-            .max_commit_attempts
-            .unwrap_or(defaults.max_commit_attempts),
-        max_files: args.max_files.or(file.max_files),
-        list_concurrency: args
-            .list_concurrency
-            .or(file.list_concurrency)
-            .unwrap_or(defaults.list_concurrency),
-        list_first_pages: args
-            .list_first_pages
-            .or(file.list_first_pages)
-            .unwrap_or(defaults.list_first_pages),
-        compact_segments: args
-            .compact_segments
-            .or(file.compact_segments)
-            .unwrap_or(defaults.compact_segments),
-    };
+    for (key, value) in &args.settings.0 {
+        settings
+            .set(key, value)
+            .map_err(|e| CliError::Usage(e.message))?;
+    }
     let mut problems = Vec::new();
-    if let Err(e) = settings.check() {
+    if let Err(e) = settings.run.check() {
         problems.push(e.message);
     }
-    let source = args
+    let source = settings
         .source
         .clone()
-        .or(file.source)
         .ok_or("--source (or EVENTLOG_SOURCE, or `source` in the config file) is required");
-    let checkpoints = args.checkpoints.clone().or(file.checkpoints).ok_or(
+    let checkpoints = settings.checkpoints.clone().ok_or(
         "--checkpoints (or EVENTLOG_CHECKPOINTS, or `checkpoints` in the config file) is required",
     );
     let source = source
@@ -277,7 +240,7 @@ fn execute(
     args: &Args,
     source: Location,
     checkpoints: Location,
-    settings: RunSettings,
+    settings: Settings,
     input: RunInput,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -290,7 +253,7 @@ fn execute(
             return ExitCode::from(2);
         }
     };
-    let budget = match args
+    let budget = match settings
         .deadline
         .map(|d| Budget::from_seconds(d, "--deadline"))
         .transpose()
@@ -324,7 +287,7 @@ fn execute(
         let hard = budget.map(|b| b.hard);
         let (src, dst) = (Bounded::new(src, hard), Bounded::new(dst, hard));
         let opts = RunOptions {
-            settings,
+            settings: settings.run,
             run_id: new_run_id(None),
             deadline: budget.map(|b| b.stop_reading_std()),
             input,
