@@ -9,14 +9,91 @@ use aws_lambda_events::event::sqs::SqsBatchResponse;
 use eventlog_trigger::xapi::{ObjectRef, QueuedMessage, Referenced, Route, route};
 use eventlog_xapi::bulk::{BulkOutcome, BulkRequest, run_bulk};
 use eventlog_xapi::{LoadReport, LoadTarget, Loader, XapiFile};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::InvocationError;
 use crate::dlq::Dlq;
 
-/// A seed-style response: `statusCode` and a JSON `body` string.
-pub fn response(status: u16, body: &Value) -> Value {
-    json!({ "statusCode": status, "body": body.to_string() })
+/// What an invocation answers, typed until it leaves: the Lambda sends
+/// [`Answer::to_lambda`], `eventlog xapi` prints the body.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A seed-style answer: a status and a body (sent as a JSON string).
+    Status { status: u16, body: Body },
+    /// An SQS batch: exactly the messages that failed.
+    Batch(SqsBatchResponse),
+}
+
+/// The body of a seed-style answer.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    Loaded(Box<Loaded>),
+    DryRun {
+        dry_run: bool,
+        files_found: usize,
+        /// The first ten.
+        files: Vec<String>,
+        request: BulkRequest,
+        processing_mode: &'static str,
+    },
+    /// An event that names nothing usable (400).
+    Refused {
+        error: String,
+        field: String,
+        processing_mode: &'static str,
+    },
+    /// S3's test event.
+    Acknowledged {
+        message: &'static str,
+        processing_mode: &'static str,
+    },
+    Health(Value),
+}
+
+/// A load's report with what the invocation adds to it.
+#[derive(Debug, Serialize)]
+pub struct Loaded {
+    #[serde(flatten)]
+    pub report: LoadReport,
+    pub processing_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_non_jsonl: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_found: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<BulkRequest>,
+    pub success: bool,
+}
+
+impl Answer {
+    /// As the Lambda answers: `statusCode` and `body` as a JSON string, or
+    /// the batch response as it is.
+    pub fn to_lambda(&self) -> Value {
+        match self {
+            Answer::Status { status, body } => json!({
+                "statusCode": status,
+                "body": serde_json::to_string(body).unwrap_or_default(),
+            }),
+            Answer::Batch(b) => {
+                serde_json::to_value(b).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+            }
+        }
+    }
+
+}
+
+fn loaded(report: LoadReport, processing_mode: &'static str) -> Loaded {
+    Loaded {
+        success: report.succeeded(),
+        report,
+        processing_mode,
+        skipped_non_jsonl: None,
+        files_found: None,
+        request: None,
+    }
 }
 
 /// 200 all good, 207 some lines or files failed.
@@ -46,7 +123,7 @@ pub async fn handle(
     default_bucket: Option<&str>,
     dlq: Option<&Dlq>,
     event: &Value,
-) -> Result<Value, InvocationError> {
+) -> Result<Answer, InvocationError> {
     let route = match route(event, default_bucket) {
         Ok(r) => r,
         Err(e) => {
@@ -55,10 +132,14 @@ pub async fn handle(
             } else {
                 "bulk"
             };
-            return Ok(response(
-                400,
-                &json!({"error": e.to_string(), "field": e.field, "processing_mode": mode}),
-            ));
+            return Ok(Answer::Status {
+                status: 400,
+                body: Body::Refused {
+                    error: e.to_string(),
+                    field: e.field.to_string(),
+                    processing_mode: mode,
+                },
+            });
         }
     };
     match route {
@@ -69,23 +150,29 @@ pub async fn handle(
             } else {
                 500
             };
-            Ok(response(status, &h))
+            Ok(Answer::Status {
+                status,
+                body: Body::Health(h),
+            })
         }
-        Route::Queue(messages) => Ok(match loader.settings.target {
+        Route::Queue(messages) => Ok(Answer::Batch(match loader.settings.target {
             LoadTarget::FiveTables => queued(loader, messages).await,
             LoadTarget::RawEvents => queued_raw(loader, dlq, messages).await,
-        }),
+        })),
         Route::Bulk(req) => bulk(loader, &req).await,
         Route::Notification(refs) => notification(loader, refs).await,
     }
 }
 
-async fn notification(loader: &Loader<'_>, refs: Referenced) -> Result<Value, InvocationError> {
+async fn notification(loader: &Loader<'_>, refs: Referenced) -> Result<Answer, InvocationError> {
     if refs.files.is_empty() {
-        return Ok(response(
-            200,
-            &json!({"message": "S3 test event acknowledged", "processing_mode": "notification"}),
-        ));
+        return Ok(Answer::Status {
+            status: 200,
+            body: Body::Acknowledged {
+                message: "S3 test event acknowledged",
+                processing_mode: "notification",
+            },
+        });
     }
     let (jsonl, skipped): (Vec<_>, Vec<_>) = refs
         .files
@@ -114,16 +201,18 @@ async fn notification(loader: &Loader<'_>, refs: Referenced) -> Result<Value, In
             ),
         });
     }
-    let mut body = serde_json::to_value(&report).unwrap_or_default();
-    body["processing_mode"] = json!("notification");
-    body["skipped_non_jsonl"] = json!(skipped.iter().map(ObjectRef::uri).collect::<Vec<_>>());
-    body["success"] = json!(report.succeeded());
-    Ok(response(status_of(&report), &body))
+    let status = status_of(&report);
+    let mut body = loaded(report, "notification");
+    body.skipped_non_jsonl = Some(skipped.iter().map(ObjectRef::uri).collect());
+    Ok(Answer::Status {
+        status,
+        body: Body::Loaded(Box::new(body)),
+    })
 }
 
 /// An SQS batch: every message's files load together; the answer names
 /// exactly the messages with a file that failed or a body that names none.
-async fn queued(loader: &Loader<'_>, messages: Vec<QueuedMessage>) -> Value {
+async fn queued(loader: &Loader<'_>, messages: Vec<QueuedMessage>) -> SqsBatchResponse {
     let files: Vec<XapiFile> = messages
         .iter()
         .filter_map(|m| m.refs.as_ref().ok())
@@ -160,11 +249,11 @@ async fn queued(loader: &Loader<'_>, messages: Vec<QueuedMessage>) -> Value {
         invalid_lines = report.invalid_lines,
         "batch loaded"
     );
-    serde_json::to_value(answer).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+    answer
 }
 
 /// A bulk request: listed, then loaded (or only listed, for a dry run).
-pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, InvocationError> {
+pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Answer, InvocationError> {
     let outcome = run_bulk(loader, req).await.map_err(|e| InvocationError {
         kind: e.kind(),
         retryable: e.is_retryable(),
@@ -172,11 +261,16 @@ pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, Invoc
     })?;
     match outcome {
         BulkOutcome::DryRun { files } => {
-            let names: Vec<String> = files.iter().take(10).map(XapiFile::name).collect();
-            Ok(response(
-                200,
-                &json!({"dry_run": true, "files_found": files.len(), "files": names, "request": req, "processing_mode": "bulk"}),
-            ))
+            Ok(Answer::Status {
+                status: 200,
+                body: Body::DryRun {
+                    dry_run: true,
+                    files_found: files.len(),
+                    files: files.iter().take(10).map(XapiFile::name).collect(),
+                    request: req.clone(),
+                    processing_mode: "bulk",
+                },
+            })
         }
         BulkOutcome::Loaded {
             files_found,
@@ -189,12 +283,14 @@ pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Value, Invoc
                     message: format!("no file could be loaded ({files_found} files)"),
                 });
             }
-            let mut body = serde_json::to_value(&report).unwrap_or_default();
-            body["processing_mode"] = json!("bulk");
-            body["files_found"] = json!(files_found);
-            body["request"] = serde_json::to_value(req).unwrap_or_default();
-            body["success"] = json!(report.succeeded());
-            Ok(response(status_of(&report), &body))
+            let status = status_of(&report);
+            let mut body = loaded(*report, "bulk");
+            body.files_found = Some(files_found);
+            body.request = Some(req.clone());
+            Ok(Answer::Status {
+                status,
+                body: Body::Loaded(Box::new(body)),
+            })
         }
     }
 }
@@ -217,7 +313,11 @@ enum Fate {
 /// and the messages after it are not attempted (they are retried too);
 /// so are the messages left when the time left cannot cover an insert or
 /// the message cap is reached.
-async fn queued_raw(loader: &Loader<'_>, dlq: Option<&Dlq>, messages: Vec<QueuedMessage>) -> Value {
+async fn queued_raw(
+    loader: &Loader<'_>,
+    dlq: Option<&Dlq>,
+    messages: Vec<QueuedMessage>,
+) -> SqsBatchResponse {
     let raw = &loader.settings.raw;
     let mut answer = SqsBatchResponse::default();
     let mut stopped: Option<String> = None;
@@ -265,21 +365,20 @@ async fn queued_raw(loader: &Loader<'_>, dlq: Option<&Dlq>, messages: Vec<Queued
             }
         }
     }
-    let mut ids: Vec<String> = answer
+    answer
         .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
+        .sort_by(|a, b| a.item_identifier.cmp(&b.item_identifier));
+    answer
+        .batch_item_failures
+        .dedup_by(|a, b| a.item_identifier == b.item_identifier);
     tracing::info!(
         messages = messages.len(),
         loaded,
-        failed_messages = ids.len(),
+        failed_messages = answer.batch_item_failures.len(),
         rows,
         "batch loaded"
     );
-    json!({"batchItemFailures": ids.iter().map(|i| json!({"itemIdentifier": i})).collect::<Vec<_>>()})
+    answer
 }
 
 /// Load one message's objects: its fate, the rows loaded, and why the

@@ -5,7 +5,7 @@
 //! invocation when nothing could be loaded, so the trigger retries.
 
 use eventlog::env::env_var as env;
-use eventlog::xapi_front::handle;
+use eventlog::xapi_front::{Answer, handle};
 use eventlog_xapi::clickhouse::ClickHouse;
 use eventlog_xapi::{Loader, XapiConfig};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -77,10 +77,16 @@ async fn main() -> Result<(), Error> {
             };
             let result = handle(&loader, bucket.as_deref(), dlq, &event.payload).await;
             match &result {
-                Ok(r) => tracing::info!(status = %r["statusCode"], "invocation finished"),
+                Ok(Answer::Status { status, .. }) => {
+                    tracing::info!(status, "invocation finished")
+                }
+                Ok(Answer::Batch(b)) => tracing::info!(
+                    failed_messages = b.batch_item_failures.len(),
+                    "invocation finished"
+                ),
                 Err(e) => tracing::error!(error = %e, "invocation failed"),
             }
-            result
+            result.map(|a| a.to_lambda())
         }
         .instrument(span)
     }))

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use eventlog::CliError;
 use eventlog::budget::Budget;
 use eventlog::env::env_var as env;
-use eventlog::xapi_front::{bulk, handle};
+use eventlog::xapi_front::{Answer, bulk, handle};
 use eventlog_core::xapi::sql::{Target, ddl};
 use eventlog_xapi::bulk::{BulkRequest, DateSource};
 use eventlog_xapi::clickhouse::ClickHouse;
@@ -197,30 +197,28 @@ pub fn run(cmd: Command) -> ExitCode {
     }
 }
 
-/// Print a response's body; its status is the exit code (0, 1 partial, 2).
-fn print_response(r: &Value) -> ExitCode {
-    if let Some(failures) = r.get("batchItemFailures").and_then(Value::as_array) {
-        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
-        return if failures.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        };
-    }
-    let status = r["statusCode"].as_u64().unwrap_or(500);
-    let body: Value = r["body"]
-        .as_str()
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or_else(|| r.clone());
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&body).unwrap_or_default()
-    );
-    match status {
-        200 => ExitCode::SUCCESS,
-        207 => ExitCode::from(1),
-        _ => ExitCode::from(2),
-    }
+/// Print an answer's body; its status is the exit code (0, 1 partial, 2).
+fn print_response(answer: &Answer) -> ExitCode {
+    let (shown, code) = match answer {
+        Answer::Batch(b) => (
+            serde_json::to_string_pretty(b),
+            if b.batch_item_failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            },
+        ),
+        Answer::Status { status, body } => (
+            serde_json::to_string_pretty(body),
+            match status {
+                200 => ExitCode::SUCCESS,
+                207 => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            },
+        ),
+    };
+    println!("{}", shown.unwrap_or_default());
+    code
 }
 
 async fn run_async(cmd: Command) -> Result<ExitCode, CliError> {
