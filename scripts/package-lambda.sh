@@ -2,9 +2,9 @@
 # Build a Lambda deployment package: target/lambda/<bin>-<arch>.zip, a zip
 # holding the binary as `bootstrap` for the provided.al2023 runtime.
 #
-#   scripts/package-lambda.sh [arm64|x86_64] [bootstrap|xapi-bootstrap]
+#   scripts/package-lambda.sh [arm64|x86_64] [checkpoint-bootstrap|xapi-bootstrap]
 #
-# Defaults: arm64, bootstrap (the checkpoint function, lambda/deploy/checkpoint);
+# Defaults: arm64, checkpoint-bootstrap (the checkpoint function, lambda/deploy/checkpoint);
 # xapi-bootstrap is the xAPI loader (lambda/deploy/xapi).
 #
 # Uses cargo-lambda (from PyPI, with zig) so the binary links against the
@@ -17,12 +17,12 @@ ARCH="${1:-arm64}"
 case "$ARCH" in
   arm64) FLAG=--arm64 ;;
   x86_64) FLAG=--x86-64 ;;
-  *) echo "usage: $0 [arm64|x86_64] [bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
+  *) echo "usage: $0 [arm64|x86_64] [checkpoint-bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
 esac
-BIN="${2:-bootstrap}"
+BIN="${2:-checkpoint-bootstrap}"
 case "$BIN" in
-  bootstrap|xapi-bootstrap) ;;
-  *) echo "usage: $0 [arm64|x86_64] [bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
+  checkpoint-bootstrap|xapi-bootstrap) ;;
+  *) echo "usage: $0 [arm64|x86_64] [checkpoint-bootstrap|xapi-bootstrap]" >&2; exit 2 ;;
 esac
 
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"

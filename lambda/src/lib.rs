@@ -1,6 +1,6 @@
 //! # eventlog: the fronts
 //!
-//! The `eventlog` CLI and the two Lambda functions (`bootstrap` for the
+//! The `eventlog` CLI and the two Lambda functions (`checkpoint-bootstrap` for the
 //! checkpoint pipeline, `xapi-bootstrap` for the xAPI loader). A front
 //! parses its input (flags, environment, an invocation event), calls the
 //! stage crates and shapes the answer; the work itself lives in:

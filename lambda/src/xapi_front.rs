@@ -82,7 +82,6 @@ impl Answer {
             }
         }
     }
-
 }
 
 fn loaded(report: LoadReport, processing_mode: &'static str) -> Loaded {
@@ -260,18 +259,16 @@ pub async fn bulk(loader: &Loader<'_>, req: &BulkRequest) -> Result<Answer, Invo
         message: e.to_string(),
     })?;
     match outcome {
-        BulkOutcome::DryRun { files } => {
-            Ok(Answer::Status {
-                status: 200,
-                body: Body::DryRun {
-                    dry_run: true,
-                    files_found: files.len(),
-                    files: files.iter().take(10).map(XapiFile::name).collect(),
-                    request: req.clone(),
-                    processing_mode: "bulk",
-                },
-            })
-        }
+        BulkOutcome::DryRun { files } => Ok(Answer::Status {
+            status: 200,
+            body: Body::DryRun {
+                dry_run: true,
+                files_found: files.len(),
+                files: files.iter().take(10).map(XapiFile::name).collect(),
+                request: req.clone(),
+                processing_mode: "bulk",
+            },
+        }),
         BulkOutcome::Loaded {
             files_found,
             report,

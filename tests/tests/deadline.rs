@@ -274,14 +274,14 @@ fn the_checkpoint_lambda_answers_before_its_deadline() {
     let timeout = Duration::from_secs(8);
     api.set_timeout(timeout);
     let child = api
-        .function("bootstrap", "event-log-checkpoint", 1024)
+        .function("checkpoint-bootstrap", "event-log-checkpoint", 1024)
         .envs(s3::env_for(&proxy.url()))
         .env("SOURCE_BUCKET", &source)
         .env("PREFIX", "prod/")
         .env("CHECKPOINT_BUCKET", &checkpoints)
         .env("TIME_BUDGET_MARGIN_MS", "2000")
         .spawn()
-        .expect("start bootstrap");
+        .expect("start checkpoint-bootstrap");
     let start = Instant::now();
     // `invoke` fails the test if no answer comes within the timeout.
     let outcome = api.invoke("req-deadline", serde_json::json!({}), timeout);

@@ -1,4 +1,4 @@
-//! The `bootstrap` binary driven through the Lambda Runtime API on
+//! The `checkpoint-bootstrap` binary driven through the Lambda Runtime API on
 //! 127.0.0.1, against the local S3 server: a seed-shaped event, a bad
 //! configuration (400), and a missing checkpoint bucket (invocation error).
 
@@ -22,7 +22,7 @@ fn bootstrap_answers_through_the_runtime_api() {
 
     let api = RuntimeApi::start();
     let child = api
-        .function("bootstrap", "event-log-checkpoint", 1024)
+        .function("checkpoint-bootstrap", "event-log-checkpoint", 1024)
         .envs(s3::env_for(&endpoint))
         // The seed's environment: overridden per invocation by the event.
         .env("SOURCE_BUCKET", "not-used-the-event-wins")
@@ -30,7 +30,7 @@ fn bootstrap_answers_through_the_runtime_api() {
         .env("REPORT_PREFIX", "reports/monthly/")
         .env("LOG_LEVEL", "info")
         .spawn()
-        .expect("start bootstrap");
+        .expect("start checkpoint-bootstrap");
 
     // 1. The seed's event shape.
     let seed_event = json!({"source_bucket": source, "prefix": "prod/", "checkpoint_bucket": checkpoints, "checkpoint_key": "checkpoints/{study}/{datatype}/events.parquet"});

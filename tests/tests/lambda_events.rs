@@ -52,7 +52,7 @@ fn sqs_message(id: &str, body: &str) -> Value {
 }
 
 fn start_function(api: &RuntimeApi, endpoint: &str, bucket: &str) -> Child {
-    api.function("bootstrap", "event-log-checkpoint", 1024)
+    api.function("checkpoint-bootstrap", "event-log-checkpoint", 1024)
         .envs(s3::env_for(endpoint))
         .env("SOURCE_BUCKET", bucket)
         .env("PREFIX", "events")
@@ -61,7 +61,7 @@ fn start_function(api: &RuntimeApi, endpoint: &str, bucket: &str) -> Child {
             "checkpoints/{study}/{datatype}/events.parquet",
         )
         .spawn()
-        .expect("start bootstrap")
+        .expect("start checkpoint-bootstrap")
 }
 
 /// A batch naming every golden file merges exactly those files, without a

@@ -5,7 +5,7 @@ variable "function_name" {
 }
 
 variable "package_path" {
-  description = "Path of the zip holding the `bootstrap` binary (scripts/package-lambda.sh builds it)."
+  description = "Path of the zip holding the checkpoint-bootstrap binary as `bootstrap` (scripts/package-lambda.sh builds it)."
   type        = string
 }
 

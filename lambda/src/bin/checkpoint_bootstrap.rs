@@ -1,4 +1,5 @@
-//! The checkpoint Lambda (`bootstrap` for the `provided.al2023` runtime).
+//! The checkpoint Lambda (`checkpoint-bootstrap`, packaged as `bootstrap` for the
+//! `provided.al2023` runtime).
 //!
 //! One S3 client for the life of the execution environment; per invocation:
 //! resolve the configuration (400 if it is bad), run the pipeline within
@@ -136,7 +137,7 @@ async fn write_report(inv: &Invocation, sink: &Bounded<S3Store>, summary: &RunSu
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    eventlog::logging::init_lambda("bootstrap");
+    eventlog::logging::init_lambda("checkpoint_bootstrap");
     let s3 = client(&S3Config::from_env()).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
