@@ -17,21 +17,10 @@ impl Dlq {
     /// `EVENTLOG_SQS_ENDPOINT` (or `AWS_ENDPOINT_URL_SQS`) points at a
     /// local SQS server.
     pub async fn new(url: &str) -> Dlq {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        let mut b = aws_sdk_sqs::config::Builder::from(&shared);
-        if shared.region().is_none() {
-            b = b.region(aws_sdk_sqs::config::Region::new("us-east-1"));
-        }
-        let endpoint = ["EVENTLOG_SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-        if let Some(ep) = endpoint {
-            b = b.endpoint_url(ep);
-        }
+        let shared =
+            crate::aws::config(&["EVENTLOG_SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS"], None).await;
         Dlq {
-            client: aws_sdk_sqs::Client::from_conf(b.build()),
+            client: aws_sdk_sqs::Client::new(&shared),
             url: url.to_string(),
         }
     }

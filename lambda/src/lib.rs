@@ -12,6 +12,7 @@
 //! * `eventlog-checkpoint`: the checkpoint pipeline, a module per stage;
 //! * `eventlog-xapi`: the xAPI loader and its ClickHouse client.
 
+pub mod aws;
 pub mod budget;
 pub mod checkpoint_front;
 pub mod dlq;

@@ -46,28 +46,15 @@ pub async fn clickhouse_password(
 /// `EVENTLOG_SECRETS_ENDPOINT` (or `AWS_ENDPOINT_URL_SECRETS_MANAGER`)
 /// points at a local server.
 pub async fn read(arn: &str) -> Result<String, SecretError> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(READ_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await;
-    let mut b = aws_sdk_secretsmanager::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        b = b.region(aws_sdk_secretsmanager::config::Region::new("us-east-1"));
-    }
-    let endpoint = [
-        "EVENTLOG_SECRETS_ENDPOINT",
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-    if let Some(ep) = endpoint {
-        b = b.endpoint_url(ep);
-    }
-    let client = aws_sdk_secretsmanager::Client::from_conf(b.build());
+    let shared = crate::aws::config(
+        &[
+            "EVENTLOG_SECRETS_ENDPOINT",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        ],
+        Some(READ_TIMEOUT),
+    )
+    .await;
+    let client = aws_sdk_secretsmanager::Client::new(&shared);
     let out = client
         .get_secret_value()
         .secret_id(arn)

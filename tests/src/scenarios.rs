@@ -988,3 +988,74 @@ pub fn report_over_the_checkpoints(make: Make) {
     assert_eq!(got, want, "[{}] {totals}", b.name());
     assert!(dir.path().join("index.html").exists());
 }
+
+/// The scenarios every backend runs, written once: `scenario_suite!(make,
+/// capped = N)` defines one `#[test]` per scenario over `make` (a
+/// `fn() -> Box<dyn Backend>`), `N` files per capped run.
+#[macro_export]
+macro_rules! scenario_suite {
+    ($make:ident, capped = $cap:expr) => {
+        #[test]
+        fn golden_first_run() {
+            $crate::scenarios::golden_first_run(&$make);
+        }
+        #[test]
+        fn no_new_files_rewrites_nothing() {
+            $crate::scenarios::no_new_files(&$make);
+        }
+        #[test]
+        fn backfilled_old_timestamp_is_processed() {
+            $crate::scenarios::backfill(&$make);
+        }
+        #[test]
+        fn duplicate_under_new_key_adds_nothing() {
+            $crate::scenarios::duplicate_under_new_key(&$make);
+        }
+        #[test]
+        fn corrected_event_replaces_the_row() {
+            $crate::scenarios::corrected_event(&$make);
+        }
+        #[test]
+        fn sandbox_projects_are_filtered() {
+            $crate::scenarios::sandbox(&$make);
+        }
+        #[test]
+        fn invalid_and_unreadable_files_do_not_stop_the_others() {
+            $crate::scenarios::invalid_and_unreadable(&$make);
+        }
+        #[test]
+        fn hostile_names_are_reported_and_never_stop_the_others() {
+            $crate::scenarios::hostile_names(&$make);
+        }
+        #[test]
+        fn compaction_racing_runs() {
+            $crate::scenarios::compaction_racing_runs(&$make);
+        }
+        #[test]
+        fn a_single_file_ledger_is_taken_over() {
+            $crate::scenarios::take_over_single_file_ledger(&$make);
+        }
+        #[test]
+        fn capped_runs_equal_one_run() {
+            $crate::scenarios::capped_runs_equal_one_run(&$make, $cap);
+        }
+        #[test]
+        fn keys_from_a_file_are_processed_without_listing() {
+            $crate::scenarios::keys_from_a_file(&$make);
+        }
+        #[test]
+        fn corrupt_checkpoint_and_ledger_fail_loudly_and_are_not_overwritten() {
+            $crate::scenarios::corrupt_state(&$make);
+        }
+        #[test]
+        fn report_over_the_checkpoints() {
+            $crate::scenarios::report_over_the_checkpoints(&$make);
+        }
+        #[test]
+        fn crash_at_every_stage_then_recover() {
+            for point in $crate::CRASH_POINTS {
+                $crate::scenarios::crash_then_recover(&$make, point);
+            }
+        }
+    };
+}

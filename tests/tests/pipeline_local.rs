@@ -7,72 +7,7 @@ fn local() -> Box<dyn Backend> {
     Box::new(LocalBackend::new())
 }
 
-#[test]
-fn golden_first_run() {
-    sc::golden_first_run(&local);
-}
-
-#[test]
-fn no_new_files_rewrites_nothing() {
-    sc::no_new_files(&local);
-}
-
-#[test]
-fn backfilled_old_timestamp_is_processed() {
-    sc::backfill(&local);
-}
-
-#[test]
-fn duplicate_under_new_key_adds_nothing() {
-    sc::duplicate_under_new_key(&local);
-}
-
-#[test]
-fn corrected_event_replaces_the_row() {
-    sc::corrected_event(&local);
-}
-
-#[test]
-fn sandbox_projects_are_filtered() {
-    sc::sandbox(&local);
-}
-
-#[test]
-fn invalid_and_unreadable_files_do_not_stop_the_others() {
-    sc::invalid_and_unreadable(&local);
-}
-
-#[test]
-fn hostile_names_are_reported_and_never_stop_the_others() {
-    sc::hostile_names(&local);
-}
-
-#[test]
-fn crash_at_every_stage_then_recover() {
-    for point in eventlog_tests::CRASH_POINTS {
-        sc::crash_then_recover(&local, point);
-    }
-}
-
-#[test]
-fn compaction_racing_runs() {
-    sc::compaction_racing_runs(&local);
-}
-
-#[test]
-fn a_single_file_ledger_is_taken_over() {
-    sc::take_over_single_file_ledger(&local);
-}
-
-#[test]
-fn capped_runs_equal_one_run() {
-    sc::capped_runs_equal_one_run(&local, 7);
-}
-
-#[test]
-fn keys_from_a_file_are_processed_without_listing() {
-    sc::keys_from_a_file(&local);
-}
+eventlog_tests::scenario_suite!(local, capped = 7);
 
 #[test]
 fn two_parallel_runs() {
@@ -82,11 +17,6 @@ fn two_parallel_runs() {
 #[test]
 fn four_parallel_runs() {
     sc::parallel_runs(&local, 4);
-}
-
-#[test]
-fn corrupt_checkpoint_and_ledger_fail_loudly_and_are_not_overwritten() {
-    sc::corrupt_state(&local);
 }
 
 #[test]
@@ -124,9 +54,4 @@ fn json_and_quiet_exclude_each_other() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--json") && err.contains("--quiet"), "{err}");
     assert!(!b.checkpoints().exists(), "nothing ran");
-}
-
-#[test]
-fn report_over_the_checkpoints() {
-    sc::report_over_the_checkpoints(&local);
 }

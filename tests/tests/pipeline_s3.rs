@@ -24,72 +24,7 @@ fn s3() -> Box<dyn Backend> {
     Box::new(S3Backend::new())
 }
 
-#[test]
-fn golden_first_run() {
-    sc::golden_first_run(&s3);
-}
-
-#[test]
-fn no_new_files_rewrites_nothing() {
-    sc::no_new_files(&s3);
-}
-
-#[test]
-fn backfilled_old_timestamp_is_processed() {
-    sc::backfill(&s3);
-}
-
-#[test]
-fn duplicate_under_new_key_adds_nothing() {
-    sc::duplicate_under_new_key(&s3);
-}
-
-#[test]
-fn corrected_event_replaces_the_row() {
-    sc::corrected_event(&s3);
-}
-
-#[test]
-fn sandbox_projects_are_filtered() {
-    sc::sandbox(&s3);
-}
-
-#[test]
-fn invalid_and_oversized_files_do_not_stop_the_others() {
-    sc::invalid_and_unreadable(&s3);
-}
-
-#[test]
-fn hostile_names_are_reported_and_never_stop_the_others() {
-    sc::hostile_names(&s3);
-}
-
-#[test]
-fn crash_at_every_stage_then_recover() {
-    for point in eventlog_tests::CRASH_POINTS {
-        sc::crash_then_recover(&s3, point);
-    }
-}
-
-#[test]
-fn compaction_racing_runs() {
-    sc::compaction_racing_runs(&s3);
-}
-
-#[test]
-fn a_single_file_ledger_is_taken_over() {
-    sc::take_over_single_file_ledger(&s3);
-}
-
-#[test]
-fn capped_runs_equal_one_run() {
-    sc::capped_runs_equal_one_run(&s3, 13);
-}
-
-#[test]
-fn keys_from_a_file_are_processed_without_listing() {
-    sc::keys_from_a_file(&s3);
-}
+eventlog_tests::scenario_suite!(s3, capped = 13);
 
 #[test]
 fn four_concurrent_runs_race_on_conditional_writes() {
@@ -194,11 +129,6 @@ fn faulty_network_still_gives_exact_rows() {
     assert_eq!(b.ledger().len(), 60);
     let injected = proxy.injected.load(std::sync::atomic::Ordering::SeqCst);
     assert!(injected >= 20, "only {injected} faults injected");
-}
-
-#[test]
-fn corrupt_checkpoint_and_ledger_fail_loudly_and_are_not_overwritten() {
-    sc::corrupt_state(&s3);
 }
 
 #[test]
@@ -338,11 +268,6 @@ fn the_size_limit_holds_without_content_length() {
         let small = store.get("small", 100_000).await.unwrap().unwrap();
         assert_eq!(small.bytes, b"{}");
     });
-}
-
-#[test]
-fn report_over_the_checkpoints() {
-    sc::report_over_the_checkpoints(&s3);
 }
 
 /// A group whose checkpoint key S3 cannot hold (over 1 024 bytes, with a
