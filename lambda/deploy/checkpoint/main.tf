@@ -223,21 +223,19 @@ resource "aws_lambda_event_source_mapping" "events" {
   depends_on = [aws_iam_role_policy.consume]
 }
 
-resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  count               = var.enable_event_queue ? 1 : 0
-  alarm_name          = "${var.function_name}-dead-letters"
-  alarm_description   = "Notifications the function could not process after retries (poisoned messages, files that stay unreadable)."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dead_letters[0].name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  tags                = var.tags
+module "dead_letters_alarm" {
+  source            = "../modules/queue_alarm"
+  count             = var.enable_event_queue ? 1 : 0
+  alarm_name        = "${var.function_name}-dead-letters"
+  alarm_description = "Notifications the function could not process after retries (poisoned messages, files that stay unreadable)."
+  queue_name        = aws_sqs_queue.dead_letters[0].name
+  alarm_actions     = var.alarm_actions
+  tags              = var.tags
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.dead_letters[0]
+  to   = module.dead_letters_alarm[0].aws_cloudwatch_metric_alarm.this
 }
 
 # Alarms beyond the module's errors, duration and dead letters.

@@ -29,7 +29,7 @@ output "dead_letter_queue_url" {
 output "alarm_names" {
   value = concat(module.function.alarm_names, [
     aws_cloudwatch_metric_alarm.failed_events_ratio.alarm_name,
-  ], aws_cloudwatch_metric_alarm.dead_letters[*].alarm_name)
+  ], module.dead_letters_alarm[*].alarm_name)
 }
 
 output "async_dead_letter_arn" {

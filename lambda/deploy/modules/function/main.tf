@@ -146,53 +146,69 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   maximum_event_age_in_seconds = 6 * 3600
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${var.function_name}-errors"
-  alarm_description   = var.errors_alarm_description
+# The function's own alarms: failed invocations, and runs near the timeout.
+locals {
+  function_alarms = {
+    errors = {
+      description = var.errors_alarm_description
+      metric      = "Errors"
+      statistic   = "Sum"
+      percentile  = null
+      period      = 300
+      threshold   = 0
+    }
+    duration = {
+      description = var.duration_alarm_description
+      metric      = "Duration"
+      statistic   = null
+      percentile  = "p90"
+      period      = 900
+      threshold   = var.timeout_seconds * 1000 * 0.8
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "function" {
+  for_each            = local.function_alarms
+  alarm_name          = "${var.function_name}-${each.key}"
+  alarm_description   = each.value.description
   namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
+  metric_name         = each.value.metric
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.percentile
+  period              = each.value.period
   evaluation_periods  = 1
-  threshold           = 0
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "duration" {
-  alarm_name          = "${var.function_name}-duration"
-  alarm_description   = var.duration_alarm_description
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  extended_statistic  = "p90"
-  period              = 900
-  evaluation_periods  = 1
-  threshold           = var.timeout_seconds * 1000 * 0.8
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.errors
+  to   = aws_cloudwatch_metric_alarm.function["errors"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.duration
+  to   = aws_cloudwatch_metric_alarm.function["duration"]
 }
 
 # A message in the asynchronous dead-letter queue is an invocation that
 # failed three times: someone should look at it.
-resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  count               = local.own_dead_letter ? 1 : 0
-  alarm_name          = "${var.function_name}-async-failures"
-  alarm_description   = "An asynchronous invocation (schedule or S3 notification) failed every retry; its event is in the queue ${aws_sqs_queue.async_failures[0].name}."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.async_failures[0].name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  tags                = var.tags
+module "async_failures_alarm" {
+  source            = "../queue_alarm"
+  count             = local.own_dead_letter ? 1 : 0
+  alarm_name        = "${var.function_name}-async-failures"
+  alarm_description = "An asynchronous invocation (schedule or S3 notification) failed every retry; its event is in the queue ${aws_sqs_queue.async_failures[0].name}."
+  queue_name        = aws_sqs_queue.async_failures[0].name
+  alarm_actions     = var.alarm_actions
+  tags              = var.tags
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.dead_letters[0]
+  to   = module.async_failures_alarm[0].aws_cloudwatch_metric_alarm.this
 }

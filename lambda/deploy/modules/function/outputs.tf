@@ -24,7 +24,7 @@ output "dead_letter_target_arn" {
 
 output "alarm_names" {
   value = concat([
-    aws_cloudwatch_metric_alarm.errors.alarm_name,
-    aws_cloudwatch_metric_alarm.duration.alarm_name,
-  ], aws_cloudwatch_metric_alarm.dead_letters[*].alarm_name)
+    aws_cloudwatch_metric_alarm.function["errors"].alarm_name,
+    aws_cloudwatch_metric_alarm.function["duration"].alarm_name,
+  ], module.async_failures_alarm[*].alarm_name)
 }
