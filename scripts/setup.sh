@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
 mkdir -p "$TOOLS"
-log() { printf '\n== setup: %s\n' "$*" >&2; }
+began=$(date +%s)
+log() { printf '\n== setup: %s (at %ss)\n' "$*" "$(( $(date +%s) - began ))" >&2; }
 
 log "rust targets (wasm32-unknown-unknown, wasm32v1-none)"
 installed=$(rustup target list --installed)
@@ -24,12 +25,16 @@ export PATH="$TOOLS/cargo/bin:$PATH"
 # start them now and do the rest meanwhile.
 WBG=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' wasm/Cargo.toml)
 wasm_tools() {
+  local t0
+  t0=$(date +%s)
   if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WBG"; then
     cargo install -q wasm-bindgen-cli --version "$WBG" --root "$TOOLS/cargo"
   fi
+  echo "wasm-bindgen-cli ready after $(( $(date +%s) - t0 ))s"
   if ! command -v wasm-pack >/dev/null; then
     cargo install -q wasm-pack --version 0.15.1 --locked --root "$TOOLS/cargo"
   fi
+  echo "wasm-pack ready after $(( $(date +%s) - t0 ))s"
 }
 log "wasm tools (wasm-bindgen-cli $WBG, wasm-pack), in the background"
 wasm_tools > "$TOOLS/wasm-tools.log" 2>&1 &
@@ -70,5 +75,7 @@ if ! wait "$WASM_TOOLS_PID"; then
   cat "$TOOLS/wasm-tools.log" >&2
   exit 1
 fi
+cat "$TOOLS/wasm-tools.log" >&2
+log "ready"
 
 echo "$TOOLS"

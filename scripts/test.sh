@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step says when it starts (seconds since the command began), so a
+# slow run shows where its minutes went.
+start=$(date +%s)
 scripts/setup.sh >/dev/null
-step() { printf '\n== test: %s\n' "$*" >&2; }
+step() { printf '\n== test: %s (at %ss)\n' "$*" "$(( $(date +%s) - start ))" >&2; }
 
 step "format"
 cargo fmt --all -- --check
