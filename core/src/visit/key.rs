@@ -143,71 +143,115 @@ pub fn parse_name(key: &str) -> Result<EventName<'_>, NameProblem> {
 /// accepts `key`. `\d` and `\w` are Unicode-aware there, `.` stops at a
 /// newline and `$` also matches before a final newline.
 pub fn reference_matches(key: &str) -> bool {
+    let first_newline = key.find('\n').unwrap_or(key.len());
+    let starts: Vec<usize> = key
+        .match_indices("log-")
+        .map(|(i, _)| i)
+        .take_while(|i| *i <= first_newline)
+        .collect();
+    if starts.is_empty() {
+        return false;
+    }
     let mut ends = alloc::vec![key.len()];
     if key.ends_with('\n') {
         ends.push(key.len() - 1);
     }
-    let first_newline = key.find('\n').unwrap_or(key.len());
-    key.match_indices("log-")
-        .take_while(|(i, _)| *i <= first_newline)
-        .any(|(i, _)| {
-            ends.iter()
-                .any(|&end| end >= i + 4 && body_matches(&key[i + 4..end]))
+    ends.iter().any(|&end| {
+        Ending::of(&key[..end]).is_some_and(|e| {
+            starts
+                .iter()
+                .any(|&i| i + 4 + ".json".len() <= end && e.body_matches_from(i + 4))
         })
+    })
 }
 
-fn body_matches(body: &str) -> bool {
-    let Some(body) = body.strip_suffix(".json") else {
-        return false;
-    };
-    let chars: Vec<char> = body.chars().collect();
-    // Fixed tail: -dddd-dd-dd
-    let n = chars.len();
-    if n < 11 {
-        return false;
-    }
-    let tail = &chars[n - 11..];
-    let tail_ok = tail.iter().enumerate().all(|(i, &c)| match i {
-        0 | 5 | 8 => c == '-',
-        _ => is_digit(c),
-    });
-    if !tail_ok {
-        return false;
-    }
-    let head = &chars[..n - 11];
-    ["submit", "pass-qc", "not-pass-qc", "delete"]
-        .iter()
-        .any(|action| {
-            let a: Vec<char> = action.chars().collect();
-            head.len() > a.len()
-                && head[..a.len()] == a[..]
-                && head[a.len()] == '-'
-                && after_action(&head[a.len() + 1..])
-        })
+/// What the pattern needs of a key up to one of its possible ends,
+/// worked out once for every `log-` in it: each `log-` is then checked in
+/// time independent of the key's length (a key of many `log-` took time
+/// quadratic in its length when each one re-read the rest).
+struct Ending {
+    /// The characters before `.json`, with their byte offsets.
+    chars: Vec<(usize, char)>,
+    /// Where the fixed `-dddd-dd-dd` tail starts (a character index).
+    tail: usize,
+    /// `word_from[j]`: every character from `j` to `tail` is a word
+    /// character or a hyphen.
+    word_from: Vec<bool>,
+    /// The last hyphen before `tail` (a character index).
+    last_hyphen: Option<usize>,
 }
 
-/// `\d{8}-\d{6}-\d+-[\w\-]+-[\w]+` over the whole slice.
-fn after_action(s: &[char]) -> bool {
-    if s.len() < 16 || !s[..8].iter().all(|&c| is_digit(c)) || s[8] != '-' {
-        return false;
+impl Ending {
+    /// `None` when no `log-` can match up to here: no `.json`, or no
+    /// `-dddd-dd-dd` before it.
+    fn of(key: &str) -> Option<Ending> {
+        let body = key.strip_suffix(".json")?;
+        let chars: Vec<(usize, char)> = body.char_indices().collect();
+        let tail = chars.len().checked_sub(11)?;
+        let tail_ok = chars[tail..].iter().enumerate().all(|(i, &(_, c))| match i {
+            0 | 5 | 8 => c == '-',
+            _ => is_digit(c),
+        });
+        if !tail_ok {
+            return None;
+        }
+        let mut word_from = alloc::vec![true; tail + 1];
+        for j in (0..tail).rev() {
+            let c = chars[j].1;
+            word_from[j] = word_from[j + 1] && (c == '-' || is_word(c));
+        }
+        let last_hyphen = chars[..tail].iter().rposition(|&(_, c)| c == '-');
+        Some(Ending {
+            chars,
+            tail,
+            word_from,
+            last_hyphen,
+        })
     }
-    if !s[9..15].iter().all(|&c| is_digit(c)) || s[15] != '-' {
-        return false;
+
+    /// Whether the body from byte `at` (after a `log-`) is
+    /// `(submit|pass-qc|not-pass-qc|delete)-\d{8}-\d{6}-\d+-[\w\-]+-[\w]+`
+    /// up to the tail.
+    fn body_matches_from(&self, at: usize) -> bool {
+        let Ok(start) = self.chars.binary_search_by_key(&at, |&(b, _)| b) else {
+            return false;
+        };
+        if start > self.tail {
+            return false;
+        }
+        let head = &self.chars[start..self.tail];
+        ["submit", "pass-qc", "not-pass-qc", "delete"]
+            .iter()
+            .any(|action| {
+                let n = action.len();
+                head.len() > n
+                    && head[..n].iter().map(|&(_, c)| c).eq(action.chars())
+                    && head[n].1 == '-'
+                    && self.after_action(start + n + 1)
+            })
     }
-    let r = &s[16..];
-    let digits = r.iter().take_while(|&&c| is_digit(c)).count();
-    if digits == 0 || r.get(digits) != Some(&'-') {
-        return false;
-    }
-    // `[\w-]+-\w+`: word chars and hyphens, a last hyphen with at least one
-    // character on each side.
-    let e = &r[digits + 1..];
-    if !e.iter().all(|&c| c == '-' || is_word(c)) {
-        return false;
-    }
-    match e.iter().rposition(|&c| c == '-') {
-        Some(k) => k >= 1 && k + 1 < e.len(),
-        None => false,
+
+    /// `\d{8}-\d{6}-\d+-[\w\-]+-[\w]+` from character `s` to the tail.
+    fn after_action(&self, s: usize) -> bool {
+        let c = |i: usize| self.chars[i].1;
+        if self.tail < s + 16 || !(s..s + 8).all(|i| is_digit(c(i))) || c(s + 8) != '-' {
+            return false;
+        }
+        if !(s + 9..s + 15).all(|i| is_digit(c(i))) || c(s + 15) != '-' {
+            return false;
+        }
+        let r = s + 16;
+        let digits = (r..self.tail).take_while(|&i| is_digit(c(i))).count();
+        if digits == 0 || r + digits >= self.tail || c(r + digits) != '-' {
+            return false;
+        }
+        // `[\w-]+-\w+`: word characters and hyphens, a last hyphen with
+        // at least one character on each side.
+        let e = r + digits + 1;
+        self.word_from[e]
+            && self
+                .last_hyphen
+                .is_some_and(|k| k > e && k + 1 < self.tail)
     }
 }
 
@@ -473,6 +517,112 @@ fn skip_issue(why: &str) -> Issue {
 
 #[cfg(test)]
 mod tests {
+
+    use alloc::string::String;
+
+    /// The first implementation, kept as the oracle: it re-read the rest of
+    /// the key for every `log-` in it.
+    fn quadratic_reference_matches(key: &str) -> bool {
+        let mut ends = alloc::vec![key.len()];
+        if key.ends_with('\n') {
+            ends.push(key.len() - 1);
+        }
+        let first_newline = key.find('\n').unwrap_or(key.len());
+        key.match_indices("log-")
+            .take_while(|(i, _)| *i <= first_newline)
+            .any(|(i, _)| {
+                ends.iter()
+                    .any(|&end| end >= i + 4 && quadratic_body_matches(&key[i + 4..end]))
+            })
+    }
+
+    fn quadratic_body_matches(body: &str) -> bool {
+        let Some(body) = body.strip_suffix(".json") else {
+            return false;
+        };
+        let chars: Vec<char> = body.chars().collect();
+        // Fixed tail: -dddd-dd-dd
+        let n = chars.len();
+        if n < 11 {
+            return false;
+        }
+        let tail = &chars[n - 11..];
+        let tail_ok = tail.iter().enumerate().all(|(i, &c)| match i {
+            0 | 5 | 8 => c == '-',
+            _ => is_digit(c),
+        });
+        if !tail_ok {
+            return false;
+        }
+        let head = &chars[..n - 11];
+        ["submit", "pass-qc", "not-pass-qc", "delete"]
+            .iter()
+            .any(|action| {
+                let a: Vec<char> = action.chars().collect();
+                head.len() > a.len()
+                    && head[..a.len()] == a[..]
+                    && head[a.len()] == '-'
+                    && quadratic_after_action(&head[a.len() + 1..])
+            })
+    }
+
+    /// `\d{8}-\d{6}-\d+-[\w\-]+-[\w]+` over the whole slice.
+    fn quadratic_after_action(s: &[char]) -> bool {
+        if s.len() < 16 || !s[..8].iter().all(|&c| is_digit(c)) || s[8] != '-' {
+            return false;
+        }
+        if !s[9..15].iter().all(|&c| is_digit(c)) || s[15] != '-' {
+            return false;
+        }
+        let r = &s[16..];
+        let digits = r.iter().take_while(|&&c| is_digit(c)).count();
+        if digits == 0 || r.get(digits) != Some(&'-') {
+            return false;
+        }
+        // `[\w-]+-\w+`: word chars and hyphens, a last hyphen with at least one
+        // character on each side.
+        let e = &r[digits + 1..];
+        if !e.iter().all(|&c| c == '-' || is_word(c)) {
+            return false;
+        }
+        match e.iter().rposition(|&c| c == '-') {
+            Some(k) => k >= 1 && k + 1 < e.len(),
+            None => false,
+        }
+    }
+
+    /// The linear matcher agrees with the first one on keys built from the
+    /// pieces that matter (every action, digits of several scripts, word
+    /// and other characters, newlines, `.json`), and takes linear time on
+    /// a key of thousands of `log-`.
+    #[test]
+    fn reference_matches_agrees_with_the_first_implementation() {
+        let pieces = [
+            "log-", "submit", "pass-qc", "not-pass-qc", "delete", "-", "1", "12345678",
+            "123456", "2024", "01", "\u{663}", "\u{663}\u{663}", ".json", "\n", "a", "_", "\u{e9}",
+            " ", "x", "/", "log-submit-20240101-120000-12-p-1-2024-01-01.json",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |k: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % k as u64) as usize
+        };
+        let mut matched = 0;
+        for _ in 0..200_000 {
+            let mut key = String::new();
+            for _ in 0..next(24) {
+                key.push_str(pieces[next(pieces.len())]);
+            }
+            let want = quadratic_reference_matches(&key);
+            assert_eq!(reference_matches(&key), want, "{key:?}");
+            matched += usize::from(want);
+        }
+        assert!(matched > 100, "the generator reaches matching keys: {matched}");
+        let long = "log-".repeat(20_000) + "submit-20240101-120000-12-p-1-2024-01-01.json";
+        assert!(reference_matches(&long));
+    }
     use super::*;
 
     const CURRENT: &str = "prod/log-submit-20240115-100000-42-ingest-form-110001-2024-01-15.json";
