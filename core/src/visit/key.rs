@@ -188,10 +188,13 @@ impl Ending {
         let body = key.strip_suffix(".json")?;
         let chars: Vec<(usize, char)> = body.char_indices().collect();
         let tail = chars.len().checked_sub(11)?;
-        let tail_ok = chars[tail..].iter().enumerate().all(|(i, &(_, c))| match i {
-            0 | 5 | 8 => c == '-',
-            _ => is_digit(c),
-        });
+        let tail_ok = chars[tail..]
+            .iter()
+            .enumerate()
+            .all(|(i, &(_, c))| match i {
+                0 | 5 | 8 => c == '-',
+                _ => is_digit(c),
+            });
         if !tail_ok {
             return None;
         }
@@ -248,10 +251,7 @@ impl Ending {
         // `[\w-]+-\w+`: word characters and hyphens, a last hyphen with
         // at least one character on each side.
         let e = r + digits + 1;
-        self.word_from[e]
-            && self
-                .last_hyphen
-                .is_some_and(|k| k > e && k + 1 < self.tail)
+        self.word_from[e] && self.last_hyphen.is_some_and(|k| k > e && k + 1 < self.tail)
     }
 }
 
@@ -598,9 +598,28 @@ mod tests {
     #[test]
     fn reference_matches_agrees_with_the_first_implementation() {
         let pieces = [
-            "log-", "submit", "pass-qc", "not-pass-qc", "delete", "-", "1", "12345678",
-            "123456", "2024", "01", "\u{663}", "\u{663}\u{663}", ".json", "\n", "a", "_", "\u{e9}",
-            " ", "x", "/", "log-submit-20240101-120000-12-p-1-2024-01-01.json",
+            "log-",
+            "submit",
+            "pass-qc",
+            "not-pass-qc",
+            "delete",
+            "-",
+            "1",
+            "12345678",
+            "123456",
+            "2024",
+            "01",
+            "\u{663}",
+            "\u{663}\u{663}",
+            ".json",
+            "\n",
+            "a",
+            "_",
+            "\u{e9}",
+            " ",
+            "x",
+            "/",
+            "log-submit-20240101-120000-12-p-1-2024-01-01.json",
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = |k: usize| {
@@ -619,7 +638,10 @@ mod tests {
             assert_eq!(reference_matches(&key), want, "{key:?}");
             matched += usize::from(want);
         }
-        assert!(matched > 100, "the generator reaches matching keys: {matched}");
+        assert!(
+            matched > 100,
+            "the generator reaches matching keys: {matched}"
+        );
         let long = "log-".repeat(20_000) + "submit-20240101-120000-12-p-1-2024-01-01.json";
         assert!(reference_matches(&long));
     }
