@@ -21,8 +21,9 @@ rustup component list --installed | grep -q '^rustfmt' || rustup component add r
 
 
 export PATH="$TOOLS/cargo/bin:$PATH"
-# The WebAssembly tools compile for several minutes on a fresh machine:
-# start them now and do the rest meanwhile.
+# wasm-bindgen-cli compiles for several minutes on a fresh machine: start
+# it now and do the rest meanwhile. (No wasm-pack: scripts/build-wasm.sh
+# runs the steps it would, and building it took three more minutes.)
 WBG=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' wasm/Cargo.toml)
 wasm_tools() {
   local t0
@@ -31,12 +32,8 @@ wasm_tools() {
     cargo install -q wasm-bindgen-cli --version "$WBG" --root "$TOOLS/cargo"
   fi
   echo "wasm-bindgen-cli ready after $(( $(date +%s) - t0 ))s"
-  if ! command -v wasm-pack >/dev/null; then
-    cargo install -q wasm-pack --version 0.15.1 --locked --root "$TOOLS/cargo"
-  fi
-  echo "wasm-pack ready after $(( $(date +%s) - t0 ))s"
 }
-log "wasm tools (wasm-bindgen-cli $WBG, wasm-pack), in the background"
+log "wasm-bindgen-cli $WBG, in the background"
 wasm_tools > "$TOOLS/wasm-tools.log" 2>&1 &
 WASM_TOOLS_PID=$!
 

@@ -55,7 +55,9 @@ cargo build -q --workspace --bins "${FEATURES[@]}"
 
 step "WebAssembly: build the web, nodejs and raw modules; wasm-bindgen tests in Node"
 scripts/build-wasm.sh
-PATH="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/cargo/bin:$PATH" wasm-pack test --node --mode no-install wasm 2>&1 | grep -E "^test |test result" >&2
+PATH="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/cargo/bin:$PATH" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p eventlog-wasm --target wasm32-unknown-unknown 2>&1 | grep -E "^test |test result" >&2
 
 step "workspace tests (native, S3, Lambda runtime, wasm differential, browser, fuzz regressions)"
 cargo test -q --workspace "${FEATURES[@]}"

@@ -5,7 +5,7 @@
 //! from the browser, from Node, from a wasmtime host and from the
 //! `eventlog` CLI are the same bytes for the same input.
 //!
-//! * With the default `bindgen` feature (built by wasm-pack for `--target
+//! * With the default `bindgen` feature (built by scripts/build-wasm.sh, wasm-bindgen `--target
 //!   web` and `--target nodejs`): `validate`, `validateJson`,
 //!   `validateBatch`, `validateBatchPlain`, `explain`, `checkXapi`,
 //!   `checkXapiJson`, `checkXapiRawJson`, `version`.

@@ -1,5 +1,6 @@
 //! The exported functions, run in a wasm engine by wasm-bindgen-test
-//! (`wasm-pack test --node`, see scripts/test.sh).
+//! in Node (`cargo test --target wasm32-unknown-unknown` with
+//! wasm-bindgen-test-runner as the runner, see scripts/test.sh).
 
 #![cfg(target_arch = "wasm32")]
 
