@@ -7,6 +7,8 @@
 #   --runs and --seconds together: whichever comes first
 #   --sanitizer none|address (default address; CI uses none: faster to
 #   build and to run, and our own code has no unsafe)
+#   --build-only: build the targets and stop (test.sh builds them while
+#   the workspace tests run)
 #
 # Installs the nightly toolchain and cargo-fuzz when missing (nightly is used
 # for this job alone). Each target starts from fuzz/seeds/<target> and keeps
@@ -22,8 +24,10 @@ export PATH="$TOOLS/cargo/bin:$PATH"
 limit=()
 sanitizer=address
 targets=()
+build_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --build-only) build_only=1; shift ;;
     --seconds) limit+=(-max_total_time="$2"); shift 2 ;;
     --runs) limit+=(-runs="$2"); shift 2 ;;
     --sanitizer) sanitizer="$2"; shift 2 ;;
@@ -35,10 +39,15 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ls fuzz/fuzz_targets | sed 's/\.rs$//')
 fi
 
+# scripts/setup.sh may be installing them in the background.
+if [ -f "$TOOLS/fuzz_tools.log" ]; then
+  scripts/await.sh fuzz_tools
+fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >&2
 command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo" >&2
 
 cargo +nightly fuzz build --fuzz-dir fuzz -O --sanitizer "$sanitizer" >&2
+[ "$build_only" = 0 ] || exit 0
 bin=fuzz/target/x86_64-unknown-linux-gnu/release
 printf '| target | inputs run | seconds | crashes |\n|---|---:|---:|---:|\n'
 failed=0

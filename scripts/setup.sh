@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --background: leave the long installs (the Python venv, wasm-bindgen-cli,
+# the fuzz tools) running and return; scripts/await.sh NAME waits for
+# one where it is first needed. scripts/test.sh does this, so a cold run
+# lints and builds while they install.
+background=0
+[ "${1:-}" = --background ] && background=1
+
 TOOLS="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}"
 mkdir -p "$TOOLS"
 began=$(date +%s)
@@ -33,25 +40,47 @@ wasm_tools() {
   fi
   echo "wasm-bindgen-cli ready after $(( $(date +%s) - t0 ))s"
 }
-log "wasm-bindgen-cli $WBG, in the background"
-wasm_tools > "$TOOLS/wasm-tools.log" 2>&1 &
-WASM_TOOLS_PID=$!
 
-log "python tools venv ($TOOLS/venv): polars, duckdb, pyarrow"
-VENV="$TOOLS/venv"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-want="$(cat scripts/python-requirements.txt)"
-if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$want" ]; then
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-  "$VENV/bin/pip" install -q -r scripts/python-requirements.txt
-  printf '%s' "$want" > "$VENV/.installed"
-fi
-# The wheel test installs eventlog-validator into fresh venvs offline:
-# keep its one dependency's wheel at hand.
-wasmtime="$(grep '^wasmtime==' scripts/python-requirements.txt)"
-if ! ls "$TOOLS/wheels/wasmtime-${wasmtime#wasmtime==}-"*.whl >/dev/null 2>&1; then
-  "$VENV/bin/pip" download -q --no-deps -d "$TOOLS/wheels" "$wasmtime"
-fi
+python_tools() {
+  local t0 VENV want wasmtime
+  t0=$(date +%s)
+  VENV="$TOOLS/venv"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  want="$(cat scripts/python-requirements.txt)"
+  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$want" ]; then
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q -r scripts/python-requirements.txt
+    printf '%s' "$want" > "$VENV/.installed"
+  fi
+  # The wheel test installs eventlog-validator into fresh venvs offline:
+  # keep its one dependency's wheel at hand.
+  wasmtime="$(grep '^wasmtime==' scripts/python-requirements.txt)"
+  if ! ls "$TOOLS/wheels/wasmtime-${wasmtime#wasmtime==}-"*.whl >/dev/null 2>&1; then
+    "$VENV/bin/pip" download -q --no-deps -d "$TOOLS/wheels" "$wasmtime"
+  fi
+  echo "python tools ready after $(( $(date +%s) - t0 ))s"
+}
+
+# The fuzz job's tools: nightly (for the fuzz job alone) and cargo-fuzz.
+fuzz_tools() {
+  local t0
+  t0=$(date +%s)
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo"
+  echo "fuzz tools ready after $(( $(date +%s) - t0 ))s"
+}
+
+# Each long install runs in the background and leaves NAME.status (its
+# exit code) and NAME.log; scripts/await.sh NAME waits for the status.
+start_job() {
+  local name=$1
+  rm -f "$TOOLS/$name.status"
+  ( "$name" > "$TOOLS/$name.log" 2>&1; echo $? > "$TOOLS/$name.status" ) > /dev/null 2>&1 &
+}
+log "wasm-bindgen-cli $WBG, the python tools venv ($TOOLS/venv), nightly and cargo-fuzz, in the background"
+start_job wasm_tools
+start_job python_tools
+start_job fuzz_tools
 
 log "chromium (Debian) for the browser tests"
 if ! command -v chromium >/dev/null; then
@@ -67,12 +96,12 @@ if [ "$(cat tests/web/node_modules/.installed 2>/dev/null)" != "$lock_sum" ]; th
   echo "$lock_sum" > tests/web/node_modules/.installed
 fi
 
-log "waiting for the wasm tools"
-if ! wait "$WASM_TOOLS_PID"; then
-  cat "$TOOLS/wasm-tools.log" >&2
-  exit 1
+if [ "$background" = 0 ]; then
+  log "waiting for the background installs"
+  scripts/await.sh python_tools
+  scripts/await.sh wasm_tools
+  scripts/await.sh fuzz_tools
 fi
-cat "$TOOLS/wasm-tools.log" >&2
 log "ready"
 
 echo "$TOOLS"

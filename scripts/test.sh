@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # Each step says when it starts (seconds since the command began), so a
 # slow run shows where its minutes went.
 start=$(date +%s)
-scripts/setup.sh >/dev/null
+# The venv and wasm-bindgen-cli install in the background meanwhile
+# (scripts/await.sh waits for each where it is first needed).
+scripts/setup.sh --background >/dev/null
 step() { printf '\n== test: %s (at %ss)\n' "$*" "$(( $(date +%s) - start ))" >&2; }
 
 step "format"
@@ -35,6 +37,7 @@ cargo build -q -p eventlog-core --no-default-features --target wasm32v1-none
 cargo build -q -p eventlog-core --target wasm32-unknown-unknown
 
 step "terraform fmt; checkov (offline), where every skip carries its reason"
+scripts/await.sh python_tools
 terraform -chdir=lambda/deploy fmt -check -diff -recursive
 bare=$(grep -rnE '#checkov:skip=[A-Z_0-9]+ *$' lambda/deploy || true)
 if [ -n "$bare" ]; then
@@ -54,15 +57,24 @@ export EVENTLOG_PYTHON="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/venv/bin/python
 cargo build -q --workspace --bins "${FEATURES[@]}"
 
 step "WebAssembly: build the web, nodejs and raw modules; wasm-bindgen tests in Node"
+scripts/await.sh wasm_tools
 scripts/build-wasm.sh
 PATH="${EVENTLOG_TOOLS:-$HOME/.cache/eventlog}/cargo/bin:$PATH" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p eventlog-wasm --target wasm32-unknown-unknown 2>&1 | grep -E "^test |test result" >&2
 
 step "workspace tests (native, S3, Lambda runtime, wasm differential, browser, fuzz regressions)"
-cargo test -q --workspace "${FEATURES[@]}"
+# The fuzz targets build meanwhile, at the lowest priority (the tests
+# mostly wait on servers); two test binaries at a time, then the doctests.
+nice -n 19 scripts/fuzz.sh --build-only --sanitizer none > target/fuzz-build.log 2>&1 &
+fuzz_build=$!
+scripts/run-tests.py -- --workspace "${FEATURES[@]}"
 
 step "fuzz: every target for a bounded time (scripts/fuzz.sh runs them long)"
+if ! wait "$fuzz_build"; then
+  cat target/fuzz-build.log >&2
+  exit 1
+fi
 scripts/fuzz.sh --seconds "${EVENTLOG_FUZZ_SECONDS:-10}" --sanitizer none
 
 step "all checks passed"
