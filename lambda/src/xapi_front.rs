@@ -17,8 +17,7 @@ use crate::dlq::Dlq;
 
 /// What an invocation answers, typed until it leaves: the Lambda sends
 /// [`Answer::to_lambda`], `eventlog xapi` prints the body.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum Answer {
     /// A seed-style answer: a status and a body (sent as a JSON string).
     Status { status: u16, body: Body },
