@@ -8,7 +8,8 @@
 #   --sanitizer none|address (default address; CI uses none: faster to
 #   build and to run, and our own code has no unsafe)
 #   --build-only: build the targets and stop (test.sh builds them while
-#   the workspace tests run)
+#   the workspace tests run); --install-only: install nightly and
+#   cargo-fuzz and stop (setup.sh's background job)
 #
 # Installs the nightly toolchain and cargo-fuzz when missing (nightly is used
 # for this job alone). Each target starts from fuzz/seeds/<target> and keeps
@@ -25,9 +26,11 @@ limit=()
 sanitizer=address
 targets=()
 build_only=0
+install_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-only) build_only=1; shift ;;
+    --install-only) install_only=1; shift ;;
     --seconds) limit+=(-max_total_time="$2"); shift 2 ;;
     --runs) limit+=(-runs="$2"); shift 2 ;;
     --sanitizer) sanitizer="$2"; shift 2 ;;
@@ -39,12 +42,20 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ls fuzz/fuzz_targets | sed 's/\.rs$//')
 fi
 
-# scripts/setup.sh may be installing them in the background.
+install_tools() {
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >&2
+  command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo" >&2
+}
+# scripts/setup.sh installs them in the background with --install-only;
+# any other call waits for that job when there is one.
+if [ "$install_only" = 1 ]; then
+  install_tools
+  exit 0
+fi
 if [ -f "$TOOLS/fuzz_tools.log" ]; then
   scripts/await.sh fuzz_tools
 fi
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >&2
-command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo" >&2
+install_tools
 
 cargo +nightly fuzz build --fuzz-dir fuzz -O --sanitizer "$sanitizer" >&2
 [ "$build_only" = 0 ] || exit 0

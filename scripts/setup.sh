@@ -61,12 +61,12 @@ python_tools() {
   echo "python tools ready after $(( $(date +%s) - t0 ))s"
 }
 
-# The fuzz job's tools: nightly (for the fuzz job alone) and cargo-fuzz.
+# The fuzz job's tools: nightly (for the fuzz job alone) and cargo-fuzz,
+# installed as scripts/fuzz.sh installs them.
 fuzz_tools() {
   local t0
   t0=$(date +%s)
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-  command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --version 0.13.1 --locked --root "$TOOLS/cargo"
+  scripts/fuzz.sh --install-only
   echo "fuzz tools ready after $(( $(date +%s) - t0 ))s"
 }
 
