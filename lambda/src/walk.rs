@@ -89,17 +89,10 @@ fn components(p: &Path) -> Vec<std::ffi::OsString> {
     p.components().map(|c| c.as_os_str().to_owned()).collect()
 }
 
-/// A file's bytes, at most `limit` of them: a file that is larger, or is
-/// not a regular file (never opened for reading in a way that could
-/// wait), is an error that says so.
-pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    read_capped_into(path, limit, &mut bytes)?;
-    Ok(bytes)
-}
-
-/// As [`read_capped`], into `bytes` (cleared first): one buffer serves a
-/// whole walk.
+/// A file's bytes into `bytes` (cleared first; one buffer serves a whole
+/// walk), at most `limit` of them: a file that is larger, or is not a
+/// regular file (never opened for reading in a way that could wait), is an
+/// error that says so.
 pub fn read_capped_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read;
     bytes.clear();
