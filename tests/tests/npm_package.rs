@@ -66,6 +66,26 @@ for (const odd of odds) {
   if (odd === "GROW") { grow(); continue; }
   if (v.validateJson(odd) !== v.validateJson(new TextEncoder().encode(odd))) throw new Error(`string ${JSON.stringify(odd.slice(0, 40))} differs from its UTF-8`);
 }
+// Bytes are copied into the module's memory through a view kept between
+// calls: a view at an offset into a larger buffer, an ArrayBuffer, bytes
+// longer than 64 KiB, and bytes after the memory has grown must each get
+// the report of a fresh Uint8Array of the same bytes.
+const fresh = (s) => new TextEncoder().encode(s);
+const byteCases = odds.filter((o) => o !== "GROW");
+const before = byteCases.map((o) => v.validateJson(fresh(o)));
+if (new Set(before).size < 4) throw new Error("the byte reports do not tell the cases apart");
+byteCases.forEach((o, i) => {
+  const b = fresh(o);
+  const padded = new Uint8Array(b.length + 7);
+  padded.set(b, 5);
+  for (const input of [padded.subarray(5, 5 + b.length), b.slice().buffer]) {
+    if (v.validateJson(input) !== before[i]) throw new Error(`bytes of case ${i} as ${input.constructor.name} differ`);
+  }
+});
+grow();
+byteCases.forEach((o, i) => {
+  if (v.validateJson(fresh(o)) !== before[i]) throw new Error(`bytes of case ${i} differ after the memory grew`);
+});
 if (v.version() !== process.env.WANT_VERSION) throw new Error(`version ${v.version()}`);
 const typed = v.validate(new Uint8Array(Buffer.from("{}")), undefined);
 if (typed.valid !== false || !typed.errors.length) throw new Error("validate() did not return the report object");

@@ -133,16 +133,17 @@ fn memory_pages() -> usize {
     0
 }
 
-/// Lets the host write into `buf`'s spare capacity (`buf` is empty) and
-/// returns how many bytes it wrote.
-fn encode_into_spare(buf: &mut Vec<u8>, s: &JsString) -> usize {
+/// `f` of a view of `buf`'s whole capacity (`buf` is empty), for the host
+/// to write into; the view is kept for the next call while the buffer
+/// stays where it is.
+fn with_spare_view<R>(buf: &mut Vec<u8>, f: impl FnOnce(&Uint8Array) -> R) -> R {
     let (at, len) = (buf.as_mut_ptr() as usize, buf.capacity());
     let pages = memory_pages();
     let view = match VIEW.take() {
         Some(v) if (v.at, v.len, v.pages) == (at, len, pages) => v,
         // SAFETY: the view covers the vector's capacity; it is used only
         // while nothing else writes to the vector (the host's
-        // `encodeInto`, which runs no code of this module).
+        // `encodeInto` or `set`, which run no code of this module).
         _ => View {
             array: unsafe { Uint8Array::view_mut_raw(buf.as_mut_ptr(), len) },
             at,
@@ -150,8 +151,18 @@ fn encode_into_spare(buf: &mut Vec<u8>, s: &JsString) -> usize {
             pages,
         },
     };
-    let written = ENCODER.with(|e| e.encode_into(s, &view.array).written()) as usize;
+    let out = f(&view.array);
     VIEW.set(Some(view));
+    out
+}
+
+/// Lets the host encode `s` into `buf`'s spare capacity (`buf` is empty)
+/// and returns how many bytes it wrote.
+fn encode_into_spare(buf: &mut Vec<u8>, s: &JsString) -> usize {
+    let len = buf.capacity();
+    let written = with_spare_view(buf, |view| {
+        ENCODER.with(|e| e.encode_into(s, view).written())
+    }) as usize;
     written.min(len)
 }
 
@@ -175,10 +186,16 @@ fn fill_from_string(buf: &mut Vec<u8>, s: &JsString) {
     unsafe { buf.set_len(written) };
 }
 
-/// An array's bytes into the empty `buf`.
+/// An array's bytes into the empty `buf`: one `set` on the kept view,
+/// where `copy_to` would make a new view per call and the vector would be
+/// zeroed first.
 fn fill_from_array(buf: &mut Vec<u8>, a: &Uint8Array) {
-    buf.resize(a.length() as usize, 0);
-    a.copy_to(buf);
+    let len = a.length() as usize;
+    buf.reserve(len.max(FIRST_TRY));
+    with_spare_view(buf, |view| view.set(a, 0));
+    // SAFETY: the host copied `len` bytes to the start of the capacity,
+    // which is at least `len`.
+    unsafe { buf.set_len(len) };
 }
 
 /// `f` of the input's bytes.
