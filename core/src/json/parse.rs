@@ -94,9 +94,61 @@ type Fail = Box<JsonError>;
 /// into vectors of their exact size when the container closes, instead of
 /// growing vectors per container, and no value travels through a return
 /// value on its way into its container (those copies stalled the CPU).
+#[derive(Clone, Copy)]
 enum Frame {
     Array(usize),
     Object(usize, usize),
+}
+
+/// How many open containers [`Stack`] holds without allocating.
+const INLINE_FRAMES: usize = 8;
+
+/// The open containers: the first levels inline, so that a document of a
+/// few levels (a visit event is one) costs no allocation for them; deeper
+/// ones go to a vector.
+struct Stack {
+    inline: [Frame; INLINE_FRAMES],
+    len: usize,
+    more: Vec<Frame>,
+}
+
+impl Stack {
+    fn new() -> Self {
+        Stack {
+            inline: [Frame::Array(0); INLINE_FRAMES],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, frame: Frame) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = frame,
+            None => self.more.push(frame),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        self.len = self.len.checked_sub(1)?;
+        match self.inline.get(self.len) {
+            Some(frame) => Some(*frame),
+            None => self.more.pop(),
+        }
+    }
+
+    fn last(&self) -> Option<&Frame> {
+        let top = self.len.checked_sub(1)?;
+        self.inline.get(top).or_else(|| self.more.last())
+    }
 }
 
 struct Parser<'a, 's> {
@@ -157,7 +209,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     fn document(mut self) -> Result<Value<'a>, Fail> {
         self.skip_ws();
-        let mut stack: Vec<Frame> = Vec::with_capacity(4);
+        let mut stack = Stack::new();
         loop {
             // Parse one value, or open a container and go round again.
             if !self.start_value(&mut stack)? {
@@ -171,7 +223,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     /// A scalar or an empty container, pushed onto `values` (`true`), or a
     /// container opened (`false`: its first member comes next).
-    fn start_value(&mut self, stack: &mut Vec<Frame>) -> Result<bool, Fail> {
+    fn start_value(&mut self, stack: &mut Stack) -> Result<bool, Fail> {
         match self.peek() {
             Some(b'{') => {
                 self.open(stack, Frame::Object(self.keys.len(), self.values.len()))?;
@@ -203,7 +255,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     /// After a value: close every container it completes; `None` when
     /// another value follows, the document at its end.
-    fn finish_value(&mut self, stack: &mut Vec<Frame>) -> Result<Option<Value<'a>>, Fail> {
+    fn finish_value(&mut self, stack: &mut Stack) -> Result<Option<Value<'a>>, Fail> {
         loop {
             let closing = match stack.last() {
                 None => {
@@ -256,7 +308,7 @@ impl<'a, 's> Parser<'a, 's> {
         Ok(document)
     }
 
-    fn open(&mut self, stack: &mut Vec<Frame>, frame: Frame) -> Result<(), Fail> {
+    fn open(&mut self, stack: &mut Stack, frame: Frame) -> Result<(), Fail> {
         if stack.len() >= MAX_DEPTH {
             return Err(self.err_at(
                 JsonErrorKind::TooDeep,
@@ -621,6 +673,42 @@ mod tests {
         assert_eq!(err(&deep).kind, JsonErrorKind::TooDeep);
         let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(decode(fine.as_bytes()).is_ok());
+    }
+
+    /// Nesting on both sides of the inline frames' edge, objects and
+    /// arrays mixed, each level holding a member after its child: every
+    /// close must find its own frame.
+    #[test]
+    fn nesting_around_the_inline_frames() {
+        for depth in 1..=2 * INLINE_FRAMES + 2 {
+            let mut text = String::new();
+            for level in 0..depth {
+                text.push_str(if level % 2 == 0 { "{\"k\":" } else { "[" });
+            }
+            text.push('0');
+            for level in (0..depth).rev() {
+                text.push_str(if level % 2 == 0 { ",\"n\":1}" } else { ",2]" });
+            }
+            let mut v = &ok(&text);
+            for level in 0..depth {
+                v = match (level % 2, v) {
+                    (0, Value::Object(o)) => {
+                        assert_eq!(
+                            o.get("n"),
+                            Some(&Value::Int(Int::Small(1))),
+                            "depth {depth}"
+                        );
+                        o.get("k").unwrap()
+                    }
+                    (1, Value::Array(a)) => {
+                        assert_eq!(a.len(), 2, "depth {depth}");
+                        &a[0]
+                    }
+                    _ => panic!("depth {depth}, level {level}: {v:?}"),
+                };
+            }
+            assert_eq!(v, &Value::Int(Int::Small(0)));
+        }
     }
 
     #[test]

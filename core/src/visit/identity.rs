@@ -1,9 +1,8 @@
 //! The content identity used to merge events, and the output order.
 
-use alloc::string::String;
 use core::cmp::Ordering;
 
-use super::model::{Action, Datatype, VisitEvent};
+use super::model::{Action, Datatype, Text, VisitEvent};
 use super::timestamp::Timestamp;
 
 /// Two events with equal identities are versions of one event: a
@@ -13,11 +12,11 @@ use super::timestamp::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Identity {
     pub action: Action,
-    pub ptid: String,
-    pub visit_date: String,
+    pub ptid: Text,
+    pub visit_date: Text,
     pub timestamp: Timestamp,
     pub datatype: Datatype,
-    pub module: Option<String>,
+    pub module: Option<Text>,
     pub pipeline_adcid: i32,
 }
 

@@ -27,7 +27,7 @@ mod valid;
 
 pub use file::{FileReport, check_file};
 pub use identity::Identity;
-pub use model::{Action, Datatype, VisitEvent};
+pub use model::{Action, Datatype, Text, VisitEvent};
 pub use rules::{Validation, validate, validate_value};
 pub use timestamp::{ParsedTimestamp, Timestamp, WallStamp};
 pub use valid::Valid;

@@ -6,6 +6,11 @@ use alloc::string::String;
 use super::timestamp::Timestamp;
 use crate::report::{push_int, write_json_opt_str, write_json_str};
 
+/// An event's text: most are a few bytes and are kept inline (up to 24
+/// bytes on 64-bit targets, 12 in wasm32) instead of allocated one by
+/// one; it reads as a `&str`.
+pub type Text = compact_str::CompactString;
+
 /// What happened to the visit. The producer's `duplicate-submit` is not one
 /// of them: the consumer rejects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,19 +94,19 @@ impl Datatype {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VisitEvent {
     pub action: Action,
-    pub study: String,
+    pub study: Text,
     pub pipeline_adcid: i32,
-    pub project_label: String,
-    pub center_label: String,
-    pub gear_name: String,
-    pub ptid: String,
-    pub naccid: Option<String>,
-    pub visit_date: String,
-    pub visit_number: Option<String>,
+    pub project_label: Text,
+    pub center_label: Text,
+    pub gear_name: Text,
+    pub ptid: Text,
+    pub naccid: Option<Text>,
+    pub visit_date: Text,
+    pub visit_number: Option<Text>,
     pub datatype: Datatype,
-    pub module: Option<String>,
-    pub packet: Option<String>,
-    pub modality: Option<String>,
+    pub module: Option<Text>,
+    pub packet: Option<Text>,
+    pub modality: Option<Text>,
     pub timestamp: Timestamp,
 }
 

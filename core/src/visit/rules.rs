@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::model::{Action, Datatype, VisitEvent};
+use super::model::{Action, Datatype, Text, VisitEvent};
 use super::timestamp::{self, ParsedTimestamp, TimestampError};
 use super::valid::Valid;
 use crate::json::{self, Int, JsonErrorKind, Object, Str, Value};
@@ -75,10 +75,10 @@ pub(crate) struct Seen<'a> {
 pub(crate) struct Parsed {
     pub(crate) action: Option<Action>,
     pub(crate) pipeline_adcid: Option<i64>,
-    pub(crate) project_label: Option<String>,
-    pub(crate) ptid: Option<String>,
-    pub(crate) visit_date: Option<String>,
-    pub(crate) visit_number: Option<Option<String>>,
+    pub(crate) project_label: Option<Text>,
+    pub(crate) ptid: Option<Text>,
+    pub(crate) visit_date: Option<Text>,
+    pub(crate) visit_number: Option<Option<Text>>,
     pub(crate) timestamp: Option<ParsedTimestamp>,
 }
 
@@ -166,19 +166,19 @@ pub fn validate_value(value: &Value) -> Validation {
 /// ones are `Some(None)` when absent or null).
 struct Fields {
     action: Option<Action>,
-    study: Option<String>,
+    study: Option<Text>,
     adcid: Option<i64>,
-    project_label: Option<String>,
-    center_label: Option<String>,
-    gear_name: Option<String>,
-    ptid: Option<String>,
-    naccid: Option<Option<String>>,
-    visit_date: Option<String>,
-    visit_number: Option<Option<String>>,
+    project_label: Option<Text>,
+    center_label: Option<Text>,
+    gear_name: Option<Text>,
+    ptid: Option<Text>,
+    naccid: Option<Option<Text>>,
+    visit_date: Option<Text>,
+    visit_number: Option<Option<Text>>,
     datatype: Option<Datatype>,
-    module: Option<Option<String>>,
-    packet: Option<Option<String>>,
-    modality: Option<Option<String>>,
+    module: Option<Option<Text>>,
+    packet: Option<Option<Text>>,
+    modality: Option<Option<Text>>,
 }
 
 impl Fields {
@@ -188,7 +188,7 @@ impl Fields {
             .and_then(Action::parse);
         v.parsed.action = action;
         let study = match v.get("study") {
-            None => Some(String::from("adrc")),
+            None => Some(Text::from("adrc")),
             Some(_) => v.string("study", StrRule::Plain),
         };
         let study = study.and_then(|s| v.study_path_safe(s));
@@ -384,7 +384,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A required string field: type, encoding, strip, then the rule.
-    fn string(&mut self, field: &str, rule: StrRule) -> Option<String> {
+    fn string(&mut self, field: &str, rule: StrRule) -> Option<Text> {
         let Some(value) = self.get(field) else {
             self.missing(field);
             return None;
@@ -394,12 +394,12 @@ impl<'a> Checker<'a> {
     }
 
     /// An optional string field: absent or null is `Some(None)`.
-    fn optional_string(&mut self, field: &str) -> Option<Option<String>> {
+    fn optional_string(&mut self, field: &str) -> Option<Option<Text>> {
         match self.get(field) {
             None | Some(Value::Null) => Some(None),
             Some(value) => {
                 let s = self.as_text(field, value)?;
-                Some(Some(String::from(s.text.trim())))
+                Some(Some(Text::from(s.text.trim())))
             }
         }
     }
@@ -428,10 +428,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn constrain(&mut self, field: &str, s: &Str, rule: StrRule) -> Option<String> {
+    fn constrain(&mut self, field: &str, s: &Str, rule: StrRule) -> Option<Text> {
         let text = s.text.trim();
         match rule {
-            StrRule::Plain => Some(String::from(text)),
+            StrRule::Plain => Some(Text::from(text)),
             StrRule::Ptid => {
                 let n = text.chars().count();
                 if n > 10 {
@@ -462,7 +462,7 @@ impl<'a> Checker<'a> {
                     );
                     None
                 } else {
-                    Some(String::from(text))
+                    Some(Text::from(text))
                 }
             }
             StrRule::VisitDate => {
@@ -488,16 +488,16 @@ impl<'a> Checker<'a> {
                     );
                     // The reference would have accepted it; keep it for the
                     // file-name comparison.
-                    return Some(String::from(text));
+                    return Some(Text::from(text));
                 }
-                Some(String::from(text))
+                Some(Text::from(text))
             }
         }
     }
 
     /// `study` is a folder of every checkpoint key, on S3 and on a local
     /// disk alike: it must be a name both can hold and every tool can show.
-    fn study_path_safe(&mut self, study: String) -> Option<String> {
+    fn study_path_safe(&mut self, study: Text) -> Option<Text> {
         let why = if study.is_empty() || study == "." || study == ".." {
             Some("be a name (not empty, `.` or `..`)")
         } else if study.contains(['/', '\\']) {
@@ -797,16 +797,22 @@ fn strip_leading_zeros(s: &str) -> Option<&str> {
 }
 
 /// The reference's `^\d{4}-\d{2}-\d{2}$` with Unicode `\d`.
+/// (Walked without collecting: a vector of chars was three allocations
+/// per document.)
 fn reference_date_pattern(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().take(11).collect();
-    chars.len() == 10
-        && chars.iter().enumerate().all(|(i, &c)| {
-            if i == 4 || i == 7 {
-                c == '-'
-            } else {
-                unicode::is_digit(c)
-            }
-        })
+    let mut n = 0;
+    for (i, c) in s.chars().enumerate() {
+        let fits = if i == 4 || i == 7 {
+            c == '-'
+        } else {
+            unicode::is_digit(c)
+        };
+        if i >= 10 || !fits {
+            return false;
+        }
+        n += 1;
+    }
+    n == 10
 }
 
 /// ASCII `YYYY-MM-DD` naming a real day in years 1..=9999.
@@ -963,5 +969,15 @@ mod tests {
         assert!(!is_calendar_date("0000-01-01"));
         assert!(is_calendar_date("2024-02-29"));
         assert!(!reference_date_pattern("2024-1-15"));
+        for bad in [
+            "",
+            "2024-01-0",
+            "2024-01-011",
+            "2024-01-01\n",
+            "2024/01/01",
+            "2024-01-01-",
+        ] {
+            assert!(!reference_date_pattern(bad), "{bad:?}");
+        }
     }
 }

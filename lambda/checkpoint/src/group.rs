@@ -36,7 +36,10 @@ pub fn group(items: Vec<Sourced>) -> BTreeMap<(String, String), Group> {
     let _timed = crate::timed::Timed::start();
     let mut by_group: BTreeMap<(String, String), Building> = BTreeMap::new();
     for s in items {
-        let gk = (s.event.study.clone(), s.event.datatype.as_str().to_string());
+        let gk = (
+            s.event.study.to_string(),
+            s.event.datatype.as_str().to_string(),
+        );
         let (winners, keys, superseded) = by_group.entry(gk).or_default();
         keys.push(s.key.clone());
         let id = Identity::of(&s.event);
