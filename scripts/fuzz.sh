@@ -7,6 +7,7 @@
 #   --runs and --seconds together: whichever comes first
 #   --sanitizer none|address (default address; CI uses none: faster to
 #   build and to run, and our own code has no unsafe)
+#   A target sent SIGINT stops early with its row kept ("0 (stopped)").
 #   --build-only: build the targets and stop (test.sh builds them while
 #   the workspace tests run); --install-only: install nightly and
 #   cargo-fuzz and stop (setup.sh's background job)
@@ -97,7 +98,11 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
   [ -n "$runs" ] || runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/\1/p' "$log" | tail -1)
   crashes=0
-  if [ $rc -ne 0 ]; then
+  # 72 is libFuzzer's exit code when stopped by a signal (SIGINT to the
+  # target ends a long campaign early and keeps its row): not a crash.
+  if [ $rc -eq 72 ]; then
+    crashes="0 (stopped)"
+  elif [ $rc -ne 0 ]; then
     crashes=1
     failed=1
     mkdir -p "fuzz/regressions/$t"

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 # Each step says when it starts (seconds since the command began), so a
 # slow run shows where its minutes went.
 start=$(date +%s)
-# The venv and wasm-bindgen-cli install in the background meanwhile
-# (scripts/await.sh waits for each where it is first needed).
+# The venv, wasm-bindgen-cli and the fuzz tools install in the background
+# meanwhile (scripts/await.sh waits for each where it is first needed).
 scripts/setup.sh --background >/dev/null
 step() { printf '\n== test: %s (at %ss)\n' "$*" "$(( $(date +%s) - start ))" >&2; }
 
