@@ -38,38 +38,41 @@ fn the_report_equals_duckdb_and_reads_in_chromium() {
 
 #[test]
 fn a_damaged_checkpoint_is_an_error_naming_it_not_a_crash() {
-    // A checkpoint the parquet reader panics on (a dictionary page that
-    // divides by zero), found by the checkpoint_decode fuzz target.
+    // Checkpoints the checkpoint_decode fuzz target saved: one the parquet
+    // reader panics on (a dictionary page that divides by zero), one whose
+    // dictionary page declares two billion values (8 GB before the check).
     let crash = repo().join("fuzz/regressions/checkpoint_decode");
-    let input = std::fs::read_dir(&crash)
+    let mut inputs: Vec<_> = std::fs::read_dir(&crash)
         .unwrap()
-        .next()
-        .expect("a saved crash input")
-        .unwrap()
-        .path();
-    let work = tempfile::tempdir().unwrap();
-    let group = work.path().join("checkpoints/adrc/form");
-    std::fs::create_dir_all(&group).unwrap();
-    std::fs::copy(&input, group.join("events.parquet")).unwrap();
-    let out_dir = work.path().join("out");
-    let out = Command::new(bin("eventlog"))
-        .args(["report", "--checkpoints"])
-        .arg(work.path().join("checkpoints"))
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // 2, an error; a panic would exit 101.
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("adrc/form/events.parquet: not a readable parquet checkpoint"),
-        "{stderr}"
-    );
-    assert!(
-        !out_dir.join("index.html").exists(),
-        "no report from partial numbers"
-    );
+        .map(|e| e.unwrap().path())
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 2, "{inputs:?}");
+    for input in inputs {
+        let work = tempfile::tempdir().unwrap();
+        let group = work.path().join("checkpoints/adrc/form");
+        std::fs::create_dir_all(&group).unwrap();
+        std::fs::copy(&input, group.join("events.parquet")).unwrap();
+        let out_dir = work.path().join("out");
+        let out = Command::new(bin("eventlog"))
+            .args(["report", "--checkpoints"])
+            .arg(work.path().join("checkpoints"))
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // 2, an error; a panic would exit 101, running out of memory 134.
+        assert_eq!(out.status.code(), Some(2), "{input:?}: {stderr}");
+        assert!(
+            stderr.contains("adrc/form/events.parquet: not a readable parquet checkpoint"),
+            "{input:?}: {stderr}"
+        );
+        assert!(
+            !out_dir.join("index.html").exists(),
+            "no report from partial numbers"
+        );
+    }
 }
 
 /// A `--checkpoints` that does not exist or holds no checkpoint, and

@@ -112,8 +112,12 @@ fn open_reader(
     location: &str,
 ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, CheckpointError> {
     let file = File::open(path).map_err(|e| read_err(location, e))?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| read_err(location, e))?
+    let again = file.try_clone().map_err(|e| read_err(location, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(location, e))?;
+    eventlog_formats::check_dictionaries(again, builder.metadata(), None)
+        .map_err(|e| read_err(location, e))?;
+    builder
         .with_batch_size(READ_BATCH)
         .build()
         .map_err(|e| read_err(location, e))

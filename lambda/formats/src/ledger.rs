@@ -372,7 +372,10 @@ impl SnapshotIndex {
                 Default::default(),
             )
             .map_err(parquet_error)?;
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(region, meta)
+            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(region.clone(), meta);
+            crate::check_dictionaries(region, builder.metadata(), Some(&[i]))
+                .map_err(LedgerFileError::Damaged)?;
+            let reader = builder
                 .with_row_groups(vec![i])
                 .build()
                 .map_err(parquet_error)?;
@@ -387,6 +390,7 @@ impl SnapshotIndex {
 }
 
 /// Part of a file held in memory: what a reader of one row group needs.
+#[derive(Clone)]
 struct Region {
     file_len: u64,
     offset: u64,
@@ -447,8 +451,11 @@ pub fn rewrite_as_snapshot(
 ) -> Result<Option<u64>, LedgerFileError> {
     std::panic::catch_unwind(|| {
         let file = std::fs::File::open(from).map_err(|e| io_error(from, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(parquet_error)?
+        let again = file.try_clone().map_err(|e| io_error(from, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+        crate::check_dictionaries(again, builder.metadata(), None)
+            .map_err(LedgerFileError::Damaged)?;
+        let reader = builder
             .with_batch_size(BATCH)
             .build()
             .map_err(parquet_error)?;
@@ -501,10 +508,10 @@ fn string_column<'b>(
 }
 
 fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, LedgerFileError> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
-        .map_err(parquet_error)?
-        .build()
-        .map_err(parquet_error)?;
+    let bytes = bytes::Bytes::copy_from_slice(bytes);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(parquet_error)?;
+    crate::check_dictionaries(bytes, builder.metadata(), None).map_err(LedgerFileError::Damaged)?;
+    let reader = builder.build().map_err(parquet_error)?;
     let mut out = BTreeMap::new();
     for batch in reader {
         entries_of(&batch.map_err(parquet_error)?, &mut |e| {
