@@ -311,6 +311,11 @@ pub fn awkward_raw_lines(n: usize, seed: u64) -> Vec<String> {
         json!("2025-10-07T15:04:05.999999Z"),
         json!("2025-10-07T15:+01:00"),
         json!("2025-10-07T15:04:05+05:99"),
+        // The common shape, which the SQL computes from its fields.
+        json!("2024-02-29T23:59:59.999Z"),
+        json!("1900-01-01T00:00:00.000+00:00"),
+        json!("2299-12-31T23:59:59.999999Z"),
+        json!("2025-10-07T15:04:05.123456+00:00"),
         json!(null),
         json!(5),
         json!(""),
