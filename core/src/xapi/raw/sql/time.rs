@@ -181,50 +181,10 @@ fn separator(s: &str) -> String {
     )
 }
 
-/// The shape nearly every statement's timestamp has
-/// (`2025-05-21T13:41:06.123Z`): date, `T`, time, a fraction of three or
-/// six digits or none, and UTC. `fromisoformat` reads its fields where
-/// they stand.
-const COMMON: &str = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{3}|[0-9]{6}))?(?:Z|\+00:00)$";
-
 /// Milliseconds since the epoch (UTC) of a timestamp text, as
 /// [`crate::xapi::raw::isotime::parse_ms`] computes them; NULL where that
 /// gives none.
-///
-/// Text of the [`COMMON`] shape with every field in range is computed
-/// from its fields; any other text goes through the whole emulation
-/// ([`emulated_ms`]), inside a lambda over an array that is empty for the
-/// common shape, so those rows do none of its work: the emulation was a
-/// fifth of the stage's time (docs/benchmarks.md).
 pub(super) fn timestamp_ms(text: &str, n: &mut Names) -> String {
-    let g = n.fresh();
-    let num = |i: usize| format!("toInt64OrZero({g}[{i}])");
-    let (h, mi, sec) = (num(4), num(5), num(6));
-    let frac = format!("toInt64OrZero(rightPad({g}[7], 6, '0'))");
-    let day = n.fresh();
-    let fields = format!(
-        "if(isNull({day}) OR {h} > 23 OR {mi} > 59 OR {sec} > 59, NULL, arrayMap(_ms -> if(_ms BETWEEN {MIN_MS} AND {MAX_MS}, _ms, NULL), [assumeNotNull({day}) * 86400000 + {h} * 3600000 + {mi} * 60000 + {sec} * 1000 + intDiv({frac}, 1000)])[1])"
-    );
-    let re = literal(COMMON);
-    let common = format!(
-        "if(match({text}, {re}), {}, CAST(NULL AS Nullable(Int64)))",
-        bind(
-            &format!("extractGroups({text}, {re})"),
-            &g,
-            &bind(&civil(&num(1), &num(2), &num(3)), &day, &fields)
-        ),
-    );
-    let f = n.fresh();
-    let v = n.fresh();
-    let other = format!(
-        "arrayMap({v} -> {}, if(isNull({f}), [{text}], []))[1]",
-        emulated_ms(&v, n)
-    );
-    bind(&common, &f, &format!("if(isNotNull({f}), {f}, {other})"))
-}
-
-/// [`timestamp_ms`] for any text, as `parse_ms` computes it step by step.
-fn emulated_ms(text: &str, n: &mut Names) -> String {
     let s = n.fresh();
     let p = n.fresh();
     let t = n.fresh();
