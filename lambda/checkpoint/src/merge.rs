@@ -19,7 +19,6 @@ use eventlog_core::visit::{Valid, VisitEvent};
 use eventlog_formats::checkpoint::{
     self, CheckpointError, Rows, SortKey, events_to_batch, normalize_batch,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// Rows read from the existing file per batch.
 const READ_BATCH: usize = 8192;
@@ -112,12 +111,8 @@ fn open_reader(
     location: &str,
 ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, CheckpointError> {
     let file = File::open(path).map_err(|e| read_err(location, e))?;
-    let again = file.try_clone().map_err(|e| read_err(location, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(location, e))?;
-    eventlog_formats::check_dictionaries(again, builder.metadata(), None)
-        .map_err(|e| read_err(location, e))?;
-    builder
+    eventlog_formats::checked_builder(file, None)
+        .map_err(|e| read_err(location, e))?
         .with_batch_size(READ_BATCH)
         .build()
         .map_err(|e| read_err(location, e))

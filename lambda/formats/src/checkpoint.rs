@@ -256,12 +256,10 @@ pub fn decode(bytes: &[u8], location: &str) -> Result<Vec<RecordBatch>, Checkpoi
         message,
     };
     std::panic::catch_unwind(|| {
-        let bytes = bytes::Bytes::copy_from_slice(bytes);
-        let builder =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-                .map_err(|e| unreadable(e.to_string()))?;
-        crate::check_dictionaries(bytes, builder.metadata(), None).map_err(unreadable)?;
-        let reader = builder.build().map_err(|e| unreadable(e.to_string()))?;
+        let reader = crate::checked_builder(bytes::Bytes::copy_from_slice(bytes), None)
+            .map_err(unreadable)?
+            .build()
+            .map_err(|e| unreadable(e.to_string()))?;
         let mut out = Vec::new();
         for b in reader {
             out.push(normalize_batch(
@@ -291,12 +289,9 @@ pub fn stream_file(
         message,
     };
     let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let again = file.try_clone().map_err(|e| unreadable(e.to_string()))?;
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| unreadable(e.to_string()))?;
-        crate::check_dictionaries(again, builder.metadata(), None).map_err(unreadable)?;
-        let reader = builder
+        let reader = crate::checked_builder(file, None)
+            .map_err(unreadable)?
             .with_batch_size(batch_size)
             .build()
             .map_err(|e| unreadable(e.to_string()))?;

@@ -451,11 +451,8 @@ pub fn rewrite_as_snapshot(
 ) -> Result<Option<u64>, LedgerFileError> {
     std::panic::catch_unwind(|| {
         let file = std::fs::File::open(from).map_err(|e| io_error(from, e))?;
-        let again = file.try_clone().map_err(|e| io_error(from, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
-        crate::check_dictionaries(again, builder.metadata(), None)
-            .map_err(LedgerFileError::Damaged)?;
-        let reader = builder
+        let reader = crate::checked_builder(file, None)
+            .map_err(LedgerFileError::Parquet)?
             .with_batch_size(BATCH)
             .build()
             .map_err(parquet_error)?;
@@ -508,10 +505,10 @@ fn string_column<'b>(
 }
 
 fn decode_unguarded(bytes: &[u8]) -> Result<BTreeMap<String, Entry>, LedgerFileError> {
-    let bytes = bytes::Bytes::copy_from_slice(bytes);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(parquet_error)?;
-    crate::check_dictionaries(bytes, builder.metadata(), None).map_err(LedgerFileError::Damaged)?;
-    let reader = builder.build().map_err(parquet_error)?;
+    let reader = crate::checked_builder(bytes::Bytes::copy_from_slice(bytes), None)
+        .map_err(LedgerFileError::Parquet)?
+        .build()
+        .map_err(parquet_error)?;
     let mut out = BTreeMap::new();
     for batch in reader {
         entries_of(&batch.map_err(parquet_error)?, &mut |e| {

@@ -18,22 +18,55 @@ pub mod ledger;
 use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Type as Physical;
 use parquet::column::page::{Page, PageReader};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::ChunkReader;
 use parquet::file::serialized_reader::SerializedPageReader;
 
+/// What a parquet reader reads from, which the dictionary check reads a
+/// second time.
+pub trait Source: ChunkReader + Sized + 'static {
+    fn again(&self) -> std::io::Result<Self>;
+}
+
+impl Source for bytes::Bytes {
+    fn again(&self) -> std::io::Result<Self> {
+        Ok(self.clone())
+    }
+}
+
+impl Source for std::fs::File {
+    fn again(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+}
+
+/// The record batch reader's builder over `source`, once its dictionary
+/// pages (of `groups`, all when `None`) passed [`check_dictionaries`]:
+/// how every reader of outside parquet opens a whole file.
+pub fn checked_builder<S: Source>(
+    source: S,
+    groups: Option<&[usize]>,
+) -> Result<ParquetRecordBatchReaderBuilder<S>, String> {
+    let again = source.again().map_err(|e| e.to_string())?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| e.to_string())?;
+    check_dictionaries(again, builder.metadata(), groups)?;
+    Ok(builder)
+}
+
 /// Every dictionary page of the file holds at most the values its bytes
 /// can. The parquet crate sizes a dictionary by the count its page header
 /// declares, before reading a value: a damaged header of two billion
 /// values in a 3 KB file took 8 GB and ended the process (found by
-/// fuzzing `checkpoint_decode`). Every reader of outside parquet runs
-/// this before decoding. Data pages are skipped by their headers, not
-/// decompressed, so the check costs the dictionaries only.
+/// fuzzing `checkpoint_decode`). Readers run it through
+/// [`checked_builder`], or directly where they hold only part of a file.
+/// Data pages are skipped by their headers, not decompressed, so the
+/// check costs the dictionaries only.
 /// `groups`: the row groups to check (all when `None`), for a reader
 /// that holds only their bytes.
-pub fn check_dictionaries<R: ChunkReader + 'static>(
+pub(crate) fn check_dictionaries<R: ChunkReader + 'static>(
     reader: R,
     meta: &ParquetMetaData,
     groups: Option<&[usize]>,

@@ -75,11 +75,8 @@ pub fn read_groups(
     filter: &Filter,
 ) -> Result<(), ReportError> {
     let file = std::fs::File::open(path).map_err(|e| damaged(location, e))?;
-    let again = file.try_clone().map_err(|e| damaged(location, e))?;
     guarded(location, || {
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| damaged(location, e))?;
-        eventlog_formats::check_dictionaries(again, builder.metadata(), groups.as_deref())
+        let builder = eventlog_formats::checked_builder(file, groups.as_deref())
             .map_err(|e| damaged(location, e))?;
         let schema = builder.parquet_schema();
         let mut leaves = Vec::new();
