@@ -373,7 +373,7 @@ impl SnapshotIndex {
             )
             .map_err(parquet_error)?;
             let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(region.clone(), meta);
-            crate::check_dictionaries(region, builder.metadata(), Some(&[i]))
+            crate::check_pages(region, builder.metadata(), Some(&[i]))
                 .map_err(LedgerFileError::Damaged)?;
             let reader = builder
                 .with_row_groups(vec![i])

@@ -14,19 +14,15 @@
 
 pub mod checkpoint;
 pub mod ledger;
-
-use std::sync::Arc;
+mod pages;
 
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Type as Physical;
-use parquet::column::page::{Page, PageReader};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::ChunkReader;
-use parquet::file::serialized_reader::SerializedPageReader;
 
-/// What a parquet reader reads from, which the dictionary check reads a
-/// second time.
+/// What a parquet reader reads from, which the page check reads a second
+/// time.
 pub trait Source: ChunkReader + Sized + 'static {
     fn again(&self) -> std::io::Result<Self>;
 }
@@ -43,8 +39,8 @@ impl Source for std::fs::File {
     }
 }
 
-/// The record batch reader's builder over `source`, once its dictionary
-/// pages (of `groups`, all when `None`) passed [`check_dictionaries`]:
+/// The record batch reader's builder over `source`, once the pages of
+/// `groups` (all when `None`) passed [`check_pages`]:
 /// how every reader of outside parquet opens a whole file.
 pub fn checked_builder<S: Source>(
     source: S,
@@ -52,58 +48,30 @@ pub fn checked_builder<S: Source>(
 ) -> Result<ParquetRecordBatchReaderBuilder<S>, String> {
     let again = source.again().map_err(|e| e.to_string())?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| e.to_string())?;
-    check_dictionaries(again, builder.metadata(), groups)?;
+    check_pages(again, builder.metadata(), groups)?;
     Ok(builder)
 }
 
-/// Every dictionary page of the file holds at most the values its bytes
-/// can. The parquet crate sizes a dictionary by the count its page header
-/// declares, before reading a value: a damaged header of two billion
-/// values in a 3 KB file took 8 GB and ended the process (found by
-/// fuzzing `checkpoint_decode`). Readers run it through
+/// Every page the file's column chunks (of `groups`, all when `None`)
+/// hold declares sizes its bytes can hold ([`pages`]): the parquet crate
+/// allocates by those declarations before it reads a value (a damaged
+/// dictionary count of two billion in a 3 KB file took 8 GB and ended the
+/// process; found by fuzzing `checkpoint_decode`). Readers run it through
 /// [`checked_builder`], or directly where they hold only part of a file.
-/// Data pages are skipped by their headers, not decompressed, so the
-/// check costs the dictionaries only.
-/// `groups`: the row groups to check (all when `None`), for a reader
-/// that holds only their bytes.
-pub(crate) fn check_dictionaries<R: ChunkReader + 'static>(
+/// It reads page headers only, never a page.
+pub(crate) fn check_pages<R: ChunkReader + 'static>(
     reader: R,
     meta: &ParquetMetaData,
     groups: Option<&[usize]>,
 ) -> Result<(), String> {
-    let reader = Arc::new(reader);
+    let reader = std::sync::Arc::new(reader);
     for (i, group) in meta.row_groups().iter().enumerate() {
         if groups.is_some_and(|g| !g.contains(&i)) {
             continue;
         }
         let rows = usize::try_from(group.num_rows()).unwrap_or(0);
         for column in group.columns() {
-            let bits: u64 = match column.column_type() {
-                Physical::BOOLEAN => 1,
-                Physical::INT32 | Physical::FLOAT | Physical::BYTE_ARRAY => 32,
-                Physical::INT64 | Physical::DOUBLE => 64,
-                Physical::INT96 => 96,
-                Physical::FIXED_LEN_BYTE_ARRAY => 8,
-            };
-            let mut pages = SerializedPageReader::new(reader.clone(), column, rows, None)
-                .map_err(|e| e.to_string())?;
-            while let Some(next) = pages.peek_next_page().map_err(|e| e.to_string())? {
-                if !next.is_dict {
-                    pages.skip_next_page().map_err(|e| e.to_string())?;
-                    continue;
-                }
-                if let Some(Page::DictionaryPage {
-                    buf, num_values, ..
-                }) = pages.get_next_page().map_err(|e| e.to_string())?
-                    && u64::from(num_values) * bits > buf.len() as u64 * 8
-                {
-                    return Err(format!(
-                        "column `{}`: a dictionary page declares {num_values} values in {} bytes",
-                        column.column_path(),
-                        buf.len()
-                    ));
-                }
-            }
+            pages::check_column(&reader, column, rows)?;
         }
     }
     Ok(())
