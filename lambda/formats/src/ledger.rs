@@ -309,6 +309,7 @@ fn column_range(c: &parquet::file::metadata::ColumnChunkMetaData) -> Option<(u64
 impl SnapshotIndex {
     /// From the metadata bytes (the `footer_len` bytes before the tail).
     pub fn from_metadata(metadata: &[u8], file_len: u64) -> Result<Self, LedgerFileError> {
+        crate::thrift::check_footer(metadata).map_err(LedgerFileError::Damaged)?;
         let md = std::panic::catch_unwind(|| {
             parquet::file::metadata::ParquetMetaDataReader::decode_metadata(metadata)
         })

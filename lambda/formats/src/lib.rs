@@ -15,6 +15,7 @@
 pub mod checkpoint;
 pub mod ledger;
 mod pages;
+mod thrift;
 
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -46,10 +47,33 @@ pub fn checked_builder<S: Source>(
     source: S,
     groups: Option<&[usize]>,
 ) -> Result<ParquetRecordBatchReaderBuilder<S>, String> {
+    footer_of(&source)?;
     let again = source.again().map_err(|e| e.to_string())?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| e.to_string())?;
     check_pages(again, builder.metadata(), groups)?;
     Ok(builder)
+}
+
+/// The file's footer checked ([`thrift::check_footer`]) before the
+/// parquet crate reads it; a file too short or without the magic is left
+/// to the crate to refuse.
+fn footer_of<R: ChunkReader>(source: &R) -> Result<(), String> {
+    let len = source.len();
+    let Some(tail_at) = len.checked_sub(8) else {
+        return Ok(());
+    };
+    let tail = source.get_bytes(tail_at, 8).map_err(|e| e.to_string())?;
+    let [a, b, c, d, b'P', b'A', b'R', b'1'] = tail[..] else {
+        return Ok(());
+    };
+    let footer = u64::from(u32::from_le_bytes([a, b, c, d]));
+    let Some(at) = tail_at.checked_sub(footer) else {
+        return Ok(());
+    };
+    let metadata = source
+        .get_bytes(at, footer as usize)
+        .map_err(|e| e.to_string())?;
+    thrift::check_footer(&metadata)
 }
 
 /// Every page the file's column chunks (of `groups`, all when `None`)

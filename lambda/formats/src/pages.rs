@@ -11,13 +11,13 @@
 //! memset for pages the reader itself never reached. Reading the header
 //! answers both questions for the cost of its few bytes.
 //!
-//! The crate keeps its header reader private. So the crate walks the
-//! pages (its own reading of each header, which it later trusts), a
-//! wrapper around the file notes where each header starts, and the part
-//! of Thrift's compact protocol a header needs is read here the way the
-//! crate reads it (fields by id, integers truncated, varints unbounded).
-//! A header read here to a different length than the crate's walk
-//! implies is refused: the two readings must be of the same bytes.
+//! The crate keeps its header reader private. So each header is read here
+//! first, the way the crate reads it ([`crate::thrift`]), and only then
+//! does the crate's own walk read it, the one whose reading it later
+//! trusts; a wrapper around the file notes where the crate's walk takes
+//! each header to start, and a header it takes to start anywhere else
+//! than this reading says is refused: the two readings must be of the
+//! same bytes.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -30,25 +30,15 @@ use parquet::file::metadata::ColumnChunkMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::serialized_reader::SerializedPageReader;
 
+use crate::thrift;
+
 /// The most bytes one compressed byte can become in a codec the crate
 /// reads (zstd's run-length blocks reach about 32 768; snappy and LZ4 far
 /// less). A header that declares more is damaged.
 const MAX_RATIO: u64 = 1 << 16;
 
-/// The crate's own bound on nesting when it skips a value.
-const MAX_DEPTH: u32 = 64;
-
 /// `PageType::DICTIONARY_PAGE` in the Thrift definition.
 const DICTIONARY_PAGE: i32 = 2;
-
-/// What the check needs from one page header.
-#[derive(Debug, Default, PartialEq)]
-struct Header {
-    kind: Option<i32>,
-    uncompressed: Option<i32>,
-    compressed: Option<i32>,
-    dictionary_values: Option<i32>,
-}
 
 /// A file that notes where the last read began: the crate's page reader
 /// opens a read exactly where it takes each page header to start.
@@ -96,7 +86,6 @@ impl<T: Read> Read for EndIsError<T> {
 
 /// A page as its header declares it.
 struct Declared {
-    start: u64,
     header_len: u64,
     kind: i32,
     uncompressed: u64,
@@ -129,55 +118,74 @@ pub(crate) fn check_column<R: ChunkReader>(
     });
     let mut pages =
         SerializedPageReader::new(noted.clone(), column, rows, None).map_err(|e| e.to_string())?;
-    let mut pending: Option<Declared> = None;
-    loop {
-        let next = pages.peek_next_page().map_err(|e| e.to_string())?;
-        let next_start = next.as_ref().map(|_| noted.last.load(Ordering::Relaxed));
-        if let Some(page) = pending.take() {
-            let page_end = next_start.unwrap_or(end);
-            if page.start + page.header_len + page.compressed != page_end {
-                return Err(at(format!(
-                    "the page header at byte {} does not span its page",
-                    page.start
-                )));
-            }
-        }
-        let Some(start) = next_start else {
-            return Ok(());
-        };
-        let page = declared(&**reader, start, end).map_err(at)?;
+    let mut offset = start;
+    while offset < end {
+        let page = declared(&**reader, offset, end).map_err(at)?;
         check_page(&page, column).map_err(at)?;
-        pending = Some(page);
+        if pages.peek_next_page().map_err(|e| e.to_string())?.is_none()
+            || noted.last.load(Ordering::Relaxed) != offset
+        {
+            return Err(at(format!(
+                "the page header at byte {offset} is not where the reader finds one"
+            )));
+        }
         pages.skip_next_page().map_err(|e| e.to_string())?;
+        offset += page.header_len + page.compressed;
     }
+    if pages.peek_next_page().map_err(|e| e.to_string())?.is_some() {
+        return Err(at(
+            "the reader finds a page past the column chunk's end".into()
+        ));
+    }
+    Ok(())
 }
 
 /// The header at `start`, read as the crate reads it.
 fn declared<R: ChunkReader>(reader: &R, start: u64, end: u64) -> Result<Declared, String> {
-    let mut compact = Compact {
-        input: reader.get_read(start).map_err(|e| e.to_string())?,
-        read: 0,
-        limit: end.saturating_sub(start),
-    };
-    let header = compact
-        .header()
+    let input = reader.get_read(start).map_err(|e| e.to_string())?;
+    let (header_len, values) = thrift::read(input, end - start, thrift::PAGE_HEADER)
         .map_err(|e| format!("the page header at byte {start}: {e}"))?;
+    // A later field of the same id replaces an earlier one, as in the crate.
+    let last = |path: &[i16]| {
+        values
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| *v)
+    };
     let (Some(kind), Some(Ok(uncompressed)), Some(Ok(compressed))) = (
-        header.kind,
-        header.uncompressed.map(u64::try_from),
-        header.compressed.map(u64::try_from),
+        last(&[1]),
+        last(&[2]).map(u64::try_from),
+        last(&[3]).map(u64::try_from),
     ) else {
         return Err(format!(
             "the page header at byte {start} lacks its type or sizes, or holds a negative size"
         ));
     };
+    // The crate takes a data page's own header for granted (a panic
+    // without it), and reads an index page's body as the next header.
+    let has = |id: i16| values.iter().any(|(p, _)| p.first() == Some(&id));
+    match kind {
+        0 if has(5) => {}
+        3 if has(8) => {}
+        2 => {}
+        other => {
+            return Err(format!(
+                "the page header at byte {start}: a page of type {other} without its own header"
+            ));
+        }
+    }
+    if compressed > end - start - header_len {
+        return Err(format!(
+            "the page at byte {start}: {compressed} bytes run past its column chunk"
+        ));
+    }
     Ok(Declared {
-        start,
-        header_len: compact.read,
+        header_len,
         kind,
         uncompressed,
         compressed,
-        dictionary_values: header.dictionary_values,
+        dictionary_values: last(&[7, 1]),
     })
 }
 
@@ -217,206 +225,12 @@ fn check_page(page: &Declared, column: &ColumnChunkMetaData) -> Result<(), Strin
     Ok(())
 }
 
-/// Thrift's compact protocol over a reader, never past `limit` bytes.
-struct Compact<R> {
-    input: R,
-    read: u64,
-    limit: u64,
-}
-
-impl<R: Read> Compact<R> {
-    fn byte(&mut self) -> Result<u8, String> {
-        let mut one = [0u8];
-        self.take(1)?;
-        self.input.read_exact(&mut one).map_err(|e| e.to_string())?;
-        Ok(one[0])
-    }
-
-    /// Counts `n` bytes against the limit before they are read.
-    fn take(&mut self, n: u64) -> Result<(), String> {
-        if n > self.limit - self.read {
-            return Err("it runs past its column chunk".into());
-        }
-        self.read += n;
-        Ok(())
-    }
-
-    fn skip(&mut self, n: u64) -> Result<(), String> {
-        self.take(n)?;
-        let skipped = std::io::copy(&mut (&mut self.input).take(n), &mut std::io::sink())
-            .map_err(|e| e.to_string())?;
-        if skipped == n {
-            Ok(())
-        } else {
-            Err("it runs past the end of the file".into())
-        }
-    }
-
-    /// As the crate reads one: any length, bits past 64 wrapping.
-    fn varint(&mut self) -> Result<u64, String> {
-        let (mut value, mut shift) = (0u64, 0u32);
-        loop {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7f).wrapping_shl(shift);
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-            shift = shift.wrapping_add(7);
-        }
-    }
-
-    fn signed(&mut self) -> Result<i64, String> {
-        let v = self.varint()?;
-        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
-    }
-
-    /// Truncated, as the crate reads an i32.
-    fn i32(&mut self) -> Result<i32, String> {
-        Ok(self.signed()? as i32)
-    }
-
-    /// The fields of a struct, each handed to `field` with its id and
-    /// type; `field` returns false for a field it did not read, which is
-    /// then skipped by its type.
-    fn fields(
-        &mut self,
-        depth: u32,
-        mut field: impl FnMut(&mut Self, i16, u8) -> Result<bool, String>,
-    ) -> Result<(), String> {
-        if depth >= MAX_DEPTH {
-            return Err("nested too deep".into());
-        }
-        let mut last: i16 = 0;
-        loop {
-            let b = self.byte()?;
-            let (delta, kind) = (b >> 4, b & 0x0f);
-            if kind == 0 {
-                return Ok(());
-            }
-            let id = if delta == 0 {
-                self.signed()? as i16
-            } else {
-                last.checked_add(i16::from(delta))
-                    .ok_or("a field id out of range")?
-            };
-            if !field(self, id, kind)? {
-                self.skip_value(kind, depth + 1)?;
-            }
-            last = id;
-        }
-    }
-
-    /// Skips one value of compact type `kind` as the crate skips it
-    /// (booleans take no byte, in a list too).
-    fn skip_value(&mut self, kind: u8, depth: u32) -> Result<(), String> {
-        if depth >= MAX_DEPTH {
-            return Err("nested too deep".into());
-        }
-        match kind {
-            1 | 2 => Ok(()),
-            3 => self.skip(1),
-            4..=6 => self.varint().map(drop),
-            7 => self.skip(8),
-            8 => {
-                let n = self.varint()?;
-                self.skip(n)
-            }
-            9 | 10 => {
-                let b = self.byte()?;
-                if b == 0 {
-                    return Ok(());
-                }
-                let element = element(b & 0x0f)?;
-                let n = match b >> 4 {
-                    15 => i32::try_from(self.varint()?).map_err(|_| "a list too long")?,
-                    n => i32::from(n),
-                };
-                self.skip_elements(n, &[element], depth)
-            }
-            11 => {
-                let n = i32::try_from(self.varint()?).map_err(|_| "a map too long")?;
-                if n <= 0 {
-                    return Ok(());
-                }
-                let b = self.byte()?;
-                self.skip_elements(n, &[element(b >> 4)?, element(b & 0x0f)?], depth)
-            }
-            12 => self.fields(depth, |_, _, _| Ok(false)),
-            13 => self.skip(16),
-            other => Err(format!("an unknown value type {other}")),
-        }
-    }
-
-    fn skip_elements(&mut self, n: i32, kinds: &[u8], depth: u32) -> Result<(), String> {
-        // Booleans take no byte here (as in the crate's skip), so a list of
-        // them is skipped whole; every other element takes at least a byte,
-        // so a long count fails at the limit.
-        if kinds.iter().all(|&k| k == 1) {
-            return Ok(());
-        }
-        for _ in 0..n {
-            for &kind in kinds {
-                self.skip_value(kind, depth + 1)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A `PageHeader`, field by field as the crate reads one: type (1),
-    /// uncompressed (2) and compressed (3) sizes, the CRC (4), the data
-    /// page, index page and v2 headers (5, 6, 8: structs, whatever the
-    /// field's type says) and the dictionary page header's value count
-    /// (7.1); a later field of the same id replaces an earlier one.
-    fn header(&mut self) -> Result<Header, String> {
-        let mut header = Header::default();
-        self.fields(0, |c, id, _| {
-            match id {
-                1 => header.kind = Some(c.i32()?),
-                2 => header.uncompressed = Some(c.i32()?),
-                3 => header.compressed = Some(c.i32()?),
-                4 => c.i32().map(drop)?,
-                5 | 6 | 8 => c.fields(1, |_, _, _| Ok(false))?,
-                7 => {
-                    let mut values = None;
-                    c.fields(1, |c, id, _| {
-                        if id != 1 {
-                            return Ok(false);
-                        }
-                        values = Some(c.i32()?);
-                        Ok(true)
-                    })?;
-                    header.dictionary_values = values;
-                }
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(header)
-    }
-}
-
-/// A list element's compact type, with booleans as 1 whichever of the
-/// two codes the writer used.
-fn element(code: u8) -> Result<u8, String> {
-    match code {
-        1 | 2 => Ok(1),
-        3..=13 => Ok(code),
-        other => Err(format!("an unknown element type {other}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn header(bytes: &[u8]) -> Result<(Header, u64), String> {
-        let mut c = Compact {
-            input: bytes,
-            read: 0,
-            limit: bytes.len() as u64,
-        };
-        let h = c.header()?;
-        Ok((h, c.read))
+    fn header(bytes: &[u8]) -> Result<(u64, thrift::I32s), String> {
+        thrift::read(bytes, bytes.len() as u64, thrift::PAGE_HEADER)
     }
 
     #[test]
@@ -427,26 +241,31 @@ mod tests {
             0x15, 0x04, 0x15, 0xc8, 0x01, 0x15, 0x50, 0x15, 0x02, 0x3c, 0x15, 0x0e, 0x15, 0x00,
             0x00, 0x21, 0x00,
         ];
-        let (h, read) = header(&bytes).unwrap();
-        assert_eq!(
-            h,
-            Header {
-                kind: Some(2),
-                uncompressed: Some(100),
-                compressed: Some(40),
-                dictionary_values: Some(7),
-            }
-        );
+        let (read, values) = header(&bytes).unwrap();
         assert_eq!(read, bytes.len() as u64);
+        let want: Vec<(Vec<i16>, i32)> = vec![
+            (vec![1], 2),
+            (vec![2], 100),
+            (vec![3], 40),
+            (vec![4], 1),
+            (vec![7, 1], 7),
+            (vec![7, 2], 0),
+        ];
+        assert_eq!(values, want);
     }
 
     #[test]
-    fn a_header_cut_short_or_nested_without_end_is_an_error() {
+    fn a_header_cut_short_mistyped_or_with_an_impossible_list_is_an_error() {
         assert!(header(&[0x15, 0x04, 0x15]).is_err());
-        // A list of 2^32 structs announced in four bytes.
-        assert!(header(&[0x19, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x10]).is_err());
+        // Field 2 (a size) stated as a string.
+        let e = header(&[0x15, 0x04, 0x18, 0x02, 0x41, 0x41, 0x00]).unwrap_err();
+        assert!(e.contains("not of its declared type"), "{e}");
+        // An unknown field 9 (id 100, long form): a list of 2^31 - 1
+        // booleans in 8 bytes. The crate loops over every one.
+        let e = header(&[0x09, 0xc8, 0x01, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00]).unwrap_err();
+        assert!(e.contains("declares 2147483647 elements"), "{e}");
         // Structs nested deeper than the crate skips.
-        let deep = [0x1c; 200];
+        let deep = [0x9c; 200];
         let e = header(&deep).unwrap_err();
         assert!(e.contains("too deep") || e.contains("past"), "{e}");
     }

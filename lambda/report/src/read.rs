@@ -15,7 +15,6 @@ use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringArray, StringViewArray};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::ReportError;
 use crate::aggregate::{Field, Filter, Numbers, Source};
@@ -52,7 +51,8 @@ fn column_error(location: &str, column: &str, message: impl std::fmt::Display) -
 pub fn row_groups(path: &Path, location: &str) -> Result<usize, ReportError> {
     let file = std::fs::File::open(path).map_err(|e| damaged(location, e))?;
     guarded(location, || {
-        let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| damaged(location, e))?;
+        let b =
+            eventlog_formats::checked_builder(file, Some(&[])).map_err(|e| damaged(location, e))?;
         Ok(b.metadata().num_row_groups())
     })
 }
