@@ -71,8 +71,9 @@ impl<R: ChunkReader> ChunkReader for Noted<R> {
 /// look at how many it skipped, so at the end of a damaged file a list of
 /// a billion doubles is a billion empty copies (each zero-filling an 8 KB
 /// buffer: seconds for a 10 KB file, found by fuzzing `ledger_decode`).
-/// No header of a sound file reaches the end, so here that is an error,
-/// and the check stops at the first such list, before the reader meets it.
+/// No header of a sound file reaches the end, so here that is an error: a
+/// second guard, as each header is read here first and such a list is
+/// refused then.
 struct EndIsError<T>(T);
 
 impl<T: Read> Read for EndIsError<T> {
