@@ -143,3 +143,25 @@ pub fn checkpoint_with_int_ptid() -> Vec<u8> {
     w.close().expect("close");
     buf
 }
+
+/// `file` (a parquet file) with twenty unknown fields put before its
+/// footer's first: each a list of 2^31 - 1 booleans in 7 bytes, which the
+/// parquet crate would skip one boolean at a time (minutes for this
+/// footer). eventlog refuses such a footer before the crate reads it.
+pub fn with_footer_of_boolean_lists(file: &[u8]) -> Vec<u8> {
+    let count = [0xff, 0xff, 0xff, 0xff, 0x07];
+    let mut fields = vec![0x09, 0xc8, 0x01, 0xf1];
+    fields.extend_from_slice(&count);
+    for _ in 1..20 {
+        fields.extend_from_slice(&[0x19, 0xf1]);
+        fields.extend_from_slice(&count);
+    }
+    let n = file.len();
+    let footer = u32::from_le_bytes(file[n - 8..n - 4].try_into().expect("a tail")) as usize;
+    let mut out = file[..n - 8 - footer].to_vec();
+    out.extend_from_slice(&fields);
+    out.extend_from_slice(&file[n - 8 - footer..n - 8]);
+    out.extend_from_slice(&((fields.len() + footer) as u32).to_le_bytes());
+    out.extend_from_slice(b"PAR1");
+    out
+}

@@ -525,8 +525,9 @@ pub fn hostile_names(make: Make) {
     assert_eq!(before, b.rows());
 }
 
-/// A checkpoint that exists but cannot be read (truncated, or a foreign
-/// file with the wrong column types), then a ledger that cannot be read:
+/// A checkpoint that exists but cannot be read (truncated, a foreign file
+/// with the wrong column types, or a footer that would hold the parquet
+/// crate in empty loops for minutes), then a ledger that cannot be read:
 /// the run fails naming the object, and nothing is overwritten.
 pub fn corrupt_state(make: Make) {
     let b = make();
@@ -549,6 +550,11 @@ pub fn corrupt_state(make: Make) {
             "int ptid",
             crate::rows::checkpoint_with_int_ptid(),
             "column `ptid`",
+        ),
+        (
+            "a footer of boolean lists",
+            crate::rows::with_footer_of_boolean_lists(&good),
+            "the footer: a collection declares 2147483647 elements",
         ),
     ] {
         b.put_checkpoint(ck, &damaged);
