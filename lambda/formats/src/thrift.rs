@@ -29,20 +29,11 @@ pub(crate) enum Ty {
 }
 
 impl Ty {
-    /// Whether a field header's type code states this type.
+    /// Whether a field header's type code states this type (a set is
+    /// read as a list).
     fn stated_by(&self, code: u8) -> bool {
-        matches!(
-            (self, code),
-            (Ty::Bool, 1 | 2)
-                | (Ty::Byte, 3)
-                | (Ty::I16, 4)
-                | (Ty::I32, 5)
-                | (Ty::I64, 6)
-                | (Ty::Double, 7)
-                | (Ty::Binary, 8)
-                | (Ty::List(_), 9 | 10)
-                | (Ty::Struct(_), 12)
-        )
+        let code = if code == 10 { 9 } else { code };
+        element(code).is_ok_and(|c| c == self.element_code())
     }
 
     /// A list element's type code (booleans as 1).
@@ -66,14 +57,14 @@ impl Ty {
 const MAX_DEPTH: u32 = 64;
 
 /// The reader, never past `limit` bytes; `read` counts what it took.
-pub(crate) struct Compact<R> {
-    pub(crate) input: R,
-    pub(crate) read: u64,
-    pub(crate) limit: u64,
+struct Compact<R> {
+    input: R,
+    read: u64,
+    limit: u64,
 }
 
 impl<R: Read> Compact<R> {
-    pub(crate) fn new(input: R, limit: u64) -> Self {
+    fn new(input: R, limit: u64) -> Self {
         Compact {
             input,
             read: 0,
@@ -132,8 +123,8 @@ impl<R: Read> Compact<R> {
 
     /// A collection's element count, refused when the elements could not
     /// take a byte each of what is left.
-    fn count(&mut self, n: u64, per: u64) -> Result<u64, String> {
-        if n.saturating_mul(per) > self.left() {
+    fn count(&mut self, n: u64) -> Result<u64, String> {
+        if n > self.left() {
             return Err(format!(
                 "a collection declares {n} elements in {} bytes",
                 self.left()
@@ -155,12 +146,12 @@ impl<R: Read> Compact<R> {
                 .map_err(|_| "a list of negative length")?,
             n => u64::from(n),
         };
-        Ok((element, self.count(n, 1)?))
+        Ok((element, self.count(n)?))
     }
 
     /// A struct of declared `fields`; `on_i32` sees every declared i32 read
     /// with its path of field ids.
-    pub(crate) fn structure(
+    fn structure(
         &mut self,
         fields: &[(i16, Ty)],
         depth: u32,
@@ -259,7 +250,7 @@ impl<R: Read> Compact<R> {
                     return Ok(());
                 }
                 let b = self.byte()?;
-                let n = self.count(n, 1)?;
+                let n = self.count(n)?;
                 self.skip_elements(n, &[element(b >> 4)?, element(b & 0x0f)?], depth)
             }
             12 => self.structure(&[], depth, &mut Vec::new(), &mut |_, _| {}),
@@ -501,8 +492,8 @@ pub(crate) const FILE_META_DATA: &[(i16, Ty)] = &[
 /// A footer (the metadata bytes before a file's last 8) the crate can
 /// read without an unbounded loop; see the module's documentation.
 pub(crate) fn check_footer(metadata: &[u8]) -> Result<(), String> {
-    read(metadata, metadata.len() as u64, FILE_META_DATA)
-        .map(drop)
+    Compact::new(metadata, metadata.len() as u64)
+        .structure(FILE_META_DATA, 0, &mut Vec::new(), &mut |_, _| {})
         .map_err(|e| format!("the footer: {e}"))
 }
 
