@@ -373,10 +373,9 @@ impl SnapshotIndex {
                 Default::default(),
             )
             .map_err(parquet_error)?;
-            let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(region.clone(), meta);
-            crate::check_pages(region, builder.metadata(), Some(&[i]))
+            crate::check_pages(&region, meta.metadata(), Some(&[i]))
                 .map_err(LedgerFileError::Damaged)?;
-            let reader = builder
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(region, meta)
                 .with_row_groups(vec![i])
                 .build()
                 .map_err(parquet_error)?;
@@ -391,7 +390,6 @@ impl SnapshotIndex {
 }
 
 /// Part of a file held in memory: what a reader of one row group needs.
-#[derive(Clone)]
 struct Region {
     file_len: u64,
     offset: u64,

@@ -18,62 +18,52 @@ mod pages;
 mod thrift;
 
 use arrow_array::{Array, RecordBatch};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::file::metadata::ParquetMetaData;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::reader::ChunkReader;
 
-/// What a parquet reader reads from, which the page check reads a second
-/// time.
-pub trait Source: ChunkReader + Sized + 'static {
-    fn again(&self) -> std::io::Result<Self>;
-}
-
-impl Source for bytes::Bytes {
-    fn again(&self) -> std::io::Result<Self> {
-        Ok(self.clone())
-    }
-}
-
-impl Source for std::fs::File {
-    fn again(&self) -> std::io::Result<Self> {
-        self.try_clone()
-    }
-}
-
-/// The record batch reader's builder over `source`, once the pages of
-/// `groups` (all when `None`) passed [`check_pages`]:
-/// how every reader of outside parquet opens a whole file.
-pub fn checked_builder<S: Source>(
-    source: S,
+/// The record batch reader's builder over `source`, once its footer
+/// passed [`thrift::check_footer`] and the pages of `groups` (all when
+/// `None`) [`check_pages`]: how every reader of outside parquet opens a
+/// whole file. The footer is read once, here, and handed to the builder.
+pub fn checked_builder<R: ChunkReader + 'static>(
+    source: R,
     groups: Option<&[usize]>,
-) -> Result<ParquetRecordBatchReaderBuilder<S>, String> {
-    footer_of(&source)?;
-    let again = source.again().map_err(|e| e.to_string())?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| e.to_string())?;
-    check_pages(again, builder.metadata(), groups)?;
-    Ok(builder)
+) -> Result<ParquetRecordBatchReaderBuilder<R>, String> {
+    let Some(metadata) = footer(&source)? else {
+        // Too short, or no magic: the crate says what is wrong.
+        return match ParquetRecordBatchReaderBuilder::try_new(source) {
+            Err(e) => Err(e.to_string()),
+            Ok(_) => Err("no parquet footer".into()),
+        };
+    };
+    thrift::check_footer(&metadata)?;
+    let parsed = ParquetMetaDataReader::decode_metadata(&metadata).map_err(|e| e.to_string())?;
+    let meta = ArrowReaderMetadata::try_new(std::sync::Arc::new(parsed), Default::default())
+        .map_err(|e| e.to_string())?;
+    check_pages(&source, meta.metadata(), groups)?;
+    Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+        source, meta,
+    ))
 }
 
-/// The file's footer checked ([`thrift::check_footer`]) before the
-/// parquet crate reads it; a file too short or without the magic is left
-/// to the crate to refuse.
-fn footer_of<R: ChunkReader>(source: &R) -> Result<(), String> {
-    let len = source.len();
-    let Some(tail_at) = len.checked_sub(8) else {
-        return Ok(());
+/// The file's footer (the metadata bytes before its last 8); `None` for a
+/// file too short or without the magic, or a footer longer than the file.
+fn footer<R: ChunkReader>(source: &R) -> Result<Option<bytes::Bytes>, String> {
+    let Some(tail_at) = source.len().checked_sub(8) else {
+        return Ok(None);
     };
     let tail = source.get_bytes(tail_at, 8).map_err(|e| e.to_string())?;
-    let [a, b, c, d, b'P', b'A', b'R', b'1'] = tail[..] else {
-        return Ok(());
+    let Ok(len) = ledger::footer_len(&tail) else {
+        return Ok(None);
     };
-    let footer = u64::from(u32::from_le_bytes([a, b, c, d]));
-    let Some(at) = tail_at.checked_sub(footer) else {
-        return Ok(());
+    let Some(at) = tail_at.checked_sub(len) else {
+        return Ok(None);
     };
-    let metadata = source
-        .get_bytes(at, footer as usize)
-        .map_err(|e| e.to_string())?;
-    thrift::check_footer(&metadata)
+    source
+        .get_bytes(at, len as usize)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Every page the file's column chunks (of `groups`, all when `None`)
@@ -83,19 +73,18 @@ fn footer_of<R: ChunkReader>(source: &R) -> Result<(), String> {
 /// process; found by fuzzing `checkpoint_decode`). Readers run it through
 /// [`checked_builder`], or directly where they hold only part of a file.
 /// It reads page headers only, never a page.
-pub(crate) fn check_pages<R: ChunkReader + 'static>(
-    reader: R,
+pub(crate) fn check_pages<R: ChunkReader>(
+    reader: &R,
     meta: &ParquetMetaData,
     groups: Option<&[usize]>,
 ) -> Result<(), String> {
-    let reader = std::sync::Arc::new(reader);
     for (i, group) in meta.row_groups().iter().enumerate() {
         if groups.is_some_and(|g| !g.contains(&i)) {
             continue;
         }
         let rows = usize::try_from(group.num_rows()).unwrap_or(0);
         for column in group.columns() {
-            pages::check_column(&reader, column, rows)?;
+            pages::check_column(reader, column, rows)?;
         }
     }
     Ok(())

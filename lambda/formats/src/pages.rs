@@ -42,18 +42,18 @@ const DICTIONARY_PAGE: i32 = 2;
 
 /// A file that notes where the last read began: the crate's page reader
 /// opens a read exactly where it takes each page header to start.
-struct Noted<R> {
-    inner: Arc<R>,
+struct Noted<'a, R> {
+    inner: &'a R,
     last: AtomicU64,
 }
 
-impl<R: ChunkReader> Length for Noted<R> {
+impl<R: ChunkReader> Length for Noted<'_, R> {
     fn len(&self) -> u64 {
         self.inner.len()
     }
 }
 
-impl<R: ChunkReader> ChunkReader for Noted<R> {
+impl<R: ChunkReader> ChunkReader for Noted<'_, R> {
     type T = EndIsError<R::T>;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
@@ -98,7 +98,7 @@ struct Declared {
 /// page more uncompressed bytes than [`MAX_RATIO`] times its compressed
 /// ones, no dictionary page more values than its uncompressed bytes hold.
 pub(crate) fn check_column<R: ChunkReader>(
-    reader: &Arc<R>,
+    reader: &R,
     column: &ColumnChunkMetaData,
     rows: usize,
 ) -> Result<(), String> {
@@ -114,14 +114,14 @@ pub(crate) fn check_column<R: ChunkReader>(
     };
     let end = start.saturating_add(len);
     let noted = Arc::new(Noted {
-        inner: reader.clone(),
+        inner: reader,
         last: AtomicU64::new(0),
     });
     let mut pages =
         SerializedPageReader::new(noted.clone(), column, rows, None).map_err(|e| e.to_string())?;
     let mut offset = start;
     while offset < end {
-        let page = declared(&**reader, offset, end).map_err(at)?;
+        let page = declared(reader, offset, end).map_err(at)?;
         check_page(&page, column).map_err(at)?;
         if pages.peek_next_page().map_err(|e| e.to_string())?.is_none()
             || noted.last.load(Ordering::Relaxed) != offset
@@ -296,7 +296,7 @@ mod tests {
     #[test]
     fn a_written_file_passes_and_its_dictionary_header_reads_as_written() {
         let (bytes, meta) = written();
-        crate::check_pages(bytes.clone(), &meta, None).unwrap();
+        crate::check_pages(&bytes, &meta, None).unwrap();
         let column = meta.row_group(0).column(0);
         let (start, len) = column.byte_range();
         let page = declared(&bytes, start, start + len).unwrap();
