@@ -69,7 +69,17 @@ impl std::error::Error for JsonError {}
 /// Strings without escapes borrow from `bytes` when they are UTF-8; text
 /// decoded from another encoding is owned.
 pub fn decode(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
-    let Text { text, surrogates } = text::decode(bytes).map_err(|e| JsonError {
+    parse(text::decode(bytes))
+}
+
+/// [`decode`] of bytes already checked to be UTF-8 (a `&str`): the same
+/// verdicts, encoding sniffing included, without a second UTF-8 check.
+pub fn decode_str(text: &str) -> Result<Value<'_>, JsonError> {
+    parse(text::decode_str(text))
+}
+
+fn parse(text: Result<Text<'_>, text::EncodingError>) -> Result<Value<'_>, JsonError> {
+    let Text { text, surrogates } = text.map_err(|e| JsonError {
         kind: JsonErrorKind::Encoding,
         message: e.reason,
         line: 0,
@@ -592,6 +602,29 @@ mod tests {
     }
     fn err(s: &str) -> JsonError {
         decode(s.as_bytes()).unwrap_err()
+    }
+
+    /// Text already known to be UTF-8 gets the verdict its bytes get,
+    /// whichever encoding Python sniffs from them (a mark, NULs that look
+    /// like UTF-16 or UTF-32, or plain UTF-8).
+    #[test]
+    fn decode_str_agrees_with_decode() {
+        for s in [
+            "{\"a\": [1, 2.5, \"x\\u00e9\"]}",
+            "\u{feff}{\"a\": 1}",
+            "\u{feff}",
+            "\0{\0}",
+            "{\0\0\0",
+            "\0\0\0\x31",
+            "1\0",
+            "\0\0",
+            "\"\\ud800\"",
+            "{\"é\": \"ü\"} x",
+            "",
+            "[1,",
+        ] {
+            assert_eq!(decode_str(s), decode(s.as_bytes()), "{s:?}");
+        }
     }
 
     #[test]

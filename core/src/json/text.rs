@@ -90,6 +90,21 @@ fn detect(b: &[u8]) -> Encoding {
     Encoding::Utf8
 }
 
+/// [`decode`] of text already known to be UTF-8: the same answer without
+/// validating it a second time, when Python would sniff UTF-8 too.
+pub(crate) fn decode_str(text: &str) -> Result<Text<'_>, EncodingError> {
+    let start = match detect(text.as_bytes()) {
+        Encoding::Utf8 => 0,
+        // The mark is three bytes of one character: a boundary follows.
+        Encoding::Utf8Sig => 3,
+        _ => return decode(text.as_bytes()),
+    };
+    Ok(Text {
+        text: Cow::Borrowed(&text[start..]),
+        surrogates: Vec::new(),
+    })
+}
+
 pub(crate) fn decode(bytes: &[u8]) -> Result<Text<'_>, EncodingError> {
     let enc = detect(bytes);
     match enc {

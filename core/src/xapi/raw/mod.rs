@@ -360,14 +360,14 @@ impl Default for Limits {
 /// a byte-order mark allowed, one object.
 pub fn decode(line: &[u8]) -> Result<Value<'_>, Problem> {
     let body = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-    if core::str::from_utf8(body).is_err() {
+    let Ok(body) = core::str::from_utf8(body) else {
         return Err(Problem::new(
             "line",
             "not_utf8",
             "the line is not UTF-8 text",
         ));
-    }
-    let v = json::decode(body).map_err(|e| {
+    };
+    let v = json::decode_str(body).map_err(|e| {
         Problem::new(
             "line",
             "json_invalid",
