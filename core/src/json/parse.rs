@@ -292,10 +292,16 @@ impl<'a, 's> Parser<'a, 's> {
                         Some(Frame::Array(start)) => {
                             Value::Array(take_from(&mut self.values, start))
                         }
-                        Some(Frame::Object(keys, values)) => Value::Object(Object::from_parts(
-                            take_from(&mut self.keys, keys),
-                            take_from(&mut self.values, values),
-                        )),
+                        Some(Frame::Object(keys, values)) => {
+                            // One exact-size vector of pairs, straight
+                            // from both scratch stacks.
+                            let entries = self
+                                .keys
+                                .drain(keys..)
+                                .zip(self.values.drain(values..))
+                                .collect();
+                            Value::Object(Object::from_entries(entries))
+                        }
                         None => return Err(self.syntax(INTERNAL)),
                     };
                     if stack.is_empty() {
@@ -434,7 +440,7 @@ impl<'a, 's> Parser<'a, 's> {
             Ok(v) => Int::Small(v),
             Err(_) => Int::Big {
                 negative,
-                digits: String::from(digits),
+                digits: Box::from(digits),
             },
         }))
     }
@@ -448,13 +454,8 @@ impl<'a, 's> Parser<'a, 's> {
         let mut chunk_start = self.pos;
         let mut unpaired = false;
         loop {
-            // Skip the plain run in one go (most strings are one), over a
-            // slice: no bounds check per byte.
-            let rest = b.get(self.pos..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&c| STRING_STOP[usize::from(c)])
-                .unwrap_or(rest.len());
+            // Skip the plain run in one go (most strings are one).
+            self.pos += plain_run(b.get(self.pos..).unwrap_or_default());
             let Some(&c) = b.get(self.pos) else {
                 return Err(self.err_at(
                     JsonErrorKind::Syntax,
@@ -588,6 +589,38 @@ fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
 /// and the control characters.
 const STRING_STOP: [bool; 256] = super::stop_bytes(&[]);
 
+/// How many bytes of `s` come before its first [`STRING_STOP`] byte (all
+/// of them when there is none). Eight bytes a step: the string scan was
+/// the parser's largest cost, one table lookup and branch per byte, and
+/// the strings of a statement (IRIs, ids) run to tens of bytes.
+fn plain_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte's high bit is set where it is zero (`x - 1` borrows) for
+    // `eq`, or below 0x20 for `w` itself. Borrows only carry upward past a
+    // real hit, so the lowest flagged byte is the first stop byte.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let mut done = 0;
+    for chunk in s.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let stop = (zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGH;
+        if stop != 0 {
+            return done + (stop.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    let tail = s.get(done..).unwrap_or_default();
+    done + tail
+        .iter()
+        .position(|&c| STRING_STOP[usize::from(c)])
+        .unwrap_or(tail.len())
+}
+
 /// The stack discipline pairs every pop with the frame kind just matched;
 /// this message would only appear through a bug in the parser itself, and
 /// is an error rather than a panic so that no input can abort a run.
@@ -602,6 +635,36 @@ mod tests {
     }
     fn err(s: &str) -> JsonError {
         decode(s.as_bytes()).unwrap_err()
+    }
+
+    /// The word-at-a-time scan stops where the byte-at-a-time one does:
+    /// every stop byte and a neighbour of each, at every offset of runs up
+    /// to three words long.
+    #[test]
+    fn plain_run_finds_the_first_stop_byte() {
+        let scan = |s: &[u8]| {
+            s.iter()
+                .position(|&c| STRING_STOP[usize::from(c)])
+                .unwrap_or(s.len())
+        };
+        for len in 0..24 {
+            let mut s = alloc::vec![b'a'; len];
+            assert_eq!(plain_run(&s), len);
+            for at in 0..len {
+                for stop in
+                    (0u8..0x20).chain([b'"', b'\\', 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff])
+                {
+                    s[at] = stop;
+                    for after in [b'a', 0, b'"', 0xe9] {
+                        if at + 1 < len {
+                            s[at + 1] = after;
+                        }
+                        assert_eq!(plain_run(&s), scan(&s), "{s:?}");
+                    }
+                    s.iter_mut().for_each(|c| *c = b'a');
+                }
+            }
+        }
     }
 
     /// Text already known to be UTF-8 gets the verdict its bytes get,

@@ -4,7 +4,7 @@
 //! last-wins.
 
 use alloc::borrow::Cow;
-use alloc::string::String;
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// A decoded JSON value. Strings without escapes borrow from the input
@@ -27,7 +27,12 @@ pub enum Value<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Int {
     Small(i64),
-    Big { negative: bool, digits: String },
+    /// Boxed text keeps `Value` at 32 bytes: the parser moves every
+    /// value at least twice, and big integers are rare.
+    Big {
+        negative: bool,
+        digits: Box<str>,
+    },
 }
 
 /// A JSON string. `unpaired_surrogate` is set when the text held a lone
@@ -53,12 +58,12 @@ impl Str<'_> {
 
 /// A JSON object in document order. Duplicate keys are all kept; lookups see
 /// the last one, which is what a Python `dict` built by `json.loads` holds.
-/// Keys and values are kept apart, each as the parser gathered them: one
-/// move per vector when the object closes.
+/// Each key beside its value, in one vector: one allocation per object,
+/// and a `Value` of 32 bytes, where a vector each for keys and values
+/// took two and made every value 48 bytes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object<'a> {
-    keys: Vec<Str<'a>>,
-    values: Vec<Value<'a>>,
+    entries: Vec<(Str<'a>, Value<'a>)>,
 }
 
 impl<'a> Object<'a> {
@@ -66,22 +71,23 @@ impl<'a> Object<'a> {
         Self::default()
     }
 
-    /// `keys[i]` names `values[i]`; the parser gives both the same length.
-    pub(crate) fn from_parts(keys: Vec<Str<'a>>, values: Vec<Value<'a>>) -> Self {
-        debug_assert_eq!(keys.len(), values.len());
-        Object { keys, values }
+    /// The members in document order, duplicates included.
+    pub(crate) fn from_entries(entries: Vec<(Str<'a>, Value<'a>)>) -> Self {
+        Object { entries }
     }
 
     #[cfg(test)]
     pub(crate) fn push(&mut self, key: Str<'a>, value: Value<'a>) {
-        self.keys.push(key);
-        self.values.push(value);
+        self.entries.push((key, value));
     }
 
     pub fn into_owned(self) -> Object<'static> {
         Object {
-            keys: self.keys.into_iter().map(Str::into_owned).collect(),
-            values: self.values.into_iter().map(Value::into_owned).collect(),
+            entries: self
+                .entries
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
         }
     }
 
@@ -92,19 +98,23 @@ impl<'a> Object<'a> {
     /// The value of the first occurrence of `key` (how ClickHouse's JSON
     /// functions read duplicates).
     pub fn get_first(&self, key: &str) -> Option<&Value<'a>> {
-        let i = self.keys.iter().position(|k| Self::is_key(k, key))?;
-        self.values.get(i)
+        let (_, v) = self.entries.iter().find(|(k, _)| Self::is_key(k, key))?;
+        Some(v)
     }
 
     /// Every entry in document order, duplicates included.
     pub fn entries(&self) -> impl Iterator<Item = (&Str<'a>, &Value<'a>)> {
-        self.keys.iter().zip(&self.values)
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The value of the last occurrence of `key`.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        let i = self.keys.iter().rposition(|k| Self::is_key(k, key))?;
-        self.values.get(i)
+        let (_, v) = self
+            .entries
+            .iter()
+            .rev()
+            .find(|(k, _)| Self::is_key(k, key))?;
+        Some(v)
     }
 
     /// Each distinct key once, in the position of its first occurrence (as a
@@ -112,28 +122,25 @@ impl<'a> Object<'a> {
     pub fn keys(&self) -> Vec<&Str<'a>> {
         // An event has a dozen keys: comparing with the ones before costs
         // less than building a set, which showed in the validator's profile.
-        if self.keys.len() <= 32 {
-            return self
-                .keys
-                .iter()
+        let keys = self.entries.iter().map(|(k, _)| k);
+        if self.entries.len() <= 32 {
+            return keys
                 .enumerate()
-                .filter(|(i, k)| !self.keys[..*i].contains(k))
+                .filter(|(i, k)| !self.entries[..*i].iter().any(|(p, _)| p == *k))
                 .map(|(_, k)| k)
                 .collect();
         }
         let mut seen = alloc::collections::BTreeSet::new();
-        self.keys
-            .iter()
-            .filter(|k| seen.insert((k.as_str(), k.unpaired_surrogate)))
+        keys.filter(|k| seen.insert((k.as_str(), k.unpaired_surrogate)))
             .collect()
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty()
     }
 }
 
