@@ -46,6 +46,8 @@ pub struct Column {
     pub name: &'static str,
     pub ch_type: &'static str,
     pub rule: Rule,
+    /// `ch_type` as RowBinary writes it.
+    pub wire: super::extract::WireType,
 }
 
 const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
@@ -53,6 +55,7 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
         name,
         ch_type,
         rule,
+        wire: super::extract::wire_type(ch_type),
     }
 }
 

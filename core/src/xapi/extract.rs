@@ -11,10 +11,12 @@ use super::{canonical, time};
 use crate::json::{Int, Str, Value};
 use crate::report::write_json_str;
 
-/// A column as the row writers need it: its name and ClickHouse type.
+/// A column as the row writers need it: its name and ClickHouse type,
+/// and that type as RowBinary writes it.
 pub trait Typed {
     fn name(&self) -> &str;
     fn ch_type(&self) -> &str;
+    fn wire(&self) -> WireType;
 }
 
 impl Typed for Column {
@@ -24,6 +26,73 @@ impl Typed for Column {
     fn ch_type(&self) -> &str {
         self.ch_type
     }
+    fn wire(&self) -> WireType {
+        self.wire
+    }
+}
+
+/// How RowBinary writes a value of a column type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    UInt64,
+    UInt32,
+    Float64,
+    Bool,
+    /// `DateTime64(…)`: the count as `Int64`.
+    DateTime64,
+    /// `String` and `LowCardinality(String)`: the same bytes.
+    Text,
+}
+
+/// A column type as RowBinary writes it: `Nullable(T)` is a null byte
+/// before `T`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireType {
+    pub nullable: bool,
+    pub wire: Wire,
+}
+
+/// The RowBinary shape of a ClickHouse type name, worked out when the
+/// column tables are compiled: matching the names for every cell of every
+/// row cost the writer a dozen byte comparisons per cell.
+pub const fn wire_type(ch_type: &str) -> WireType {
+    const fn eq(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    const fn starts(a: &[u8], p: &[u8]) -> bool {
+        a.len() >= p.len() && eq(a.split_at(p.len()).0, p)
+    }
+    let b = ch_type.as_bytes();
+    let nullable = starts(b, b"Nullable(") && b[b.len() - 1] == b')';
+    let base = if nullable {
+        b.split_at(b.len() - 1).0.split_at(9).1
+    } else {
+        b
+    };
+    let wire = if eq(base, b"UInt64") {
+        Wire::UInt64
+    } else if eq(base, b"UInt32") {
+        Wire::UInt32
+    } else if eq(base, b"Float64") {
+        Wire::Float64
+    } else if eq(base, b"Bool") {
+        Wire::Bool
+    } else if starts(base, b"DateTime64(") {
+        Wire::DateTime64
+    } else {
+        Wire::Text
+    };
+    WireType { nullable, wire }
 }
 
 /// One computed value.
@@ -284,38 +353,32 @@ pub fn write_json_each_row<C: Typed>(out: &mut String, columns: &[C], cells: &[C
 /// side, which is what makes it cheaper than JSONEachRow for both.
 pub fn write_row_binary<C: Typed>(out: &mut Vec<u8>, columns: &[C], cells: &[Cell]) {
     for (c, v) in columns.iter().zip(cells) {
-        let base = match c.ch_type().strip_prefix("Nullable(") {
-            Some(inner) => {
-                let null = matches!(v, Cell::Null);
-                out.push(u8::from(null));
-                if null {
-                    continue;
-                }
-                inner.strip_suffix(')').unwrap_or(inner)
+        let WireType { nullable, wire } = c.wire();
+        if nullable {
+            let null = matches!(v, Cell::Null);
+            out.push(u8::from(null));
+            if null {
+                continue;
             }
-            None => c.ch_type(),
-        };
+        }
         // A cell always has its column's kind (the rules make it so); a
         // NULL in a non-nullable column is written as the type's default.
-        match (base, v) {
-            ("UInt64", Cell::UInt(u)) => out.extend_from_slice(&u.to_le_bytes()),
-            ("UInt32", Cell::UInt(u)) => {
+        match (wire, v) {
+            (Wire::UInt64, Cell::UInt(u)) => out.extend_from_slice(&u.to_le_bytes()),
+            (Wire::UInt32, Cell::UInt(u)) => {
                 let narrow = u32::try_from(*u).unwrap_or(u32::MAX);
                 out.extend_from_slice(&narrow.to_le_bytes())
             }
-            ("UInt64", _) => out.extend_from_slice(&0u64.to_le_bytes()),
-            ("UInt32", _) => out.extend_from_slice(&0u32.to_le_bytes()),
-            ("Float64", Cell::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
-            ("Float64", _) => out.extend_from_slice(&0f64.to_le_bytes()),
-            ("Bool", Cell::Bool(b)) => out.push(u8::from(*b)),
-            ("Bool", _) => out.push(0),
-            (t, Cell::Timestamp(us)) if t.starts_with("DateTime64(") => {
-                out.extend_from_slice(&us.to_le_bytes())
-            }
-            (t, _) if t.starts_with("DateTime64(") => out.extend_from_slice(&0i64.to_le_bytes()),
-            // String and LowCardinality(String): the same bytes.
-            (_, Cell::Text(s)) => write_binary_str(out, s.as_bytes()),
-            (_, _) => write_binary_str(out, b""),
+            (Wire::UInt64, _) => out.extend_from_slice(&0u64.to_le_bytes()),
+            (Wire::UInt32, _) => out.extend_from_slice(&0u32.to_le_bytes()),
+            (Wire::Float64, Cell::Float(f)) => out.extend_from_slice(&f.to_le_bytes()),
+            (Wire::Float64, _) => out.extend_from_slice(&0f64.to_le_bytes()),
+            (Wire::Bool, Cell::Bool(b)) => out.push(u8::from(*b)),
+            (Wire::Bool, _) => out.push(0),
+            (Wire::DateTime64, Cell::Timestamp(us)) => out.extend_from_slice(&us.to_le_bytes()),
+            (Wire::DateTime64, _) => out.extend_from_slice(&0i64.to_le_bytes()),
+            (Wire::Text, Cell::Text(s)) => write_binary_str(out, s.as_bytes()),
+            (Wire::Text, _) => write_binary_str(out, b""),
         }
     }
 }
@@ -344,6 +407,41 @@ mod tests {
 
     fn get<'a>(cols: &[Column], cells: &'a [Cell], name: &str) -> &'a Cell {
         &cells[cols.iter().position(|c| c.name == name).unwrap()]
+    }
+
+    /// Every column of every table gets the shape its type name spells,
+    /// read here the way the writer read the names before they were
+    /// worked out ahead.
+    #[test]
+    fn wire_types_follow_the_type_names() {
+        use crate::xapi::raw::{RAW, attribution};
+        let mut types: Vec<&str> = Category::LOADED
+            .iter()
+            .flat_map(|c| {
+                crate::xapi::columns::columns(*c)
+                    .iter()
+                    .map(|col| col.ch_type)
+            })
+            .chain(RAW.iter().map(|c| c.ch_type))
+            .chain(attribution::COLUMNS.iter().map(|c| c.ch_type))
+            .collect();
+        types.extend(["Nullable(Bool)", "String", "Nullable(Float64)"]);
+        for t in types {
+            let (nullable, base) = match t.strip_prefix("Nullable(") {
+                Some(inner) => (true, inner.strip_suffix(')').unwrap()),
+                None => (false, t),
+            };
+            let wire = match base {
+                "UInt64" => Wire::UInt64,
+                "UInt32" => Wire::UInt32,
+                "Float64" => Wire::Float64,
+                "Bool" => Wire::Bool,
+                b if b.starts_with("DateTime64(") => Wire::DateTime64,
+                "String" | "LowCardinality(String)" => Wire::Text,
+                other => panic!("a column type the writer does not know: {other}"),
+            };
+            assert_eq!(wire_type(t), WireType { nullable, wire }, "{t}");
+        }
     }
 
     #[test]

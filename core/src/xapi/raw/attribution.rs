@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use super::{MAX64, Problem, isotime, py, ranged, verb_and_type};
 use crate::json::{Object, Value};
 use crate::xapi::classify_ids;
-use crate::xapi::extract::{Cell, Typed};
+use crate::xapi::extract::{Cell, Typed, WireType, wire_type};
 
 /// How an attribution column's value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct AttributionColumn {
     pub name: &'static str,
     pub ch_type: &'static str,
     pub rule: Rule,
+    /// `ch_type` as RowBinary writes it.
+    pub wire: WireType,
 }
 
 impl Typed for AttributionColumn {
@@ -51,6 +53,9 @@ impl Typed for AttributionColumn {
     fn ch_type(&self) -> &str {
         self.ch_type
     }
+    fn wire(&self) -> WireType {
+        self.wire
+    }
 }
 
 const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> AttributionColumn {
@@ -58,6 +63,7 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Attributi
         name,
         ch_type,
         rule,
+        wire: wire_type(ch_type),
     }
 }
 

@@ -78,6 +78,8 @@ pub struct RawColumn {
     pub name: &'static str,
     pub ch_type: &'static str,
     pub rule: Rule,
+    /// `ch_type` as RowBinary writes it.
+    pub wire: super::extract::WireType,
 }
 
 impl super::extract::Typed for RawColumn {
@@ -87,6 +89,9 @@ impl super::extract::Typed for RawColumn {
     fn ch_type(&self) -> &str {
         self.ch_type
     }
+    fn wire(&self) -> super::extract::WireType {
+        self.wire
+    }
 }
 
 const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> RawColumn {
@@ -94,6 +99,7 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> RawColumn
         name,
         ch_type,
         rule,
+        wire: super::extract::wire_type(ch_type),
     }
 }
 
