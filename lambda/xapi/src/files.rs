@@ -153,10 +153,9 @@ async fn open_unbounded(
                 .to_string();
             let size = resp.content_length().and_then(|n| u64::try_from(n).ok());
             Ok(Opened {
-                reader: Box::new(BufReader::with_capacity(
-                    1 << 16,
-                    resp.body.into_async_read(),
-                )),
+                // Already buffered (it hands out the body's own chunks):
+                // a BufReader on top would copy every byte once more.
+                reader: Box::new(resp.body.into_async_read()),
                 etag: (!version.is_empty()).then(|| version.clone()),
                 version,
                 size,
