@@ -18,7 +18,9 @@ mod text;
 mod value;
 pub mod words;
 
-pub use parse::{JsonError, JsonErrorKind, MAX_DEPTH, MAX_INT_DIGITS, decode, decode_str};
+pub use parse::{
+    JsonError, JsonErrorKind, MAX_DEPTH, MAX_INT_DIGITS, decode, decode_str, decode_str_flagged,
+};
 pub use value::{Int, Object, Str, Value};
 
 /// A byte set for scanning JSON text: the C0 controls, the quote, the

@@ -69,16 +69,24 @@ impl std::error::Error for JsonError {}
 /// Strings without escapes borrow from `bytes` when they are UTF-8; text
 /// decoded from another encoding is owned.
 pub fn decode(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
-    parse(text::decode(bytes))
+    parse(text::decode(bytes)).map(|(v, _)| v)
 }
 
 /// [`decode`] of bytes already checked to be UTF-8 (a `&str`): the same
 /// verdicts, encoding sniffing included, without a second UTF-8 check.
 pub fn decode_str(text: &str) -> Result<Value<'_>, JsonError> {
+    parse(text::decode_str(text)).map(|(v, _)| v)
+}
+
+/// [`decode_str`], also saying whether the value holds anything RFC 8259
+/// has no room for: `NaN` or an infinity (a literal, or a number beyond a
+/// double), or a lone surrogate escape in a string or a member name.
+/// Strict callers then need not walk the whole tree to find out.
+pub fn decode_str_flagged(text: &str) -> Result<(Value<'_>, bool), JsonError> {
     parse(text::decode_str(text))
 }
 
-fn parse(text: Result<Text<'_>, text::EncodingError>) -> Result<Value<'_>, JsonError> {
+fn parse(text: Result<Text<'_>, text::EncodingError>) -> Result<(Value<'_>, bool), JsonError> {
     let Text { text, surrogates } = text.map_err(|e| JsonError {
         kind: JsonErrorKind::Encoding,
         message: e.reason,
@@ -91,7 +99,7 @@ fn parse(text: Result<Text<'_>, text::EncodingError>) -> Result<Value<'_>, JsonE
         Cow::Borrowed(src) => Parser::new(src, &surrogates).document().map_err(|e| *e),
         Cow::Owned(src) => Parser::new(&src, &surrogates)
             .document()
-            .map(Value::into_owned)
+            .map(|(v, loose)| (v.into_owned(), loose))
             .map_err(|e| *e),
     }
 }
@@ -168,6 +176,8 @@ struct Parser<'a, 's> {
     pos: usize,
     keys: Vec<Str<'a>>,
     values: Vec<Value<'a>>,
+    /// Whether a non-finite number or a lone surrogate was read.
+    loose: bool,
 }
 
 impl<'a, 's> Parser<'a, 's> {
@@ -180,6 +190,7 @@ impl<'a, 's> Parser<'a, 's> {
             // A visit event's members, without growing the vectors.
             keys: Vec::with_capacity(16),
             values: Vec::with_capacity(16),
+            loose: false,
         }
     }
 
@@ -217,7 +228,7 @@ impl<'a, 's> Parser<'a, 's> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn document(mut self) -> Result<Value<'a>, Fail> {
+    fn document(mut self) -> Result<(Value<'a>, bool), Fail> {
         self.skip_ws();
         let mut stack = Stack::new();
         loop {
@@ -226,7 +237,7 @@ impl<'a, 's> Parser<'a, 's> {
                 continue;
             }
             if let Some(done) = self.finish_value(&mut stack)? {
-                return Ok(done);
+                return Ok((done, self.loose));
             }
         }
     }
@@ -376,6 +387,9 @@ impl<'a, 's> Parser<'a, 's> {
             _ => return Err(self.syntax("Expecting value")),
         };
         self.pos += v.1;
+        if let Value::Float(_) = v.0 {
+            self.loose = true;
+        }
         self.values.push(v.0);
         Ok(())
     }
@@ -426,6 +440,7 @@ impl<'a, 's> Parser<'a, 's> {
             // Rust's float parsing is correctly rounded, like Python's, and
             // also overflows to infinity rather than failing.
             let f = literal.parse::<f64>().unwrap_or(f64::NAN);
+            self.loose |= !f.is_finite();
             return Ok(Value::Float(f));
         }
         let digits = &self.src[int_start..int_end];
@@ -477,6 +492,7 @@ impl<'a, 's> Parser<'a, 's> {
                         unpaired = true;
                     }
                     self.pos += 1;
+                    self.loose |= unpaired;
                     return Ok(Str {
                         text,
                         unpaired_surrogate: unpaired,
@@ -688,6 +704,49 @@ mod tests {
         ] {
             assert_eq!(decode_str(s), decode(s.as_bytes()), "{s:?}");
         }
+    }
+
+    /// The flag is set exactly when a walk of the tree finds a non-finite
+    /// number or a lone surrogate, in a value or a member name, at any depth.
+    #[test]
+    fn flagged_matches_a_walk_of_the_tree() {
+        fn walk(v: &Value) -> bool {
+            match v {
+                Value::Float(f) => !f.is_finite(),
+                Value::Str(s) => s.unpaired_surrogate,
+                Value::Array(items) => items.iter().any(walk),
+                Value::Object(o) => o.entries().any(|(k, v)| k.unpaired_surrogate || walk(v)),
+                _ => false,
+            }
+        }
+        let mut flagged = 0;
+        for s in [
+            "{\"a\": [1, 2.5, \"x\\u00e9\"]}",
+            "NaN",
+            "[1, [2, [Infinity]]]",
+            "{\"a\": {\"b\": -Infinity}}",
+            "1e400",
+            "[-1e400]",
+            "1e308",
+            "123456789012345678901234567890",
+            "\"\\ud800\"",
+            "{\"\\udc00\": 1}",
+            "{\"a\": \"\\ud83d\\ude00\"}",
+            "\u{feff}{\"a\": [NaN]}",
+            "[\"\\ud800x\", 1]",
+            "{}",
+        ] {
+            let (v, loose) = decode_str_flagged(s).expect(s);
+            assert_eq!(loose, walk(&v), "{s:?}");
+            // Debug, not ==: NaN is not equal to itself.
+            assert_eq!(
+                alloc::format!("{v:?}"),
+                alloc::format!("{:?}", decode_str(s).expect(s)),
+                "{s:?}"
+            );
+            flagged += usize::from(loose);
+        }
+        assert_eq!(flagged, 9);
     }
 
     #[test]

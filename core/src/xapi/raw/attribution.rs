@@ -295,7 +295,7 @@ fn cell(
         Rule::RawEventType => Cell::Text(String::from(raw_type)),
         Rule::Timestamp => time.clone(),
         Rule::Int(m, max) => match member(m) {
-            Some(v) => ranged(v, max, &format!("experiment_attributions.{m}"))?,
+            Some(v) => ranged(v, max, || format!("experiment_attributions.{m}"))?,
             None => Cell::Null,
         },
         Rule::Str(m) => str_cell(member(m)),

@@ -16,6 +16,7 @@
 
 pub mod attribution;
 pub mod check;
+pub mod doc;
 pub mod isotime;
 pub mod py;
 pub mod sql;
@@ -28,6 +29,7 @@ use super::columns::Path;
 use super::extract::{Cell, lookup};
 use super::{Category, classify_ids};
 use crate::json::{self, Value};
+use doc::{At, Doc, at};
 
 pub const RAW_TABLE: &str = "raw_events";
 pub const ATTRIBUTION_TABLE: &str = "experiment_attributions";
@@ -80,6 +82,8 @@ pub struct RawColumn {
     pub rule: Rule,
     /// `ch_type` as RowBinary writes it.
     pub wire: super::extract::WireType,
+    /// The rule's paths (up to three) with their containers.
+    pub at: [At; 3],
 }
 
 impl super::extract::Typed for RawColumn {
@@ -100,8 +104,37 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> RawColumn
         ch_type,
         rule,
         wire: super::extract::wire_type(ch_type),
+        at: rule_paths(rule),
     }
 }
+
+const fn rule_paths(rule: Rule) -> [At; 3] {
+    let mut out = [At::NONE; 3];
+    match rule {
+        Rule::Text(p)
+        | Rule::Int(p, _)
+        | Rule::Float(p)
+        | Rule::Bool(p)
+        | Rule::Json(p)
+        | Rule::Count(p) => out[0] = at(p),
+        Rule::TextFirstTruthy(ps) | Rule::FloatFirstTruthy(ps) => {
+            assert!(ps.len() <= out.len());
+            let mut i = 0;
+            while i < ps.len() {
+                out[i] = at(ps[i]);
+                i += 1;
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+const RESPONSE: At = at(&["result", "response"]);
+const SUB_TYPE: At = at(&["object", "definition", "subType"]);
+const OBJECT_ID: At = at(&["object", "id"]);
+const VERB_ID: At = at(&["verb", "id"]);
+const OBJECT_TYPE: At = at(&["object", "definition", "type"]);
 
 macro_rules! ext {
     ($k:literal) => {
@@ -373,7 +406,7 @@ pub fn decode(line: &[u8]) -> Result<Value<'_>, Problem> {
             "the line is not UTF-8 text",
         ));
     };
-    let v = json::decode_str(body).map_err(|e| {
+    let (v, loose) = json::decode_str_flagged(body).map_err(|e| {
         Problem::new(
             "line",
             "json_invalid",
@@ -383,7 +416,7 @@ pub fn decode(line: &[u8]) -> Result<Value<'_>, Problem> {
             ),
         )
     })?;
-    if let Some(why) = not_strict(&v) {
+    if let Some(why) = loose.then(|| not_strict(&v)).flatten() {
         return Err(Problem::new("line", "json_invalid", why));
     }
     match v {
@@ -420,38 +453,27 @@ fn not_strict(v: &Value) -> Option<String> {
 
 /// §2: a container of the wrong type fails the object when truthy.
 pub fn structure(statement: &Value) -> Result<(), Problem> {
-    for path in CONTAINERS {
-        if let Some(v) = lookup(statement, path)
-            && !matches!(v, Value::Object(_))
-            && py::truthy(v)
-        {
-            return Err(Problem::new(
-                dotted(path),
-                "container_type",
-                format!("`{}` must be a JSON object, not {}", dotted(path), v.kind()),
-            ));
-        }
-    }
-    Ok(())
+    Doc::new(statement).map(|_| ())
 }
 
-fn present<'v, 'd>(v: &'v Value<'d>, path: &[&str]) -> Option<&'v Value<'d>> {
-    lookup(v, path).filter(|x| !matches!(x, Value::Null))
+fn present<'v, 'd>(doc: &Doc<'v, 'd>, at: At) -> Option<&'v Value<'d>> {
+    doc.get(at).filter(|x| !matches!(x, Value::Null))
 }
 
-fn first_truthy<'v, 'd>(v: &'v Value<'d>, paths: &[Path]) -> Option<&'v Value<'d>> {
+fn first_truthy<'v, 'd>(doc: &Doc<'v, 'd>, paths: &[At]) -> Option<&'v Value<'d>> {
     paths
         .iter()
-        .find_map(|p| lookup(v, p).filter(|x| py::truthy(x)))
+        .find_map(|a| doc.get(*a).filter(|x| py::truthy(x)))
 }
 
 /// int() into `0..=max`, or the problem that fails the object.
-pub fn ranged(v: &Value, max: u64, field: &str) -> Result<Cell, Problem> {
+/// `field` names the member in the problem; it is only spelled out then.
+pub fn ranged(v: &Value, max: u64, field: impl FnOnce() -> String) -> Result<Cell, Problem> {
     match py::int(v) {
         None => Ok(Cell::Null),
         Some(py::Whole::Value(n)) if n >= 0 && n <= i128::from(max) => Ok(Cell::UInt(n as u64)),
         Some(w) => Err(Problem::new(
-            field,
+            field(),
             "int_range",
             format!(
                 "{} does not fit an unsigned {}-bit column (0 to {max})",
@@ -476,7 +498,15 @@ pub fn verb_and_type<'v>(statement: &'v Value) -> (&'v str, &'v str) {
         Some(Value::Str(s)) => s.as_str(),
         _ => "",
     };
-    (s(&["verb", "id"]), s(&["object", "definition", "type"]))
+    (s(VERB_ID.path), s(OBJECT_TYPE.path))
+}
+
+fn doc_verb_and_type<'v>(doc: &Doc<'v, '_>) -> (&'v str, &'v str) {
+    let s = |a: At| match doc.get(a) {
+        Some(Value::Str(s)) => s.as_str(),
+        _ => "",
+    };
+    (s(VERB_ID), s(OBJECT_TYPE))
 }
 
 /// The raw row's timestamp cell (§4.3): NULL (the 1970 default) unless
@@ -503,38 +533,39 @@ pub(crate) fn bad_time(text: &str) -> Problem {
 
 /// Compute one raw cell.
 fn cell(
-    rule: Rule,
-    st: &Value,
+    c: &RawColumn,
+    doc: &Doc,
     category: Category,
     line: &[u8],
     prov: &Provenance,
     source_line: u32,
 ) -> Result<Cell, Problem> {
-    Ok(match rule {
-        Rule::Text(p) => text_cell(present(st, p)),
-        Rule::TextFirstTruthy(ps) => text_cell(first_truthy(st, ps)),
-        Rule::Int(p, max) => match present(st, p) {
-            Some(v) => ranged(v, max, &dotted(p))?,
+    let [first, ..] = c.at;
+    Ok(match c.rule {
+        Rule::Text(_) => text_cell(present(doc, first)),
+        Rule::TextFirstTruthy(ps) => text_cell(first_truthy(doc, &c.at[..ps.len()])),
+        Rule::Int(p, max) => match present(doc, first) {
+            Some(v) => ranged(v, max, || dotted(p))?,
             None => Cell::Null,
         },
-        Rule::Float(p) => present(st, p)
+        Rule::Float(_) => present(doc, first)
             .and_then(py::float)
             .map_or(Cell::Null, Cell::Float),
-        Rule::FloatFirstTruthy(ps) => first_truthy(st, ps)
+        Rule::FloatFirstTruthy(ps) => first_truthy(doc, &c.at[..ps.len()])
             .and_then(py::float)
             .map_or(Cell::Null, Cell::Float),
-        Rule::Bool(p) => present(st, p)
+        Rule::Bool(_) => present(doc, first)
             .and_then(py::boolean)
             .map_or(Cell::Null, Cell::Bool),
-        Rule::Json(p) => present(st, p)
+        Rule::Json(_) => present(doc, first)
             .and_then(py::json)
             .map_or(Cell::Null, Cell::Text),
-        Rule::Count(p) => match present(st, p) {
+        Rule::Count(p) => match present(doc, first) {
             Some(Value::Array(items)) => Cell::UInt(items.len() as u64),
-            Some(v) => ranged(v, MAX32, &dotted(p))?,
+            Some(v) => ranged(v, MAX32, || dotted(p))?,
             None => Cell::Null,
         },
-        Rule::Response => match present(st, &["result", "response"]) {
+        Rule::Response => match present(doc, RESPONSE) {
             Some(Value::Object(o)) => match o.get_first("input") {
                 Some(input) if py::truthy(input) => text_cell(Some(input)),
                 _ => py::json(&Value::Object(o.clone())).map_or(Cell::Null, Cell::Text),
@@ -542,7 +573,7 @@ fn cell(
             Some(v @ Value::Array(_)) => py::json(v).map_or(Cell::Null, Cell::Text),
             other => text_cell(other),
         },
-        Rule::SubType => match present(st, &["object", "definition", "subType"]) {
+        Rule::SubType => match present(doc, SUB_TYPE) {
             Some(v @ (Value::Array(_) | Value::Object(_))) => {
                 return Err(Problem::new(
                     "object.definition.subType",
@@ -552,11 +583,11 @@ fn cell(
             }
             other => text_cell(other),
         },
-        Rule::VideoUrl if category == Category::Video => text_cell(present(st, &["object", "id"])),
+        Rule::VideoUrl if category == Category::Video => text_cell(present(doc, OBJECT_ID)),
         Rule::VideoUrl => Cell::Null,
-        Rule::Timestamp => timestamp(st)?,
+        Rule::Timestamp => timestamp(doc.root)?,
         Rule::EventType => Cell::Text(String::from(category.as_str())),
-        Rule::Verb => match lookup(st, &["verb", "id"]) {
+        Rule::Verb => match doc.get(VERB_ID) {
             Some(v) if py::truthy(v) => text_cell(Some(v)),
             _ => Cell::Text(String::new()),
         },
@@ -577,12 +608,12 @@ pub fn derive(
     limits: &Limits,
 ) -> Result<Derived, Problem> {
     let st = decode(line)?;
-    structure(&st)?;
-    let (verb, kind) = verb_and_type(&st);
+    let doc = Doc::new(&st)?;
+    let (verb, kind) = doc_verb_and_type(&doc);
     let category = classify_ids(verb, kind);
     let mut raw = Vec::with_capacity(RAW.len());
     for c in RAW {
-        raw.push(cell(c.rule, &st, category, line, prov, source_line)?);
+        raw.push(cell(c, &doc, category, line, prov, source_line)?);
     }
     let event_hash = match &raw[RAW.len() - 4] {
         Cell::Text(h) => h.clone(),
