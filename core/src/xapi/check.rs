@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt::Write;
 
+use super::containers::Doc;
 use super::schema::{self, SchemaReport};
 use super::{Category, LineError, classify, decode_line, event_id, string_at, time, trim_line};
 use crate::json::Value;
@@ -53,27 +54,16 @@ pub fn judge_bytes(line: &[u8]) -> Judgement<'_> {
     }
 }
 
-/// Members the columns read into: each must be an object when present
-/// (`null` counts as absent). A statement whose `verb` is a string, say,
-/// is an invalid line with its reason, never a row of NULLs.
-pub const CONTAINERS: [&[&str]; 10] = [
-    &["actor"],
-    &["actor", "account"],
-    &["verb"],
-    &["object"],
-    &["object", "definition"],
-    &["result"],
-    &["result", "score"],
-    &["result", "extensions"],
-    &["context"],
-    &["context", "extensions"],
-];
+/// Members the columns read into ([`super::columns::CONTAINERS`]).
+pub const CONTAINERS: [&[&str]; 10] = super::columns::CONTAINERS.paths;
 
 /// Why a statement's structure cannot be loaded, if it cannot.
 pub fn structure_problem(statement: &Value) -> Option<String> {
+    let doc = Doc::new(statement, &super::columns::CONTAINERS);
     CONTAINERS
         .iter()
-        .find_map(|path| match super::extract::lookup(statement, path) {
+        .zip(doc.containers())
+        .find_map(|(path, v)| match v {
             None | Some(Value::Null | Value::Object(_)) => None,
             Some(other) => Some(format!(
                 "`{}` must be a JSON object, not {}",

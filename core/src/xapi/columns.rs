@@ -10,6 +10,7 @@
 //! `verb_id` (which says played from paused) and `source_file`.
 
 use super::Category;
+use super::containers::{At, Containers, at_each};
 
 /// A path of object keys from the statement root.
 pub type Path = &'static [&'static str];
@@ -48,6 +49,8 @@ pub struct Column {
     pub rule: Rule,
     /// `ch_type` as RowBinary writes it.
     pub wire: super::extract::WireType,
+    /// The rule's paths (up to three) with their containers.
+    pub at: [At; 3],
 }
 
 const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
@@ -56,8 +59,31 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> Column {
         ch_type,
         rule,
         wire: super::extract::wire_type(ch_type),
+        at: match rule {
+            Rule::Text(ps) | Rule::UInt64(ps) | Rule::UInt32(ps) | Rule::Float(ps) => {
+                at_each(&CONTAINERS.paths, ps)
+            }
+            Rule::Bool(p) | Rule::Count(p) => at_each(&CONTAINERS.paths, &[p]),
+            _ => [At::NONE; 3],
+        },
     }
 }
+
+/// Members the columns read into: each must be an object when present
+/// (`null` counts as absent). A statement whose `verb` is a string, say,
+/// is an invalid line with its reason, never a row of NULLs.
+pub const CONTAINERS: Containers<10> = Containers::new([
+    &["actor"],
+    &["actor", "account"],
+    &["verb"],
+    &["object"],
+    &["object", "definition"],
+    &["result"],
+    &["result", "score"],
+    &["result", "extensions"],
+    &["context"],
+    &["context", "extensions"],
+]);
 
 /// A column of any type, for encoder tests.
 #[cfg(test)]

@@ -6,7 +6,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use super::columns::{Column, Path, Rule};
+use super::columns::{Column, Rule};
+use super::containers::At;
 use super::{canonical, time};
 use crate::json::{Int, Str, Value};
 use crate::report::write_json_str;
@@ -114,10 +115,6 @@ pub fn lookup<'v, 'd>(v: &'v Value<'d>, path: &[&str]) -> Option<&'v Value<'d>> 
         Value::Object(o) => o.get_first(key),
         _ => None,
     })
-}
-
-fn present<'v, 'd>(v: &'v Value<'d>, path: &[&str]) -> Option<&'v Value<'d>> {
-    lookup(v, path).filter(|x| !matches!(x, Value::Null))
 }
 
 fn text(v: &Value) -> String {
@@ -266,25 +263,37 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-fn first<T>(v: &Value, paths: &[Path], f: impl Fn(&Value) -> Option<T>) -> Option<T> {
-    paths.iter().find_map(|p| present(v, p).and_then(&f))
+fn first<T>(doc: &Doc, ats: &[At], f: impl Fn(&Value) -> Option<T>) -> Option<T> {
+    ats.iter().find_map(|a| {
+        doc.get(*a)
+            .filter(|x| !matches!(x, Value::Null))
+            .and_then(&f)
+    })
 }
 
-/// Compute one cell.
-pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cell {
+const RESPONSE: At =
+    super::containers::at(&super::columns::CONTAINERS.paths, &["result", "response"]);
+
+/// A statement with the five-table containers looked up.
+type Doc<'v, 'd> = super::containers::Doc<'v, 'd, 10>;
+
+/// Compute one cell of `column`.
+pub fn cell(column: &Column, doc: &Doc, line: &str, source_file: &str) -> Cell {
     let opt = |o: Option<Cell>| o.unwrap_or(Cell::Null);
-    match rule {
+    let statement = doc.root;
+    let ats = |n: usize| &column.at[..n];
+    match column.rule {
         Rule::EventId => Cell::Text(super::event_id(statement, line)),
-        Rule::Text(paths) => opt(first(statement, paths, |x| Some(Cell::Text(text(x))))),
-        Rule::UInt64(paths) => opt(first(statement, paths, |x| {
+        Rule::Text(paths) => opt(first(doc, ats(paths.len()), |x| Some(Cell::Text(text(x))))),
+        Rule::UInt64(paths) => opt(first(doc, ats(paths.len()), |x| {
             uint(x, u64::MAX).map(Cell::UInt)
         })),
-        Rule::UInt32(paths) => opt(first(statement, paths, |x| {
+        Rule::UInt32(paths) => opt(first(doc, ats(paths.len()), |x| {
             uint(x, u64::from(u32::MAX)).map(Cell::UInt)
         })),
-        Rule::Float(paths) => opt(first(statement, paths, |x| float(x).map(Cell::Float))),
-        Rule::Bool(path) => opt(present(statement, path).and_then(boolean).map(Cell::Bool)),
-        Rule::Count(path) => match present(statement, path) {
+        Rule::Float(paths) => opt(first(doc, ats(paths.len()), |x| float(x).map(Cell::Float))),
+        Rule::Bool(_) => opt(first(doc, ats(1), boolean).map(Cell::Bool)),
+        Rule::Count(_) => match doc.get(column.at[0]).filter(|x| !matches!(x, Value::Null)) {
             Some(Value::Array(items)) => Cell::UInt(items.len() as u64),
             Some(x) => opt(uint(x, u64::from(u32::MAX)).map(Cell::UInt)),
             None => Cell::Null,
@@ -294,13 +303,9 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
         Rule::Response => match lookup(statement, &["result", "response"]) {
             Some(Value::Object(o)) => match o.get_first("input") {
                 Some(input) if truthy(input) => Cell::Text(text(input)),
-                _ => opt(first(statement, &[&["result", "response"]], |x| {
-                    Some(Cell::Text(text(x)))
-                })),
+                _ => opt(first(doc, &[RESPONSE], |x| Some(Cell::Text(text(x))))),
             },
-            _ => opt(first(statement, &[&["result", "response"]], |x| {
-                Some(Cell::Text(text(x)))
-            })),
+            _ => opt(first(doc, &[RESPONSE], |x| Some(Cell::Text(text(x))))),
         },
         Rule::Timestamp => match lookup(statement, &["timestamp"]) {
             Some(Value::Str(s)) => opt(time::parse(&s.text).map(Cell::Timestamp)),
@@ -313,9 +318,10 @@ pub fn cell(rule: Rule, statement: &Value, line: &str, source_file: &str) -> Cel
 
 /// The statement's row for `columns`.
 pub fn row(columns: &[Column], statement: &Value, line: &str, source_file: &str) -> Vec<Cell> {
+    let doc = Doc::new(statement, &super::columns::CONTAINERS);
     columns
         .iter()
-        .map(|c| cell(c.rule, statement, line, source_file))
+        .map(|c| cell(c, &doc, line, source_file))
         .collect()
 }
 

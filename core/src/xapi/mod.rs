@@ -10,6 +10,7 @@
 pub mod canonical;
 pub mod check;
 pub mod columns;
+pub mod containers;
 pub mod extract;
 pub mod raw;
 pub mod schema;
@@ -150,9 +151,11 @@ pub fn trim_line(line: &str) -> &str {
 
 /// Decode one JSONL line (see [`trim_line`]).
 pub fn decode_line(line: &str) -> Result<Value<'_>, LineError> {
-    let v = json::decode_str(trim_line(line))
+    let (v, loose) = json::decode_str_flagged(trim_line(line))
         .map_err(|e| LineError::Json(crate::json::words::json_words(&e)))?;
-    if !is_strict(&v) {
+    // The flag also covers lone surrogates, which this target keeps: only
+    // a flagged tree is walked, to look for a non-finite number.
+    if loose && !is_strict(&v) {
         return Err(LineError::Json(String::from(
             "NaN, Infinity or a number too large for a double",
         )));
@@ -218,6 +221,29 @@ mod tests {
     }
 
     /// FIPS 180-2's examples, and a digest whose bytes cover every nibble.
+    /// Non-finite numbers fail a line at any depth; a lone surrogate,
+    /// which also sets the parser's flag, does not.
+    #[test]
+    fn decode_line_refuses_non_finite_numbers_only() {
+        for bad in [
+            r#"{"a":NaN}"#,
+            r#"{"a":[1,{"b":-Infinity}]}"#,
+            r#"{"a":{"b":{"c":1e400}}}"#,
+        ] {
+            assert!(
+                matches!(super::decode_line(bad), Err(super::LineError::Json(_))),
+                "{bad}"
+            );
+        }
+        for good in [
+            r#"{"a":"\ud800"}"#,
+            r#"{"\udc00":[1.5e300]}"#,
+            r#"{"a":[1,{"b":2.5}]}"#,
+        ] {
+            assert!(super::decode_line(good).is_ok(), "{good}");
+        }
+    }
+
     #[test]
     fn sha256_hex_is_lowercase_and_padded() {
         assert_eq!(

@@ -170,7 +170,7 @@ impl Load<'_, '_> {
                 self.invalid(i, lineno, reason);
                 continue;
             }
-            self.take_line(i, lineno, &buf).await;
+            self.take_line(i, &name, lineno, &buf).await;
         }
         // Batches never hold two files' rows: each insert's token is about
         // one object, so loading some of the files again (the failed ones)
@@ -181,7 +181,8 @@ impl Load<'_, '_> {
         Ok(())
     }
 
-    async fn take_line(&mut self, i: usize, lineno: u64, raw: &[u8]) {
+    /// `name` is file `i`'s, spelled once per file, not per row.
+    async fn take_line(&mut self, i: usize, name: &str, lineno: u64, raw: &[u8]) {
         let (category, statement, checked) = match judge_bytes(raw) {
             Judgement::Blank => return,
             Judgement::Invalid { reason } => return self.invalid(i, lineno, reason),
@@ -217,7 +218,7 @@ impl Load<'_, '_> {
         }
         // Judged loadable, so UTF-8.
         let line = std::str::from_utf8(raw).unwrap_or_default();
-        let cells = row(columns(category), &statement, line, &self.files[i].name());
+        let cells = row(columns(category), &statement, line, name);
         let batch = self.batches.get_mut(&category).expect("loaded category");
         match self.loader.settings.insert_format {
             InsertFormat::RowBinary => write_row_binary(&mut batch.rows, columns(category), &cells),

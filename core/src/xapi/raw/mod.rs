@@ -16,7 +16,6 @@
 
 pub mod attribution;
 pub mod check;
-pub mod doc;
 pub mod isotime;
 pub mod py;
 pub mod sql;
@@ -26,10 +25,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::columns::Path;
+use super::containers::{At, Containers};
 use super::extract::{Cell, lookup};
 use super::{Category, classify_ids};
 use crate::json::{self, Value};
-use doc::{At, Doc, at};
 
 pub const RAW_TABLE: &str = "raw_events";
 pub const ATTRIBUTION_TABLE: &str = "experiment_attributions";
@@ -108,26 +107,23 @@ const fn col(name: &'static str, ch_type: &'static str, rule: Rule) -> RawColumn
     }
 }
 
+/// A path with its §2 container, found at compile time.
+const fn at(path: Path) -> At {
+    super::containers::at(&TABLE.paths, path)
+}
+
 const fn rule_paths(rule: Rule) -> [At; 3] {
-    let mut out = [At::NONE; 3];
+    use super::containers::at_each;
     match rule {
         Rule::Text(p)
         | Rule::Int(p, _)
         | Rule::Float(p)
         | Rule::Bool(p)
         | Rule::Json(p)
-        | Rule::Count(p) => out[0] = at(p),
-        Rule::TextFirstTruthy(ps) | Rule::FloatFirstTruthy(ps) => {
-            assert!(ps.len() <= out.len());
-            let mut i = 0;
-            while i < ps.len() {
-                out[i] = at(ps[i]);
-                i += 1;
-            }
-        }
-        _ => {}
+        | Rule::Count(p) => at_each(&TABLE.paths, &[p]),
+        Rule::TextFirstTruthy(ps) | Rule::FloatFirstTruthy(ps) => at_each(&TABLE.paths, ps),
+        _ => [At::NONE; 3],
     }
-    out
 }
 
 const RESPONSE: At = at(&["result", "response"]);
@@ -313,7 +309,9 @@ pub const RAW: &[RawColumn] = &[
 
 /// Members that must be JSON objects when present and truthy (§2); a
 /// falsy value of another type reads as empty.
-pub const CONTAINERS: [&[&str]; 10] = [
+pub const CONTAINERS: [&[&str]; 10] = TABLE.paths;
+
+const TABLE: Containers<10> = Containers::new([
     &["context"],
     &["context", "extensions"],
     &["actor"],
@@ -324,7 +322,29 @@ pub const CONTAINERS: [&[&str]; 10] = [
     &["object"],
     &["object", "definition"],
     &["object", "definition", "extensions"],
-];
+]);
+
+/// A statement with its §2 containers looked up.
+pub type Doc<'v, 'd> = super::containers::Doc<'v, 'd, 10>;
+
+/// The statement's containers, or the first of the wrong type (§2), in
+/// [`CONTAINERS`] order.
+pub fn doc<'v, 'd>(statement: &'v Value<'d>) -> Result<Doc<'v, 'd>, Problem> {
+    let doc = Doc::new(statement, &TABLE);
+    for (path, v) in CONTAINERS.iter().zip(doc.containers()) {
+        if let Some(v) = v
+            && !matches!(v, Value::Object(_))
+            && py::truthy(v)
+        {
+            return Err(Problem::new(
+                dotted(path),
+                "container_type",
+                format!("`{}` must be a JSON object, not {}", dotted(path), v.kind()),
+            ));
+        }
+    }
+    Ok(doc)
+}
 
 /// Where a statement came from (§5).
 #[derive(Debug, Clone, Default)]
@@ -453,7 +473,7 @@ fn not_strict(v: &Value) -> Option<String> {
 
 /// §2: a container of the wrong type fails the object when truthy.
 pub fn structure(statement: &Value) -> Result<(), Problem> {
-    Doc::new(statement).map(|_| ())
+    doc(statement).map(|_| ())
 }
 
 fn present<'v, 'd>(doc: &Doc<'v, 'd>, at: At) -> Option<&'v Value<'d>> {
@@ -608,7 +628,7 @@ pub fn derive(
     limits: &Limits,
 ) -> Result<Derived, Problem> {
     let st = decode(line)?;
-    let doc = Doc::new(&st)?;
+    let doc = doc(&st)?;
     let (verb, kind) = doc_verb_and_type(&doc);
     let category = classify_ids(verb, kind);
     let mut raw = Vec::with_capacity(RAW.len());
