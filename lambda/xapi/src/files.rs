@@ -1,5 +1,6 @@
 //! The JSONL files to load and reading them line by line.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
@@ -166,7 +167,11 @@ async fn open_unbounded(
 
 /// The next line (without its newline), or `None` at the end. Lines longer
 /// than `max` are read through and returned as `Err` with their length.
-pub async fn next_line(
+/// The loaders read with [`each_line`]; this one-line-at-a-time reader is
+/// kept as the plain statement of the rule that [`each_line`] is tested
+/// against.
+#[cfg(test)]
+async fn next_line(
     r: &mut (dyn AsyncBufRead + Unpin + Send),
     buf: &mut Vec<u8>,
     max: usize,
@@ -257,9 +262,202 @@ pub async fn next_line_universal(
     }
 }
 
+/// Where lines end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Newlines {
+    /// At `\n` only (the five-table target).
+    Lf,
+    /// At `\n`, `\r\n` and `\r`, as [`next_line_universal`] reads.
+    Universal,
+}
+
+/// Every line, cut where `newlines` says,
+/// handed to `each` as it is read: `Ok(line)`, or `Err(length)` for a line
+/// over `max`. A line that lies within one read is lent from the reader's
+/// own buffer; only one split across reads is gathered in `buf` (copying
+/// every line was a gigabyte of copies per million statements). `each`
+/// stops the walk with `Break`, which is returned.
+pub async fn each_line<B>(
+    r: &mut (dyn AsyncBufRead + Unpin + Send),
+    buf: &mut Vec<u8>,
+    max: usize,
+    newlines: Newlines,
+    mut each: impl FnMut(Result<&[u8], usize>) -> ControlFlow<B>,
+) -> std::io::Result<ControlFlow<B>> {
+    buf.clear();
+    // Bytes of the line being gathered across reads (`buf` stops growing
+    // past `max`), and whether one is.
+    let (mut total, mut partial) = (0usize, false);
+    // The last read ended on `\r`: a `\n` starting the next one belongs to
+    // that terminator.
+    let mut after_cr = false;
+    loop {
+        let chunk = r.fill_buf().await?;
+        if chunk.is_empty() {
+            if partial {
+                return Ok(each(if total > max {
+                    Err(total)
+                } else {
+                    Ok(&buf[..])
+                }));
+            }
+            return Ok(ControlFlow::Continue(()));
+        }
+        let mut at = usize::from(std::mem::take(&mut after_cr) && chunk[0] == b'\n');
+        while at < chunk.len() {
+            let rest = &chunk[at..];
+            let found = match newlines {
+                Newlines::Lf => memchr::memchr(b'\n', rest),
+                Newlines::Universal => memchr::memchr2(b'\n', b'\r', rest),
+            };
+            let Some(i) = found else {
+                let n = chunk.len() - at;
+                if buf.len() + n <= max {
+                    buf.extend_from_slice(&chunk[at..]);
+                }
+                total += n;
+                partial = true;
+                break;
+            };
+            let end = at + i;
+            let flow = if partial {
+                if buf.len() + i <= max {
+                    buf.extend_from_slice(&chunk[at..end]);
+                }
+                total += i;
+                let line = if total > max {
+                    Err(total)
+                } else {
+                    Ok(&buf[..])
+                };
+                let flow = each(line);
+                buf.clear();
+                total = 0;
+                partial = false;
+                flow
+            } else if i > max {
+                each(Err(i))
+            } else {
+                each(Ok(&chunk[at..end]))
+            };
+            at = end + 1;
+            if chunk[end] == b'\r' {
+                match chunk.get(at) {
+                    Some(b'\n') => at += 1,
+                    Some(_) => {}
+                    None => after_cr = true,
+                }
+            }
+            if let ControlFlow::Break(b) = flow {
+                let used = at.min(chunk.len());
+                r.consume(used);
+                if after_cr && r.fill_buf().await?.first() == Some(&b'\n') {
+                    // Leave the reader after the whole terminator, so that
+                    // a walk started again goes on from the next line.
+                    r.consume(1);
+                }
+                return Ok(ControlFlow::Break(b));
+            }
+        }
+        let n = chunk.len();
+        r.consume(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lent or gathered, the lines and verdicts are those of
+    /// `next_line_universal`, whatever the read sizes; `Break` stops it.
+    #[tokio::test]
+    async fn each_line_agrees_with_next_line() {
+        let texts: [&[u8]; 6] = [
+            b"a\r\nb\rc\n\nd\r\r\ne",
+            b"abcdef\nx",
+            b"\r\n\r\n",
+            b"long line here\rshort\r",
+            b"",
+            b"no terminator at all",
+        ];
+        for text in texts {
+            for cap in 1..9 {
+                for max in [3, 5, 100] {
+                    for newlines in [Newlines::Lf, Newlines::Universal] {
+                        let mut want = Vec::new();
+                        let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+                            Box::new(BufReader::with_capacity(cap, text));
+                        let mut buf = Vec::new();
+                        loop {
+                            let line = match newlines {
+                                Newlines::Lf => next_line(r.as_mut(), &mut buf, max).await,
+                                Newlines::Universal => {
+                                    next_line_universal(r.as_mut(), &mut buf, max).await
+                                }
+                            };
+                            let Some(line) = line.unwrap() else { break };
+                            want.push(line.map(|()| buf.clone()));
+                        }
+                        let mut got = Vec::new();
+                        let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+                            Box::new(BufReader::with_capacity(cap, text));
+                        let flow = each_line(r.as_mut(), &mut buf, max, newlines, |line| {
+                            got.push(line.map(<[u8]>::to_vec));
+                            ControlFlow::<()>::Continue(())
+                        })
+                        .await
+                        .unwrap();
+                        assert_eq!(flow, ControlFlow::Continue(()));
+                        assert_eq!(
+                            got, want,
+                            "{newlines:?} {text:?}, read size {cap}, max {max}"
+                        );
+                    }
+                }
+            }
+        }
+        let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+            Box::new(BufReader::with_capacity(4, &b"a\nb\nc\n"[..]));
+        let mut seen = 0;
+        let flow = each_line(
+            r.as_mut(),
+            &mut Vec::new(),
+            10,
+            Newlines::Universal,
+            |line| {
+                seen += 1;
+                if line == Ok(&b"b"[..]) {
+                    ControlFlow::Break(seen)
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(flow, ControlFlow::Break(2));
+        // Walks started again after every line add up to one walk, a
+        // `\r\n` split across reads included.
+        let text = b"a\r\nb\rc\n\nd\r\r\ne";
+        let want: Vec<&[u8]> = eventlog_core::xapi::raw::lines(text)
+            .map(|(_, l)| l)
+            .collect();
+        for cap in 1..6 {
+            let mut r: Box<dyn AsyncBufRead + Unpin + Send> =
+                Box::new(BufReader::with_capacity(cap, &text[..]));
+            let mut got = Vec::new();
+            let mut buf = Vec::new();
+            while each_line(r.as_mut(), &mut buf, 10, Newlines::Universal, |line| {
+                got.push(line.unwrap().to_vec());
+                ControlFlow::Break(())
+            })
+            .await
+            .unwrap()
+            .is_break()
+            {}
+            assert_eq!(got, want, "read size {cap}");
+        }
+    }
 
     /// Splits like `core::xapi::raw::lines`, whatever the read sizes.
     #[tokio::test]

@@ -16,6 +16,7 @@
 //! ClickHouse drops the repeated blocks.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 use eventlog_core::xapi::Category;
 use eventlog_core::xapi::check::{Judgement, judge_bytes};
@@ -26,7 +27,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::clickhouse::{ClickHouseError, Summary};
 use crate::config::InsertFormat;
-use crate::files::{self, Opened, XapiFile};
+use crate::files::{self, Newlines, Opened, XapiFile};
 use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader, XapiError};
 
 /// A contiguous run of one file's rows inside a batch.
@@ -155,22 +156,42 @@ impl Load<'_, '_> {
         self.versions[i] = Some(format!("{name}@{}", opened.version));
         let mut buf = Vec::new();
         let mut lineno = 0u64;
-        while let Some(read) = files::next_line(opened.reader.as_mut(), &mut buf, max)
+        loop {
+            let walk = files::each_line(
+                opened.reader.as_mut(),
+                &mut buf,
+                max,
+                Newlines::Lf,
+                |read| {
+                    lineno += 1;
+                    if self.failed.contains_key(&i) {
+                        // An insert holding this file's rows failed: the file
+                        // is reported failed and loads again next time, whole.
+                        return ControlFlow::Break(None);
+                    }
+                    match read {
+                        Err(len) => {
+                            let reason =
+                                format!("line of {len} bytes is over the {max}-byte limit");
+                            self.invalid(i, lineno, reason);
+                            ControlFlow::Continue(())
+                        }
+                        // A full batch stops the walk to be sent; the walk
+                        // then goes on from the next line.
+                        Ok(line) => match self.take_line(i, &name, lineno, line) {
+                            Some(full) => ControlFlow::Break(Some(full)),
+                            None => ControlFlow::Continue(()),
+                        },
+                    }
+                },
+            )
             .await
-            .map_err(|e| XapiError::read(&name, format!("reading: {e}"), true))?
-        {
-            lineno += 1;
-            if self.failed.contains_key(&i) {
-                // An insert holding this file's rows failed: the file is
-                // reported failed and loads again next time, whole.
-                return Ok(());
+            .map_err(|e| XapiError::read(&name, format!("reading: {e}"), true))?;
+            match walk {
+                ControlFlow::Continue(()) => break,
+                ControlFlow::Break(None) => return Ok(()),
+                ControlFlow::Break(Some(full)) => self.flush(full).await,
             }
-            if let Err(len) = read {
-                let reason = format!("line of {len} bytes is over the {max}-byte limit");
-                self.invalid(i, lineno, reason);
-                continue;
-            }
-            self.take_line(i, &name, lineno, &buf).await;
         }
         // Batches never hold two files' rows: each insert's token is about
         // one object, so loading some of the files again (the failed ones)
@@ -181,14 +202,18 @@ impl Load<'_, '_> {
         Ok(())
     }
 
-    /// `name` is file `i`'s, spelled once per file, not per row.
-    async fn take_line(&mut self, i: usize, name: &str, lineno: u64, raw: &[u8]) {
+    /// Add a line's row to its category's batch; the category, when that
+    /// batch is now full. `name` is file `i`'s, spelled once per file.
+    fn take_line(&mut self, i: usize, name: &str, lineno: u64, raw: &[u8]) -> Option<Category> {
         let (category, statement, checked) = match judge_bytes(raw) {
-            Judgement::Blank => return,
-            Judgement::Invalid { reason } => return self.invalid(i, lineno, reason),
+            Judgement::Blank => return None,
+            Judgement::Invalid { reason } => {
+                self.invalid(i, lineno, reason);
+                return None;
+            }
             Judgement::Unknown { verb } => {
                 *self.report.unknown_verbs.entry(verb).or_default() += 1;
-                return;
+                return None;
             }
             Judgement::Loadable {
                 category,
@@ -197,7 +222,7 @@ impl Load<'_, '_> {
             } => (category, statement, schema),
         };
         if self.only.is_some_and(|o| !o.contains(&category)) {
-            return;
+            return None;
         }
         if !checked.is_valid() {
             self.report.schema_warnings += 1;
@@ -243,9 +268,7 @@ impl Load<'_, '_> {
             }),
         }
         let s = &self.loader.settings;
-        if batch.count >= s.batch_rows || batch.rows.len() >= s.batch_bytes {
-            self.flush(category).await;
-        }
+        (batch.count >= s.batch_rows || batch.rows.len() >= s.batch_bytes).then_some(category)
     }
 
     /// Send a category's batch in the background; wait only while

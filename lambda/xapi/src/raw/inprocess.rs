@@ -9,6 +9,7 @@
 //! `insert_parallelism` at a time, while the next object is read.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use eventlog_core::xapi::extract::write_row_binary;
@@ -21,7 +22,7 @@ use tokio::task::JoinSet;
 use super::{bad_object, bounded_client, identity, time_for_insert};
 use crate::clickhouse::ClickHouse;
 use crate::config::{LoadTarget, RawSettings};
-use crate::files::{self, XapiFile};
+use crate::files::{self, Newlines, XapiFile};
 use crate::{EXAMPLES, FileProblem, InvalidLine, LoadPath, LoadReport, Loader};
 
 /// What an insert task needs, owned.
@@ -275,42 +276,55 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
     let mut times = attribution::TimeKind::None;
     let (mut physical, mut n) = (0u64, 0u32);
     let mut buf = Vec::new();
-    loop {
-        let read = files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line)
-            .await
-            .map_err(|e| FileProblem::read(&name, format!("reading: {e}"), true))?;
-        let Some(read) = read else { break };
-        physical += 1;
-        if let Err(len) = read {
+    let judged = files::each_line(
+        opened.reader.as_mut(),
+        &mut buf,
+        ctx.max_line,
+        Newlines::Universal,
+        |read| {
+            physical += 1;
+            let line = match read {
+                Ok([]) => return ControlFlow::Continue(()),
+                Ok(line) => line,
+                Err(len) => {
+                    n += 1;
+                    let p = Problem::new(
+                        "line",
+                        "line_too_long",
+                        format!(
+                            "the line is {len} bytes, over the {}-byte limit",
+                            ctx.max_line
+                        ),
+                    );
+                    return ControlFlow::Break(bad_object(&name, u64::from(n), physical, &p));
+                }
+            };
             n += 1;
-            let p = Problem::new(
-                "line",
-                "line_too_long",
-                format!(
-                    "the line is {len} bytes, over the {}-byte limit",
-                    ctx.max_line
-                ),
-            );
-            return Err(bad_object(&name, u64::from(n), physical, &p));
-        }
-        if buf.is_empty() {
-            continue;
-        }
-        n += 1;
-        let d = raw::derive(&buf, &prov, n, &limits)
-            .map_err(|p| bad_object(&name, u64::from(n), physical, &p))?;
-        times = times
-            .join(d.attribution_times)
-            .map_err(|p| bad_object(&name, u64::from(n), physical, &p))?;
-        // Only the first insert's rows are kept: a second means the
-        // object is read again when it is inserted.
-        if let Some(b) = &mut batch {
-            if b.full(&ctx.raw) {
-                batch = None;
-            } else {
-                b.add(n, &d);
+            let bad = |p: &Problem| bad_object(&name, u64::from(n), physical, p);
+            let d = match raw::derive(line, &prov, n, &limits) {
+                Ok(d) => d,
+                Err(p) => return ControlFlow::Break(bad(&p)),
+            };
+            times = match times.join(d.attribution_times) {
+                Ok(t) => t,
+                Err(p) => return ControlFlow::Break(bad(&p)),
+            };
+            // Only the first insert's rows are kept: a second means the
+            // object is read again when it is inserted.
+            if let Some(b) = &mut batch {
+                if b.full(&ctx.raw) {
+                    batch = None;
+                } else {
+                    b.add(n, &d);
+                }
             }
-        }
+            ControlFlow::Continue(())
+        },
+    )
+    .await
+    .map_err(|e| FileProblem::read(&name, format!("reading: {e}"), true))?;
+    if let ControlFlow::Break(problem) = judged {
+        return Err(problem);
     }
     Ok(Prepared {
         index,
