@@ -26,8 +26,8 @@ impl At {
     };
 }
 
-const fn same_str(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+/// Byte equality that the column tables can use while they compile.
+pub(crate) const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -47,7 +47,7 @@ const fn same_path(a: &[&str], b: &[&str]) -> bool {
     }
     let mut i = 0;
     while i < a.len() {
-        if !same_str(a[i], b[i]) {
+        if !same_bytes(a[i].as_bytes(), b[i].as_bytes()) {
             return false;
         }
         i += 1;

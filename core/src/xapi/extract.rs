@@ -57,19 +57,7 @@ pub struct WireType {
 /// column tables are compiled: matching the names for every cell of every
 /// row cost the writer a dozen byte comparisons per cell.
 pub const fn wire_type(ch_type: &str) -> WireType {
-    const fn eq(a: &[u8], b: &[u8]) -> bool {
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
+    use super::containers::same_bytes as eq;
     const fn starts(a: &[u8], p: &[u8]) -> bool {
         a.len() >= p.len() && eq(a.split_at(p.len()).0, p)
     }

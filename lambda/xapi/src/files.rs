@@ -285,23 +285,23 @@ pub async fn each_line<B>(
     mut each: impl FnMut(Result<&[u8], usize>) -> ControlFlow<B>,
 ) -> std::io::Result<ControlFlow<B>> {
     buf.clear();
-    // Bytes of the line being gathered across reads (`buf` stops growing
-    // past `max`), and whether one is.
-    let (mut total, mut partial) = (0usize, false);
+    let mut line = Gathered {
+        buf,
+        total: 0,
+        partial: false,
+        max,
+    };
     // The last read ended on `\r`: a `\n` starting the next one belongs to
     // that terminator.
     let mut after_cr = false;
     loop {
         let chunk = r.fill_buf().await?;
         if chunk.is_empty() {
-            if partial {
-                return Ok(each(if total > max {
-                    Err(total)
-                } else {
-                    Ok(&buf[..])
-                }));
-            }
-            return Ok(ControlFlow::Continue(()));
+            return Ok(if line.partial {
+                line.hand(&mut each)
+            } else {
+                ControlFlow::Continue(())
+            });
         }
         let mut at = usize::from(std::mem::take(&mut after_cr) && chunk[0] == b'\n');
         while at < chunk.len() {
@@ -311,35 +311,18 @@ pub async fn each_line<B>(
                 Newlines::Universal => memchr::memchr2(b'\n', b'\r', rest),
             };
             let Some(i) = found else {
-                let n = chunk.len() - at;
-                if buf.len() + n <= max {
-                    buf.extend_from_slice(&chunk[at..]);
-                }
-                total += n;
-                partial = true;
+                line.add(rest);
                 break;
             };
-            let end = at + i;
-            let flow = if partial {
-                if buf.len() + i <= max {
-                    buf.extend_from_slice(&chunk[at..end]);
-                }
-                total += i;
-                let line = if total > max {
-                    Err(total)
-                } else {
-                    Ok(&buf[..])
-                };
-                let flow = each(line);
-                buf.clear();
-                total = 0;
-                partial = false;
-                flow
+            let flow = if line.partial {
+                line.add(&rest[..i]);
+                line.hand(&mut each)
             } else if i > max {
                 each(Err(i))
             } else {
-                each(Ok(&chunk[at..end]))
+                each(Ok(&rest[..i]))
             };
+            let end = at + i;
             at = end + 1;
             if chunk[end] == b'\r' {
                 match chunk.get(at) {
@@ -361,6 +344,42 @@ pub async fn each_line<B>(
         }
         let n = chunk.len();
         r.consume(n);
+    }
+}
+
+/// A line being gathered across reads: `buf` stops growing past `max`,
+/// `total` counts every byte of it.
+struct Gathered<'b> {
+    buf: &'b mut Vec<u8>,
+    total: usize,
+    partial: bool,
+    max: usize,
+}
+
+impl Gathered<'_> {
+    fn add(&mut self, piece: &[u8]) {
+        if self.buf.len() + piece.len() <= self.max {
+            self.buf.extend_from_slice(piece);
+        }
+        self.total += piece.len();
+        self.partial = true;
+    }
+
+    /// The line, or its length when over `max`, handed to `each`; then
+    /// gathering starts again.
+    fn hand<B>(
+        &mut self,
+        each: &mut impl FnMut(Result<&[u8], usize>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        let flow = each(if self.total > self.max {
+            Err(self.total)
+        } else {
+            Ok(&self.buf[..])
+        });
+        self.buf.clear();
+        self.total = 0;
+        self.partial = false;
+        flow
     }
 }
 

@@ -271,67 +271,94 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
         file: &name,
         etag: opened.etag.as_deref(),
     };
-    let limits = ctx.limits();
-    let mut batch = Some(Batch::default());
-    let mut times = attribution::TimeKind::None;
-    let (mut physical, mut n) = (0u64, 0u32);
+    let mut judge = Judge {
+        ctx,
+        prov,
+        limits: ctx.limits(),
+        batch: Some(Batch::default()),
+        times: attribution::TimeKind::None,
+        physical: 0,
+        n: 0,
+    };
     let mut buf = Vec::new();
     let judged = files::each_line(
         opened.reader.as_mut(),
         &mut buf,
         ctx.max_line,
         Newlines::Universal,
-        |read| {
-            physical += 1;
-            let line = match read {
-                Ok([]) => return ControlFlow::Continue(()),
-                Ok(line) => line,
-                Err(len) => {
-                    n += 1;
-                    let p = Problem::new(
-                        "line",
-                        "line_too_long",
-                        format!(
-                            "the line is {len} bytes, over the {}-byte limit",
-                            ctx.max_line
-                        ),
-                    );
-                    return ControlFlow::Break(bad_object(&name, u64::from(n), physical, &p));
-                }
-            };
-            n += 1;
-            let bad = |p: &Problem| bad_object(&name, u64::from(n), physical, p);
-            let d = match raw::derive(line, &prov, n, &limits) {
-                Ok(d) => d,
-                Err(p) => return ControlFlow::Break(bad(&p)),
-            };
-            times = match times.join(d.attribution_times) {
-                Ok(t) => t,
-                Err(p) => return ControlFlow::Break(bad(&p)),
-            };
-            // Only the first insert's rows are kept: a second means the
-            // object is read again when it is inserted.
-            if let Some(b) = &mut batch {
-                if b.full(&ctx.raw) {
-                    batch = None;
-                } else {
-                    b.add(n, &d);
-                }
-            }
-            ControlFlow::Continue(())
-        },
+        |read| judge.line(read),
     )
     .await
     .map_err(|e| FileProblem::read(&name, format!("reading: {e}"), true))?;
     if let ControlFlow::Break(problem) = judged {
         return Err(problem);
     }
+    let batch = judge.batch;
     Ok(Prepared {
         index,
         name: name.clone(),
         version: opened.version,
         rows: batch,
     })
+}
+
+/// The first read's judgement of an object, line by line.
+struct Judge<'a> {
+    ctx: &'a Ctx,
+    prov: Provenance<'a>,
+    limits: Limits,
+    /// The rows, while they fit one insert.
+    batch: Option<Batch>,
+    times: attribution::TimeKind,
+    /// The physical line, and the non-empty line (`source_line`).
+    physical: u64,
+    n: u32,
+}
+
+impl Judge<'_> {
+    /// One line; `Break` with the problem that fails the object.
+    fn line(&mut self, read: Result<&[u8], usize>) -> ControlFlow<FileProblem> {
+        self.physical += 1;
+        let line = match read {
+            Ok([]) => return ControlFlow::Continue(()),
+            Ok(line) => line,
+            Err(len) => {
+                self.n += 1;
+                let p = Problem::new(
+                    "line",
+                    "line_too_long",
+                    format!(
+                        "the line is {len} bytes, over the {}-byte limit",
+                        self.ctx.max_line
+                    ),
+                );
+                return ControlFlow::Break(self.bad(&p));
+            }
+        };
+        self.n += 1;
+        let d = match raw::derive(line, &self.prov, self.n, &self.limits) {
+            Ok(d) => d,
+            Err(p) => return ControlFlow::Break(self.bad(&p)),
+        };
+        self.times = match self.times.join(d.attribution_times) {
+            Ok(t) => t,
+            Err(p) => return ControlFlow::Break(self.bad(&p)),
+        };
+        // Only the first insert's rows are kept: a second means the
+        // object is read again when it is inserted.
+        if let Some(b) = &mut self.batch {
+            if b.full(&self.ctx.raw) {
+                self.batch = None;
+            } else {
+                b.add(self.n, &d);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn bad(&self, p: &Problem) -> FileProblem {
+        bad_object(self.prov.file, u64::from(self.n), self.physical, p)
+    }
 }
 
 /// Insert a prepared object: its one batch, or its batches as a second
