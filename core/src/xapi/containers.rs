@@ -149,6 +149,11 @@ impl<'v, 'd, const N: usize> Doc<'v, 'd, N> {
             None => lookup(self.root, at.path),
         }
     }
+
+    /// [`Doc::get`], with `null` read as absent.
+    pub fn present(&self, at: At) -> Option<&'v Value<'d>> {
+        self.get(at).filter(|x| !matches!(x, Value::Null))
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +181,8 @@ mod tests {
             let Ok(st) = crate::json::decode_str(line) else {
                 continue;
             };
-            let doc = raw::doc(&st).expect(line);
+            let doc = raw::doc(&st);
+            raw::structure(&doc).expect(line);
             let five = Doc::new(&st, &crate::xapi::columns::CONTAINERS);
             let raw_paths = RAW.iter().flat_map(|c| c.at).map(|a| (&doc, a));
             let five_paths = Category::LOADED

@@ -252,11 +252,7 @@ fn truthy(v: &Value) -> bool {
 }
 
 fn first<T>(doc: &Doc, ats: &[At], f: impl Fn(&Value) -> Option<T>) -> Option<T> {
-    ats.iter().find_map(|a| {
-        doc.get(*a)
-            .filter(|x| !matches!(x, Value::Null))
-            .and_then(&f)
-    })
+    ats.iter().find_map(|a| doc.present(*a).and_then(&f))
 }
 
 const RESPONSE: At =
@@ -281,20 +277,21 @@ pub fn cell(column: &Column, doc: &Doc, line: &str, source_file: &str) -> Cell {
         })),
         Rule::Float(paths) => opt(first(doc, ats(paths.len()), |x| float(x).map(Cell::Float))),
         Rule::Bool(_) => opt(first(doc, ats(1), boolean).map(Cell::Bool)),
-        Rule::Count(_) => match doc.get(column.at[0]).filter(|x| !matches!(x, Value::Null)) {
+        Rule::Count(_) => match doc.present(column.at[0]) {
             Some(Value::Array(items)) => Cell::UInt(items.len() as u64),
             Some(x) => opt(uint(x, u64::from(u32::MAX)).map(Cell::UInt)),
             None => Cell::Null,
         },
         // An object's `input` when it has a truthy one, else the value
         // itself (an object as its JSON text, as the reference stores it).
-        Rule::Response => match lookup(statement, &["result", "response"]) {
-            Some(Value::Object(o)) => match o.get_first("input") {
-                Some(input) if truthy(input) => Cell::Text(text(input)),
-                _ => opt(first(doc, &[RESPONSE], |x| Some(Cell::Text(text(x))))),
-            },
-            _ => opt(first(doc, &[RESPONSE], |x| Some(Cell::Text(text(x))))),
-        },
+        Rule::Response => {
+            let response = doc.present(RESPONSE);
+            let input = match response {
+                Some(Value::Object(o)) => o.get_first("input").filter(|i| truthy(i)),
+                _ => None,
+            };
+            opt(input.or(response).map(|x| Cell::Text(text(x))))
+        }
         Rule::Timestamp => match lookup(statement, &["timestamp"]) {
             Some(Value::Str(s)) => opt(time::parse(&s.text).map(Cell::Timestamp)),
             _ => Cell::Null,

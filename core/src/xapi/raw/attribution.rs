@@ -319,16 +319,17 @@ fn cell(
 
 /// The statement's attribution rows, and how their timestamp is written.
 pub fn rows(
-    statement: &Value,
+    doc: &super::Doc,
     host: &[Cell],
     event_hash: &str,
     limits: &super::Limits,
 ) -> Result<(Vec<Vec<Cell>>, TimeKind), Problem> {
+    let statement = doc.root;
     let items = validated(statement, limits.max_attributions)?;
     if items.is_empty() {
         return Ok((Vec::new(), TimeKind::None));
     }
-    let (verb, kind) = verb_and_type(statement);
+    let (verb, kind) = verb_and_type(doc);
     let raw_type = classify_ids(py::strip(verb), py::strip(kind)).as_str();
     let (time, time_kind) = timestamp(statement)?;
     let mut out = Vec::with_capacity(items.len());

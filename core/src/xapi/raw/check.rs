@@ -11,7 +11,7 @@
 use alloc::string::String;
 
 use super::attribution::TimeKind;
-use super::{Limits, Problem, Provenance, decode, derive, verb_and_type};
+use super::{Limits, Problem, Provenance, decode, derive, doc, verb_and_type};
 use crate::report::{push_int, write_json_str};
 use crate::xapi::classify_ids;
 
@@ -52,7 +52,7 @@ pub fn judge(
         }
         Err(p) => LineVerdict {
             event_type: decode(line).ok().map(|st| {
-                let (v, k) = verb_and_type(&st);
+                let (v, k) = verb_and_type(&doc(&st));
                 classify_ids(v, k).as_str()
             }),
             event_hash: crate::xapi::sha256_hex(line),

@@ -327,10 +327,14 @@ const TABLE: Containers<10> = Containers::new([
 /// A statement with its §2 containers looked up.
 pub type Doc<'v, 'd> = super::containers::Doc<'v, 'd, 10>;
 
-/// The statement's containers, or the first of the wrong type (§2), in
-/// [`CONTAINERS`] order.
-pub fn doc<'v, 'd>(statement: &'v Value<'d>) -> Result<Doc<'v, 'd>, Problem> {
-    let doc = Doc::new(statement, &TABLE);
+/// The statement with its containers looked up.
+pub fn doc<'v, 'd>(statement: &'v Value<'d>) -> Doc<'v, 'd> {
+    Doc::new(statement, &TABLE)
+}
+
+/// §2: a container of the wrong type fails the object when truthy; the
+/// first such, in [`CONTAINERS`] order.
+pub fn structure(doc: &Doc) -> Result<(), Problem> {
     for (path, v) in CONTAINERS.iter().zip(doc.containers()) {
         if let Some(v) = v
             && !matches!(v, Value::Object(_))
@@ -343,7 +347,7 @@ pub fn doc<'v, 'd>(statement: &'v Value<'d>) -> Result<Doc<'v, 'd>, Problem> {
             ));
         }
     }
-    Ok(doc)
+    Ok(())
 }
 
 /// Where a statement came from (§5).
@@ -471,15 +475,6 @@ fn not_strict(v: &Value) -> Option<String> {
     }
 }
 
-/// §2: a container of the wrong type fails the object when truthy.
-pub fn structure(statement: &Value) -> Result<(), Problem> {
-    doc(statement).map(|_| ())
-}
-
-fn present<'v, 'd>(doc: &Doc<'v, 'd>, at: At) -> Option<&'v Value<'d>> {
-    doc.get(at).filter(|x| !matches!(x, Value::Null))
-}
-
 fn first_truthy<'v, 'd>(doc: &Doc<'v, 'd>, paths: &[At]) -> Option<&'v Value<'d>> {
     paths
         .iter()
@@ -513,15 +508,7 @@ fn text_cell(v: Option<&Value>) -> Cell {
 
 /// The classification's inputs: `verb.id` and `object.definition.type`,
 /// `''` unless strings.
-pub fn verb_and_type<'v>(statement: &'v Value) -> (&'v str, &'v str) {
-    let s = |p: &[&str]| match lookup(statement, p) {
-        Some(Value::Str(s)) => s.as_str(),
-        _ => "",
-    };
-    (s(VERB_ID.path), s(OBJECT_TYPE.path))
-}
-
-fn doc_verb_and_type<'v>(doc: &Doc<'v, '_>) -> (&'v str, &'v str) {
+pub fn verb_and_type<'v>(doc: &Doc<'v, '_>) -> (&'v str, &'v str) {
     let s = |a: At| match doc.get(a) {
         Some(Value::Str(s)) => s.as_str(),
         _ => "",
@@ -562,30 +549,33 @@ fn cell(
 ) -> Result<Cell, Problem> {
     let [first, ..] = c.at;
     Ok(match c.rule {
-        Rule::Text(_) => text_cell(present(doc, first)),
+        Rule::Text(_) => text_cell(doc.present(first)),
         Rule::TextFirstTruthy(ps) => text_cell(first_truthy(doc, &c.at[..ps.len()])),
-        Rule::Int(p, max) => match present(doc, first) {
+        Rule::Int(p, max) => match doc.present(first) {
             Some(v) => ranged(v, max, || dotted(p))?,
             None => Cell::Null,
         },
-        Rule::Float(_) => present(doc, first)
+        Rule::Float(_) => doc
+            .present(first)
             .and_then(py::float)
             .map_or(Cell::Null, Cell::Float),
         Rule::FloatFirstTruthy(ps) => first_truthy(doc, &c.at[..ps.len()])
             .and_then(py::float)
             .map_or(Cell::Null, Cell::Float),
-        Rule::Bool(_) => present(doc, first)
+        Rule::Bool(_) => doc
+            .present(first)
             .and_then(py::boolean)
             .map_or(Cell::Null, Cell::Bool),
-        Rule::Json(_) => present(doc, first)
+        Rule::Json(_) => doc
+            .present(first)
             .and_then(py::json)
             .map_or(Cell::Null, Cell::Text),
-        Rule::Count(p) => match present(doc, first) {
+        Rule::Count(p) => match doc.present(first) {
             Some(Value::Array(items)) => Cell::UInt(items.len() as u64),
             Some(v) => ranged(v, MAX32, || dotted(p))?,
             None => Cell::Null,
         },
-        Rule::Response => match present(doc, RESPONSE) {
+        Rule::Response => match doc.present(RESPONSE) {
             Some(Value::Object(o)) => match o.get_first("input") {
                 Some(input) if py::truthy(input) => text_cell(Some(input)),
                 _ => py::json(&Value::Object(o.clone())).map_or(Cell::Null, Cell::Text),
@@ -593,7 +583,7 @@ fn cell(
             Some(v @ Value::Array(_)) => py::json(v).map_or(Cell::Null, Cell::Text),
             other => text_cell(other),
         },
-        Rule::SubType => match present(doc, SUB_TYPE) {
+        Rule::SubType => match doc.present(SUB_TYPE) {
             Some(v @ (Value::Array(_) | Value::Object(_))) => {
                 return Err(Problem::new(
                     "object.definition.subType",
@@ -603,7 +593,7 @@ fn cell(
             }
             other => text_cell(other),
         },
-        Rule::VideoUrl if category == Category::Video => text_cell(present(doc, OBJECT_ID)),
+        Rule::VideoUrl if category == Category::Video => text_cell(doc.present(OBJECT_ID)),
         Rule::VideoUrl => Cell::Null,
         Rule::Timestamp => timestamp(doc.root)?,
         Rule::EventType => Cell::Text(String::from(category.as_str())),
@@ -628,8 +618,9 @@ pub fn derive(
     limits: &Limits,
 ) -> Result<Derived, Problem> {
     let st = decode(line)?;
-    let doc = doc(&st)?;
-    let (verb, kind) = doc_verb_and_type(&doc);
+    let doc = doc(&st);
+    structure(&doc)?;
+    let (verb, kind) = verb_and_type(&doc);
     let category = classify_ids(verb, kind);
     let mut raw = Vec::with_capacity(RAW.len());
     for c in RAW {
@@ -639,7 +630,7 @@ pub fn derive(
         Cell::Text(h) => h.clone(),
         _ => super::sha256_hex(line),
     };
-    let (attributions, attribution_times) = attribution::rows(&st, &raw, &event_hash, limits)?;
+    let (attributions, attribution_times) = attribution::rows(&doc, &raw, &event_hash, limits)?;
     Ok(Derived {
         event_type: category,
         event_hash,
