@@ -218,8 +218,9 @@ async fn next_line(
 /// The next line by the universal-newline rule (`\n`, `\r\n` and `\r`
 /// end a line; the terminator is not kept), or `None` at the end. Lines
 /// longer than `max` are read through and returned as `Err` with their
-/// length.
-pub async fn next_line_universal(
+/// length. Test-only, like [`next_line`].
+#[cfg(test)]
+async fn next_line_universal(
     r: &mut (dyn AsyncBufRead + Unpin + Send),
     buf: &mut Vec<u8>,
     max: usize,
@@ -267,7 +268,7 @@ pub async fn next_line_universal(
 pub enum Newlines {
     /// At `\n` only (the five-table target).
     Lf,
-    /// At `\n`, `\r\n` and `\r`, as [`next_line_universal`] reads.
+    /// At `\n`, `\r\n` and `\r` (the raw-events target).
     Universal,
 }
 

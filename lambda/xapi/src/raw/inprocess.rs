@@ -396,34 +396,50 @@ async fn insert_read_again(
     let mut batch = Batch::default();
     let mut n = 0u32;
     let mut buf = Vec::new();
+    let unreadable = || String::from("the object could not be read again to insert it");
     loop {
-        let line = match files::next_line_universal(opened.reader.as_mut(), &mut buf, ctx.max_line)
-            .await
-        {
-            Ok(Some(Ok(()))) => true,
-            Ok(None) => false,
-            Ok(Some(Err(_))) | Err(_) => {
-                return Err(String::from(
-                    "the object could not be read again to insert it",
-                ));
-            }
+        // The walk stops at a full batch, which is inserted before it goes
+        // on from the next line, and at the end of the object.
+        let walk = files::each_line(
+            opened.reader.as_mut(),
+            &mut buf,
+            ctx.max_line,
+            Newlines::Universal,
+            |read| {
+                let line = match read {
+                    Ok([]) => return ControlFlow::Continue(()),
+                    Ok(line) => line,
+                    Err(_) => return ControlFlow::Break(Err(unreadable())),
+                };
+                n += 1;
+                match raw::derive(line, &prov, n, &limits) {
+                    Ok(d) => batch.add(n, &d),
+                    Err(_) => {
+                        let why = String::from("the object changed between its two reads");
+                        return ControlFlow::Break(Err(why));
+                    }
+                }
+                if batch.full(&ctx.raw) {
+                    ControlFlow::Break(Ok(()))
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+        .await
+        .map_err(|_| unreadable())?;
+        let at_end = match walk {
+            ControlFlow::Break(Err(why)) => return Err(why),
+            ControlFlow::Break(Ok(())) => false,
+            ControlFlow::Continue(()) => true,
         };
-        if line && buf.is_empty() {
-            continue;
-        }
-        if line {
-            n += 1;
-            let d = raw::derive(&buf, &prov, n, &limits)
-                .map_err(|_| String::from("the object changed between its two reads"))?;
-            batch.add(n, &d);
-        }
-        if (!line && batch.raw_rows > 0) || batch.full(&ctx.raw) {
+        if batch.raw_rows > 0 {
             insert_batch(ctx, &p.name, &p.version, std::mem::take(&mut batch), stored).await;
             if stored.failure.is_some() {
                 return Ok(());
             }
         }
-        if !line {
+        if at_end {
             return Ok(());
         }
     }
