@@ -463,12 +463,7 @@ fn loading_again_alone_or_with_others_adds_nothing() {
     let (main, extra) = examples();
     let big: Vec<String> = awkward_raw_lines(40, 99)
         .into_iter()
-        .filter(|l| {
-            !l.contains("not a time")
-                && !l.contains("2025-02-30")
-                && !l.contains("T24:")
-                && !l.contains("1899")
-        })
+        .filter(|l| loadable(l))
         .collect();
     let keys = [
         "section/9/a/A.jsonl",
@@ -501,6 +496,121 @@ fn loading_again_alone_or_with_others_adds_nothing() {
     assert_eq!(r["path"], "server_side");
     assert_eq!(s.raw_counts(false), second, "server-side reload, no FINAL");
     assert_eq!(s.raw_counts(true), second);
+}
+
+/// An object too large for one insert is read twice. When its second
+/// read is cut short, or brings other bytes under the same ETag (valid
+/// JSON or not), the inserts before the fault are stored and reported,
+/// no row of the other bytes is stored, and the object is reported as
+/// failed and retryable; loading it again stores every line exactly once.
+#[test]
+fn an_object_that_fails_its_second_read_is_reported_and_retried_exactly_once() {
+    use eventlog_tests::infra::faulty_proxy::{self, LaterGet};
+    let lines: Vec<String> = awkward_raw_lines(40, 7)
+        .into_iter()
+        .filter(|l| loadable(l))
+        .collect();
+    let text = lines.join("\n");
+    let written: std::collections::BTreeSet<String> =
+        lines.iter().map(|l| sha256_hex(l.as_bytes())).collect();
+    let faults = [
+        (
+            "rcut",
+            LaterGet::Cut(text.len() / 2),
+            "could not be read again",
+        ),
+        (
+            "rbrace",
+            LaterGet::Replace {
+                from: b'{',
+                to: b'[',
+            },
+            "changed between its two reads",
+        ),
+        (
+            "rdigit",
+            LaterGet::Replace {
+                from: b'1',
+                to: b'2',
+            },
+            "changed between its two reads",
+        ),
+    ];
+    for (tag, fault, why) in faults {
+        let s = setup_raw(tag);
+        let proxy = faulty_proxy::start(&eventlog_tests::s3::endpoint(), 0, Default::default());
+        let via = s.with_env(&[
+            ("EVENTLOG_S3_ENDPOINT", proxy.url().as_str()),
+            ("TARGET_ROWS_PER_INSERT", "3"),
+        ]);
+        let key = "section/7/a/twice.jsonl";
+        s.put(key, &text);
+        proxy.later_gets(Some((key, fault)));
+        let (code, r) = load(&via, "in-process", &[key]);
+        assert_eq!(code, 2, "[{tag}] its one file failed: {r}");
+        let failed = r["failed_files"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "[{tag}] {r}");
+        let reason = failed[0]["reason"].as_str().unwrap();
+        assert!(reason.contains(why), "[{tag}] {reason}");
+        assert_eq!(failed[0]["retryable"], json!(true), "[{tag}] {r}");
+        assert!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst) > 0);
+        let stored = s.raw_table("raw_events", false);
+        let reported = r["rows"]["raw_events"].as_u64().unwrap_or(0);
+        assert_eq!(stored.len() as u64, reported, "[{tag}] stored = reported");
+        assert!(
+            reported > 0 && reported < lines.len() as u64 && reported % 3 == 0,
+            "[{tag}] whole inserts before the fault: {r}"
+        );
+        for row in &stored {
+            let h = row["event_hash"].as_str().unwrap();
+            assert!(written.contains(h), "[{tag}] a row of other bytes: {row}");
+        }
+        proxy.later_gets(None);
+        let (code, r) = load(&via, "in-process", &[key]);
+        assert_eq!(code, 0, "[{tag}] {r}");
+        let n = lines.len() as u64;
+        assert_eq!(s.raw_counts(false).0, n, "[{tag}] exactly once, no FINAL");
+        assert_eq!(s.raw_counts(true).0, n, "[{tag}]");
+    }
+}
+
+/// An object that fills exactly one insert is read once: its later GETs
+/// are cut, and it loads anyway. One line more, and it is read again.
+#[test]
+fn an_object_of_one_full_insert_is_read_once() {
+    use eventlog_tests::infra::faulty_proxy::{self, LaterGet};
+    let s = setup_raw("rone");
+    let proxy = faulty_proxy::start(&eventlog_tests::s3::endpoint(), 0, Default::default());
+    let via = s.with_env(&[
+        ("EVENTLOG_S3_ENDPOINT", proxy.url().as_str()),
+        ("TARGET_ROWS_PER_INSERT", "3"),
+    ]);
+    let (main, _) = examples();
+    let l: Vec<&str> = main.lines().collect();
+    for (key, n, code) in [
+        ("section/8/a/three.jsonl", 3, 0),
+        ("section/8/a/four.jsonl", 4, 2),
+    ] {
+        s.put(key, &l[..n].join("\n"));
+        proxy.later_gets(Some((key, LaterGet::Cut(0))));
+        let (got, r) = load(&via, "in-process", &[key]);
+        assert_eq!(got, code, "{key}: {r}");
+        let gets = proxy.gets_of_key.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(gets, n as u64 - 2, "{key}: GETs of the object");
+    }
+    assert_eq!(
+        s.raw_counts(false).0,
+        3,
+        "none of four: its second read failed at once"
+    );
+}
+
+/// The awkward lines the loader takes (no timestamp it refuses).
+fn loadable(l: &str) -> bool {
+    !l.contains("not a time")
+        && !l.contains("2025-02-30")
+        && !l.contains("T24:")
+        && !l.contains("1899")
 }
 
 /// `xapi check --target raw-events --format json`: one object per

@@ -55,6 +55,24 @@ pub struct FaultyProxy {
     pub deny_put: Arc<Mutex<Option<String>>>,
     /// Which requests are accepted and never answered.
     pub silent: Arc<Mutex<Silence>>,
+    /// What becomes of the second and later GETs of one object.
+    pub later_gets: Arc<Mutex<Option<(String, LaterGet)>>>,
+    /// GETs of that object since [`FaultyProxy::later_gets`].
+    pub gets_of_key: Arc<AtomicU64>,
+}
+
+/// A fault for the second and later GETs of an object: what a loader that
+/// reads an object twice (once to judge it, once to insert it) must
+/// survive between its two reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaterGet {
+    /// The answer promises the whole object and the connection closes
+    /// after this many bytes of it.
+    Cut(usize),
+    /// Same ETag, same length, but every `from` byte in the second half
+    /// of the body becomes `to`: the object changed under a version check
+    /// that did not see it.
+    Replace { from: u8, to: u8 },
 }
 
 /// Requests the proxy takes and never answers: a server that accepts
@@ -89,6 +107,14 @@ impl FaultyProxy {
         if !down {
             self.down_after.store(0, Ordering::SeqCst);
         }
+    }
+
+    /// From now on, GETs of the object whose path ends with `key` meet
+    /// `fault` from their second on (`None`: no fault). The count starts
+    /// again with each call.
+    pub fn later_gets(&self, fault: Option<(&str, LaterGet)>) {
+        *self.later_gets.lock().unwrap() = fault.map(|(k, f)| (k.to_string(), f));
+        self.gets_of_key.store(0, Ordering::SeqCst);
     }
 
     /// Deny PUTs whose path contains `part` (`None`: allow all).
@@ -134,6 +160,8 @@ struct Shared {
     down: Arc<AtomicBool>,
     deny_put: Arc<Mutex<Option<String>>>,
     silent: Arc<Mutex<Silence>>,
+    later_gets: Arc<Mutex<Option<(String, LaterGet)>>>,
+    gets_of_key: Arc<AtomicU64>,
 }
 
 pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
@@ -151,6 +179,8 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
         down: Arc::new(AtomicBool::new(false)),
         deny_put: Arc::new(Mutex::new(None)),
         silent: Arc::new(Mutex::new(Silence::None)),
+        later_gets: Arc::new(Mutex::new(None)),
+        gets_of_key: Arc::new(AtomicU64::new(0)),
     };
     let proxy = FaultyProxy {
         addr,
@@ -161,6 +191,8 @@ pub fn start_with(upstream: &str, options: Options) -> FaultyProxy {
         down: shared.down.clone(),
         deny_put: shared.deny_put.clone(),
         silent: shared.silent.clone(),
+        later_gets: shared.later_gets.clone(),
+        gets_of_key: shared.gets_of_key.clone(),
     };
     super::runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
@@ -228,7 +260,14 @@ async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gon
     tokio::time::sleep(o.base_delay + spread + tail).await;
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
     let listing = get && req.uri().query().is_some_and(|q| q.contains("list-type=2"));
+    let later = (req.method() == Method::GET && !listing)
+        .then(|| later_get(s, req.uri().path()))
+        .flatten();
     let (mut parts, body) = forward(&s.client, &s.upstream, req).await.into_parts();
+    if let Some(fault) = later.filter(|_| parts.status.is_success()) {
+        s.injected.fetch_add(1, Ordering::SeqCst);
+        return Ok(Response::from_parts(parts, later_body(fault, body)));
+    }
     if listing && o.strip_list_etags {
         let text = String::from_utf8_lossy(&body).into_owned();
         let mut out = String::with_capacity(text.len());
@@ -261,6 +300,43 @@ async fn serve(s: &Shared, req: Request<Incoming>) -> Result<Response<Body>, Gon
         ));
     }
     Ok(Response::from_parts(parts, Full::new(body).boxed()))
+}
+
+/// The fault for this GET, when it is a later GET of the chosen object.
+fn later_get(s: &Shared, path: &str) -> Option<LaterGet> {
+    let chosen = s.later_gets.lock().unwrap().clone();
+    let (key, fault) = chosen.filter(|(k, _)| path.ends_with(k.as_str()))?;
+    let n = s.gets_of_key.fetch_add(1, Ordering::SeqCst) + 1;
+    (n >= 2).then_some(fault).filter(|_| !key.is_empty())
+}
+
+/// The body a later GET gets. A cut keeps the headers' Content-Length and
+/// sends its bytes and the headers before it stops (a pause makes the
+/// server flush them), so the reader fails in the middle of the body, not
+/// before it.
+fn later_body(fault: LaterGet, body: Bytes) -> Body {
+    match fault {
+        LaterGet::Cut(n) => {
+            let head = body.slice(..n.min(body.len()));
+            let pause = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok(Frame::data(Bytes::new()))
+            });
+            let frames =
+                futures::StreamExt::chain(futures::stream::iter([Ok(Frame::data(head))]), pause);
+            StreamBody::new(frames).boxed()
+        }
+        LaterGet::Replace { from, to } => {
+            let half = body.len() / 2;
+            let mut b = body.to_vec();
+            for c in &mut b[half..] {
+                if *c == from {
+                    *c = to;
+                }
+            }
+            Full::new(Bytes::from(b)).boxed()
+        }
+    }
 }
 
 async fn forward(

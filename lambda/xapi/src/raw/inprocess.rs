@@ -75,6 +75,20 @@ struct Batch {
     attributions: Vec<u8>,
     attribution_rows: u64,
     types: BTreeMap<&'static str, u64>,
+    /// The event hashes of its lines, folded in order.
+    fold: u64,
+}
+
+/// A batch as the first read cut it: its line range and the fold of its
+/// event hashes. The second read's batch must match it before it is
+/// inserted, so an object that changed under an unchanged version (a
+/// store that ignored `If-Match`, a file rewritten within its timestamp's
+/// resolution) never has another object's rows stored under its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cut {
+    first: u32,
+    last: u32,
+    fold: u64,
 }
 
 impl Batch {
@@ -83,6 +97,7 @@ impl Batch {
             self.first = line;
         }
         self.last = line;
+        self.fold = fold(self.fold, &d.event_hash);
         write_row_binary(&mut self.raw, RAW, &d.raw);
         self.raw_rows += 1;
         for a in &d.attributions {
@@ -98,6 +113,34 @@ impl Batch {
         self.raw_rows as usize >= s.rows_per_insert
             || self.raw.len() + self.attributions.len() >= s.bytes_per_insert
     }
+
+    fn cut(&self) -> Cut {
+        Cut {
+            first: self.first,
+            last: self.last,
+            fold: self.fold,
+        }
+    }
+
+    /// Empty again, keeping its buffers.
+    fn clear(&mut self) {
+        self.raw.clear();
+        self.attributions.clear();
+        self.types.clear();
+        self.raw_rows = 0;
+        self.attribution_rows = 0;
+        self.fold = 0;
+    }
+}
+
+/// `acc` with one more line's event hash (hex SHA-256) folded in; the
+/// order of the lines counts.
+fn fold(acc: u64, event_hash: &str) -> u64 {
+    let head = event_hash
+        .get(..16)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .unwrap_or(0);
+    (acc.rotate_left(17) ^ head).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// An object judged loadable.
@@ -107,6 +150,9 @@ struct Prepared {
     version: String,
     /// Its rows, when they fit one insert; else it is read again.
     rows: Option<Batch>,
+    /// Each insert's lines, as the first read cut them, when it is read
+    /// again.
+    cuts: Vec<Cut>,
 }
 
 /// What the inserts of one object stored (counted only for inserts that
@@ -275,7 +321,8 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
         ctx,
         prov,
         limits: ctx.limits(),
-        batch: Some(Batch::default()),
+        batch: Batch::default(),
+        cuts: Vec::new(),
         times: attribution::TimeKind::None,
         physical: 0,
         n: 0,
@@ -293,12 +340,19 @@ async fn prepare(ctx: &Ctx, index: usize, file: &XapiFile) -> Result<Prepared, F
     if let ControlFlow::Break(problem) = judged {
         return Err(problem);
     }
-    let batch = judge.batch;
+    let (rows, cuts) = if judge.cuts.is_empty() {
+        (Some(judge.batch), Vec::new())
+    } else {
+        let mut cuts = judge.cuts;
+        cuts.push(judge.batch.cut());
+        (None, cuts)
+    };
     Ok(Prepared {
         index,
         name: name.clone(),
         version: opened.version,
-        rows: batch,
+        rows,
+        cuts,
     })
 }
 
@@ -307,8 +361,10 @@ struct Judge<'a> {
     ctx: &'a Ctx,
     prov: Provenance<'a>,
     limits: Limits,
-    /// The rows, while they fit one insert.
-    batch: Option<Batch>,
+    /// The rows of the current insert.
+    batch: Batch,
+    /// The inserts before it.
+    cuts: Vec<Cut>,
     times: attribution::TimeKind,
     /// The physical line, and the non-empty line (`source_line`).
     physical: u64,
@@ -344,15 +400,14 @@ impl Judge<'_> {
             Ok(t) => t,
             Err(p) => return ControlFlow::Break(self.bad(&p)),
         };
-        // Only the first insert's rows are kept: a second means the
-        // object is read again when it is inserted.
-        if let Some(b) = &mut self.batch {
-            if b.full(&self.ctx.raw) {
-                self.batch = None;
-            } else {
-                b.add(self.n, &d);
-            }
+        // Only the current insert's rows are kept: a second insert means
+        // the object is read again when it is inserted, and checked
+        // against these cuts.
+        if self.batch.full(&self.ctx.raw) {
+            self.cuts.push(self.batch.cut());
+            self.batch.clear();
         }
+        self.batch.add(self.n, &d);
         ControlFlow::Continue(())
     }
 
@@ -397,6 +452,8 @@ async fn insert_read_again(
     let mut n = 0u32;
     let mut buf = Vec::new();
     let unreadable = || String::from("the object could not be read again to insert it");
+    let changed = || String::from("the object changed between its two reads");
+    let mut cuts = p.cuts.iter();
     loop {
         // The walk stops at a full batch, which is inserted before it goes
         // on from the next line, and at the end of the object.
@@ -409,15 +466,12 @@ async fn insert_read_again(
                 let line = match read {
                     Ok([]) => return ControlFlow::Continue(()),
                     Ok(line) => line,
-                    Err(_) => return ControlFlow::Break(Err(unreadable())),
+                    Err(_) => return ControlFlow::Break(Err(changed())),
                 };
                 n += 1;
                 match raw::derive(line, &prov, n, &limits) {
                     Ok(d) => batch.add(n, &d),
-                    Err(_) => {
-                        let why = String::from("the object changed between its two reads");
-                        return ControlFlow::Break(Err(why));
-                    }
+                    Err(_) => return ControlFlow::Break(Err(changed())),
                 }
                 if batch.full(&ctx.raw) {
                     ControlFlow::Break(Ok(()))
@@ -434,13 +488,21 @@ async fn insert_read_again(
             ControlFlow::Continue(()) => true,
         };
         if batch.raw_rows > 0 {
+            // Only the rows the first read judged are inserted.
+            if cuts.next() != Some(&batch.cut()) {
+                return Err(changed());
+            }
             insert_batch(ctx, &p.name, &p.version, std::mem::take(&mut batch), stored).await;
             if stored.failure.is_some() {
                 return Ok(());
             }
         }
         if at_end {
-            return Ok(());
+            // Fewer lines than the first read found.
+            return match cuts.next() {
+                None => Ok(()),
+                Some(_) => Err(changed()),
+            };
         }
     }
 }
