@@ -23,6 +23,16 @@ pub use parse::{
 };
 pub use value::{Int, Object, Str, Value};
 
+/// Eight bytes at a time: `ONES * b` repeats `b` in every byte.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `x` that is zero, and possibly of bytes
+/// above such a byte (a borrow carries upward only past a real zero), so
+/// the lowest flagged byte is always the first zero byte.
+pub(crate) const fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & (ONES * 0x80)
+}
+
 /// A byte set for scanning JSON text: the C0 controls, the quote, the
 /// backslash, and `extra`.
 pub(crate) const fn stop_bytes(extra: &[u8]) -> [bool; 256] {

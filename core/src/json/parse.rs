@@ -610,21 +610,16 @@ const STRING_STOP: [bool; 256] = super::stop_bytes(&[]);
 /// the parser's largest cost, one table lookup and branch per byte, and
 /// the strings of a statement (IRIs, ids) run to tens of bytes.
 fn plain_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit is set where it is zero (`x - 1` borrows) for
-    // `eq`, or below 0x20 for `w` itself. Borrows only carry upward past a
-    // real hit, so the lowest flagged byte is the first stop byte.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    use super::{ONES, zero_bytes};
     let mut done = 0;
     for chunk in s.chunks_exact(8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let stop = (zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
+        // The controls are the bytes below 0x20: `w - 0x20` borrows there.
+        let stop = zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & (ONES * 0x80));
         if stop != 0 {
             return done + (stop.trailing_zeros() / 8) as usize;
         }

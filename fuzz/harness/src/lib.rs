@@ -130,7 +130,7 @@ pub fn xapi_raw_object(data: &[u8]) {
         match raw::derive(line, &prov, n, &limits) {
             Ok(d) => {
                 assert_eq!(d.raw.len(), raw::RAW.len());
-                assert_eq!(d.event_hash, eventlog_core::xapi::sha256_hex(line));
+                assert_eq!(d.event_hash(), eventlog_core::xapi::sha256_hex(line));
                 let mut out = Vec::new();
                 write_row_binary(&mut out, raw::RAW, &d.raw);
                 for a in &d.attributions {

@@ -46,7 +46,7 @@ pub fn judge(
             LineVerdict {
                 event_type: Some(d.event_type.as_str()),
                 attributions: d.attributions.len(),
-                event_hash: d.event_hash,
+                event_hash: d.event_hash().into(),
                 problem,
             }
         }

@@ -393,7 +393,6 @@ pub fn dotted(path: &[&str]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derived {
     pub event_type: Category,
-    pub event_hash: String,
     /// The cells of [`RAW`], in order.
     pub raw: Vec<Cell>,
     /// The cells of each attribution row, in [`attribution::COLUMNS`] order.
@@ -626,18 +625,38 @@ pub fn derive(
     for c in RAW {
         raw.push(cell(c, &doc, category, line, prov, source_line)?);
     }
-    let event_hash = match &raw[RAW.len() - 4] {
-        Cell::Text(h) => h.clone(),
-        _ => super::sha256_hex(line),
-    };
-    let (attributions, attribution_times) = attribution::rows(&doc, &raw, &event_hash, limits)?;
+    let event_hash = event_hash_of(&raw);
+    let (attributions, attribution_times) = attribution::rows(&doc, &raw, event_hash, limits)?;
     Ok(Derived {
         event_type: category,
-        event_hash,
         raw,
         attributions,
         attribution_times,
     })
+}
+
+/// Where `event_hash` is among [`RAW`]'s cells.
+const EVENT_HASH_AT: usize = {
+    let mut i = 0;
+    while !crate::xapi::containers::same_bytes(RAW[i].name.as_bytes(), b"event_hash") {
+        i += 1;
+    }
+    i
+};
+
+/// The `event_hash` cell's text (the column table always fills it).
+fn event_hash_of(raw: &[Cell]) -> &str {
+    match raw.get(EVENT_HASH_AT) {
+        Some(Cell::Text(h)) => h,
+        _ => "",
+    }
+}
+
+impl Derived {
+    /// The SHA-256 of the line's bytes, in hex: the `event_hash` cell.
+    pub fn event_hash(&self) -> &str {
+        event_hash_of(&self.raw)
+    }
 }
 
 /// Splits a JSONL object into lines the way the reference reads it
@@ -651,7 +670,7 @@ pub fn lines(input: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
             return None;
         }
         n += 1;
-        let end = rest.iter().position(|b| *b == b'\n' || *b == b'\r');
+        let end = line_end(rest);
         let (line, next) = match end {
             None => (rest, &rest[rest.len()..]),
             Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => {
@@ -662,6 +681,28 @@ pub fn lines(input: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
         rest = next;
         Some((n, line))
     })
+}
+
+/// Where the first `\n` or `\r` of `s` is, eight bytes a step (as the
+/// parser scans its strings): the checker splits whole objects here.
+fn line_end(s: &[u8]) -> Option<usize> {
+    use crate::json::{ONES, zero_bytes};
+    let mut done = 0;
+    for chunk in s.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hit =
+            zero_bytes(w ^ (ONES * u64::from(b'\n'))) | zero_bytes(w ^ (ONES * u64::from(b'\r')));
+        if hit != 0 {
+            return Some(done + (hit.trailing_zeros() / 8) as usize);
+        }
+        done += 8;
+    }
+    s.get(done..)?
+        .iter()
+        .position(|b| *b == b'\n' || *b == b'\r')
+        .map(|i| done + i)
 }
 
 #[cfg(test)]

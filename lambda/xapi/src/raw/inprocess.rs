@@ -97,7 +97,7 @@ impl Batch {
             self.first = line;
         }
         self.last = line;
-        self.fold = fold(self.fold, &d.event_hash);
+        self.fold = fold(self.fold, d.event_hash());
         write_row_binary(&mut self.raw, RAW, &d.raw);
         self.raw_rows += 1;
         for a in &d.attributions {
